@@ -1,0 +1,457 @@
+"""Build: registered locations -> a new published index version, re-embedding only what changed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from rag.chunk import ChunkSpec, chunk_source, vector_id
+from rag.config import Settings
+from rag.embed import Embedder, expected_model_id, load_embedder
+from rag.errors import ConfigError, IndexCorruptError, IndexMismatchError, RagError
+from rag.ingest import FoundFile, find_files, read_file
+from rag.progress import Reporter, Silent
+from rag.store import META_FILE, IndexLayout, IndexReader
+from rag.store.lexical import LexicalIndex
+from rag.store.manifest import (
+    ChunkingInfo,
+    EmbeddingInfo,
+    Manifest,
+    VectorInfo,
+    read_raw,
+)
+from rag.store.meta import FileRecord, MetaDB
+from rag.store.vectors import VectorStore
+from rag.types import (
+    BuildReport,
+    Passage,
+    PassageCounts,
+    Source,
+    SourceCounts,
+    SourceFailure,
+    sha256_hex,
+)
+
+_EMBED_BLOCK = 256
+
+
+def chunk_spec(settings: Settings) -> ChunkSpec:
+    """The chunk sizes the settings ask for."""
+    return ChunkSpec(
+        target_words=settings.chunk_target_words,
+        max_words=settings.chunk_max_words,
+        min_words=settings.chunk_min_words,
+        overlap_words=settings.chunk_overlap_words,
+    )
+
+
+def chunking_info(settings: Settings) -> ChunkingInfo:
+    """The manifest record of the settings' chunking."""
+    spec = chunk_spec(settings)
+    return ChunkingInfo(
+        target_words=spec.target_words,
+        max_words=spec.max_words,
+        min_words=spec.min_words,
+        overlap_words=spec.overlap_words,
+    )
+
+
+def embed_text(passage: Passage, with_title: bool) -> str:
+    """What the encoder and BM25 see for a passage."""
+    return f"{passage.title}\n{passage.text}" if with_title else passage.text
+
+
+def _as_list(value: object) -> list[object]:
+    return list(value) if isinstance(value, list) else []
+
+
+@dataclass
+class _Scan:
+    """What the registered locations hold now."""
+
+    read: dict[str, Source] = field(default_factory=dict)
+    carried: set[str] = field(default_factory=set)
+    files: list[FileRecord] = field(default_factory=list)
+    failures: list[SourceFailure] = field(default_factory=list)
+    origin: dict[str, str] = field(default_factory=dict)
+
+    def claim(self, source_id: str, path: str) -> bool:
+        """Register where a source id came from; a second file with the same id fails."""
+        if source_id in self.origin:
+            self.failures.append(
+                SourceFailure(
+                    path=path,
+                    reason=f"duplicate source id {source_id!r} "
+                    f"(first in {self.origin[source_id]}); give each source its own id",
+                )
+            )
+            return False
+        self.origin[source_id] = path
+        return True
+
+
+class Builder:
+    """One build under the index's write lock; `run` publishes and returns the report."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        reporter: Reporter | None = None,
+    ) -> None:
+        self.settings = settings
+        self.layout = IndexLayout(settings.index_dir)
+        self._embedder = embedder
+        self.reporter = reporter or Silent()
+
+    @property
+    def embedder(self) -> Embedder:
+        """The encoder, loaded only when something must be embedded."""
+        if self._embedder is None:
+            self._embedder = load_embedder(self.settings)
+        return self._embedder
+
+    def run(
+        self, add: Sequence[str] = (), remove: Sequence[str] = (), full: bool = False
+    ) -> BuildReport:
+        """Register `add`, drop `remove` (locations or source ids), rescan, publish."""
+        started = time.perf_counter()
+        if remove and not add:
+            self.layout.require_current()  # nothing to remove from, and no folder to create
+        with self.layout.write_lock():
+            prev, locations, excluded = self._previous(full)
+            try:
+                report = self._run(prev, locations, excluded, add, remove, full)
+            finally:
+                if prev is not None:
+                    prev.close()
+        report.seconds = round(time.perf_counter() - started, 3)
+        return report
+
+    # -- steps -----------------------------------------------------------------------------
+    def _previous(self, full: bool) -> tuple[IndexReader | None, list[str], set[str]]:
+        if self.layout.current_version() is None:
+            return None, [], set()
+        try:
+            prev = IndexReader.open(self.layout.root)
+        except (IndexMismatchError, IndexCorruptError):
+            if not full:
+                raise
+            # A full rebuild only needs to know what was registered.
+            raw = read_raw(self.layout.version_dir(self.layout.require_current()) / "manifest.json")
+            locations = [str(p) for p in _as_list(raw.get("locations"))]
+            excluded = {str(p) for p in _as_list(raw.get("excluded"))}
+            return None, locations, excluded
+        if not full:
+            self._check_compatible(prev.manifest)
+        return prev, list(prev.manifest.locations), set(prev.manifest.excluded)
+
+    def _check_compatible(self, manifest: Manifest) -> None:
+        model = self._embedder.model_id if self._embedder else expected_model_id(self.settings)
+        built = manifest.embedding
+        if built.model_id != model or built.embed_titles != self.settings.embed_titles:
+            raise IndexMismatchError(
+                f"index at {self.layout.root} was built with model {built.model_id!r} "
+                f"(titles embedded: {built.embed_titles}); the settings ask for {model!r} "
+                f"(titles embedded: {self.settings.embed_titles}); re-embed everything with "
+                "`rag index rebuild --full`, or change the settings back"
+            )
+        if manifest.chunking != chunking_info(self.settings):
+            raise IndexMismatchError(
+                f"index at {self.layout.root} was chunked with {manifest.chunking.model_dump()}; "
+                f"the settings ask for {chunking_info(self.settings).model_dump()}; "
+                "re-chunk with `rag index rebuild --full`, or change the settings back"
+            )
+
+    def _run(
+        self,
+        prev: IndexReader | None,
+        locations: list[str],
+        excluded: set[str],
+        add: Sequence[str],
+        remove: Sequence[str],
+        full: bool,
+    ) -> BuildReport:
+        registered_before = (list(locations), set(excluded))
+        added_roots = self._register(locations, add)
+        self._unregister(prev, locations, excluded, remove)
+        scan = self._scan(prev if not full else None, locations, excluded, added_roots)
+
+        prev_hashes = prev.meta.source_hashes() if prev is not None else {}
+        present = set(scan.read) | scan.carried
+        counts = SourceCounts(
+            added=sum(1 for s in scan.read if s not in prev_hashes),
+            changed=sum(
+                1
+                for s, src in scan.read.items()
+                if s in prev_hashes and prev_hashes[s] != src.content_hash
+            ),
+            removed=sum(1 for s in prev_hashes if s not in present),
+            failed=scan.failures,
+        )
+        counts.unchanged = len(present) - counts.added - counts.changed
+        nothing_new = (
+            not full
+            and prev is not None
+            and counts.added == counts.changed == counts.removed == 0
+            and (locations, excluded) == registered_before
+        )
+        if nothing_new and prev is not None:
+            return BuildReport(
+                version=prev.version,
+                index_dir=str(self.layout.root),
+                full=False,
+                sources=counts,
+                passages=PassageCounts(total=len(prev.vectors)),
+            )
+        if full or prev is None:
+            to_write = sorted(present)
+            to_delete: list[str] = []
+        else:
+            to_write = sorted(
+                s for s, src in scan.read.items() if prev_hashes.get(s) != src.content_hash
+            )
+            to_delete = sorted(s for s in prev_hashes if s not in present or s in to_write)
+        build_dir = self.layout.new_build_dir()
+        try:
+            return self._write(
+                build_dir,
+                prev if not full else None,
+                prev,
+                scan,
+                to_write,
+                to_delete,
+                locations,
+                excluded,
+                counts,
+                full,
+            )
+        except BaseException:
+            shutil.rmtree(build_dir, ignore_errors=True)
+            raise
+
+    def _register(self, locations: list[str], add: Sequence[str]) -> list[str]:
+        roots = []
+        for given in add:
+            path = os.path.abspath(given)
+            if not os.path.exists(path):
+                raise ConfigError(
+                    f"{given} does not exist; give a file or folder of "
+                    ".txt, .md, .html, .pdf or .jsonl sources"
+                )
+            roots.append(path)
+            if path not in locations:
+                locations.append(path)
+        return roots
+
+    def _unregister(
+        self,
+        prev: IndexReader | None,
+        locations: list[str],
+        excluded: set[str],
+        remove: Sequence[str],
+    ) -> None:
+        known = set(prev.meta.source_ids()) if prev is not None else set()
+        files = prev.meta.files() if prev is not None else {}
+        for item in remove:
+            path = os.path.abspath(item)
+            if path in locations:
+                locations.remove(path)
+            elif item in known:
+                excluded.add(item)
+            elif path in files:
+                excluded.update(files[path].source_ids)
+            else:
+                raise ConfigError(
+                    f"{item!r} is neither a registered location, an indexed file nor a source id; "
+                    "`rag index status` lists the locations, `rag search` shows source ids"
+                )
+
+    def _scan(
+        self,
+        prev: IndexReader | None,
+        locations: list[str],
+        excluded: set[str],
+        added_roots: list[str],
+    ) -> _Scan:
+        scan = _Scan()
+        found: list[FoundFile] = []
+        for location in locations:
+            for item in find_files(location):
+                if isinstance(item, SourceFailure):
+                    scan.failures.append(item)
+                else:
+                    found.append(item)
+        known_files = prev.meta.files() if prev is not None else {}
+        stored = set(prev.meta.source_ids()) if prev is not None else set()
+        max_bytes = int(self.settings.max_file_mb * 1_000_000)
+        with self.reporter.task("reading sources", len(found)) as tick:
+            for item in found:
+                is_added = any(
+                    item.path == r or item.path.startswith(r + os.sep) for r in added_roots
+                )
+                record = known_files.get(item.path)
+                if is_added and record:
+                    excluded.difference_update(record.source_ids)
+                # Carried over unread only if unchanged on disk and every source is stored.
+                if (
+                    record
+                    and (record.size, record.mtime_ns) == (item.size, item.mtime_ns)
+                    and all(s in stored or s in excluded for s in record.source_ids)
+                ):
+                    ids = [s for s in record.source_ids if scan.claim(s, item.path)]
+                    scan.carried.update(s for s in ids if s not in excluded)
+                    scan.files.append(record)
+                else:
+                    result = read_file(item, max_bytes)
+                    scan.failures.extend(result.failures)
+                    ids = [s.id for s in result.sources if scan.claim(s.id, item.path)]
+                    if is_added:
+                        excluded.difference_update(ids)
+                    scan.read.update(
+                        (s.id, s) for s in result.sources if s.id in ids and s.id not in excluded
+                    )
+                    # A file with bad lines is re-read every time, so its failures stay visible.
+                    if not result.failures:
+                        scan.files.append(FileRecord(item.path, item.size, item.mtime_ns, ids))
+                tick()
+        return scan
+
+    def _write(
+        self,
+        build_dir: Path,
+        base: IndexReader | None,
+        prev: IndexReader | None,
+        scan: _Scan,
+        to_write: list[str],
+        to_delete: list[str],
+        locations: list[str],
+        excluded: set[str],
+        counts: SourceCounts,
+        full: bool,
+    ) -> BuildReport:
+        with_titles = self.settings.embed_titles
+        meta = MetaDB.create(build_dir / META_FILE, copy_from=base.meta if base else None)
+        if base is not None:
+            vectors = VectorStore(faiss.clone_index(base.vectors.index))
+            dimension, model_id = vectors.dimension, base.manifest.embedding.model_id
+        else:
+            dimension, model_id = self.embedder.dimension, self.embedder.model_id
+            vectors = VectorStore.empty(dimension)
+
+        passages = PassageCounts()
+        if to_delete:
+            gone = meta.vec_ids_of_sources(to_delete)
+            passages.deleted = vectors.remove(gone)
+            meta.delete_sources(to_delete)
+
+        spec = chunk_spec(self.settings)
+        rows: list[tuple[Passage, int, str]] = []
+        texts: dict[str, str] = {}
+        for sid in to_write:
+            source = scan.read[sid]
+            meta.insert_source(source)
+            for passage in chunk_source(source, spec):
+                text = embed_text(passage, with_titles)
+                digest = sha256_hex(text)
+                texts[digest] = text
+                rows.append((passage, vector_id(passage.id), digest))
+        vector_of = self._vectors_for(texts, base, prev, passages)
+        if rows:
+            matrix = np.stack([vector_of[h] for _, _, h in rows]).astype(np.float32)
+            vectors.add(matrix, [v for _, v, _ in rows])
+        try:
+            meta.insert_passages(rows)
+        except sqlite3.IntegrityError as exc:
+            raise RagError(
+                f"two passages share an id ({exc}); report this with the sources involved"
+            ) from exc
+        meta.replace_files(scan.files)
+        meta.commit()
+
+        lexical = LexicalIndex.build(meta.iter_lexical(), with_titles=with_titles)
+        passages.total = meta.count("passages")
+        n_sources = meta.count("sources")
+        meta.close()
+        if not passages.total == len(vectors) == len(lexical):
+            raise IndexCorruptError(
+                "build disagrees on passage counts (SQLite "
+                f"{passages.total}, FAISS {len(vectors)}, BM25 {len(lexical)}); "
+                "nothing was published"
+            )
+        vectors.save(build_dir)
+        lexical.save(build_dir)
+        version = self.layout.next_version()
+        report = BuildReport(
+            version=version,
+            index_dir=str(self.layout.root),
+            full=full,
+            sources=counts,
+            passages=passages,
+        )
+        Manifest(
+            version=version,
+            embedding=EmbeddingInfo(
+                model_id=model_id, dimension=dimension, embed_titles=with_titles
+            ),
+            chunking=chunking_info(self.settings),
+            vectors=VectorInfo(count=len(vectors)),
+            locations=locations,
+            excluded=sorted(excluded),
+            sources=n_sources,
+            passages=passages.total,
+            last_build=report,
+        ).write(build_dir / "manifest.json")
+        self.layout.publish(build_dir, version)
+        self.layout.prune(self.settings.keep_versions)
+        return report
+
+    def _vectors_for(
+        self,
+        texts: dict[str, str],
+        base: IndexReader | None,
+        prev: IndexReader | None,
+        counts: PassageCounts,
+    ) -> dict[str, np.ndarray]:
+        """A vector per embed hash: reused from the last version where the text is the same."""
+        out: dict[str, np.ndarray] = {}
+        if base is not None and prev is not None and texts:
+            reusable = prev.meta.vec_ids_by_embed_hash(texts)
+            if reusable:
+                hashes = list(reusable)
+                for digest, row in zip(
+                    hashes, prev.vectors.reconstruct([reusable[h] for h in hashes]), strict=True
+                ):
+                    out[digest] = row
+        todo = [h for h in texts if h not in out]
+        counts.reused = len(texts) - len(todo)
+        with self.reporter.task("embedding passages", len(todo)) as tick:
+            for i in range(0, len(todo), _EMBED_BLOCK):
+                block = todo[i : i + _EMBED_BLOCK]
+                encoded = self.embedder.encode([texts[h] for h in block])
+                if encoded.shape != (len(block), self.embedder.dimension):
+                    raise RagError(f"encoder returned shape {encoded.shape} for {len(block)} texts")
+                out.update(zip(block, encoded, strict=True))
+                tick(len(block))
+        counts.embedded = len(todo)
+        return out
+
+
+def build_index(
+    settings: Settings,
+    add: Sequence[str] = (),
+    remove: Sequence[str] = (),
+    full: bool = False,
+    embedder: Embedder | None = None,
+    reporter: Reporter | None = None,
+) -> BuildReport:
+    """Register `add`, drop `remove`, rescan every location and publish a new version."""
+    return Builder(settings, embedder, reporter).run(add=add, remove=remove, full=full)

@@ -1,0 +1,224 @@
+"""The `rag` command: the only place (with the server) where errors become messages and exit codes.
+
+Exit codes: 0 done; 1 error (nothing changed); 2 usage error; 3 index published but some
+sources failed and were skipped (listed); 4 another process is building the index.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+
+from rag.config import Settings, load_settings
+from rag.errors import RagError
+from rag.progress import Reporter, RichReporter, Silent
+from rag.types import BuildReport
+
+EXIT_PARTIAL = 3
+F = TypeVar("F", bound=Callable[..., Any])
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def _emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def handles_errors(func: F) -> F:
+    """Turn library errors into a one-line message (and a JSON error with --json) and exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except RagError as exc:
+            if kwargs.get("as_json"):
+                _emit_json({"error": {"type": type(exc).__name__, "message": str(exc)}})
+            err.print(f"[bold red]Error:[/] {exc}", highlight=False)
+            sys.exit(exc.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def index_option(func: F) -> F:
+    """`--index DIR`, overriding RAG_INDEX_DIR."""
+    return click.option(
+        "--index",
+        "index_dir",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Index folder (default: RAG_INDEX_DIR or ./index).",
+    )(func)
+
+
+def json_option(func: F) -> F:
+    """`--json`: machine-readable output on stdout."""
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(func)
+
+
+def _reporter(as_json: bool) -> Reporter:
+    return Silent() if as_json or not sys.stderr.isatty() else RichReporter()
+
+
+@click.group()
+@click.version_option(package_name="rag")
+def cli() -> None:
+    """Cited answers over your own sources."""
+
+
+@cli.group()
+def index() -> None:
+    """Build and inspect the index."""
+
+
+def _print_build(report: BuildReport, as_json: bool) -> None:
+    if as_json:
+        _emit_json(report.model_dump())
+    else:
+        s, p = report.sources, report.passages
+        out.print(
+            f"[bold]index version {report.version}[/] at {report.index_dir} "
+            f"({report.seconds:.1f} s)\n"
+            f"sources: {s.added} added, {s.changed} changed, {s.removed} removed, "
+            f"{s.unchanged} unchanged, {len(s.failed)} failed\n"
+            f"passages: {p.embedded} embedded, {p.reused} reused, {p.deleted} deleted, "
+            f"{p.total} in the index",
+            highlight=False,
+        )
+        for failure in s.failed:
+            err.print(f"[yellow]skipped[/] {failure.path}: {failure.reason}", highlight=False)
+    if report.sources.failed:
+        sys.exit(EXIT_PARTIAL)
+
+
+def _settings(**overrides: Any) -> Settings:
+    return load_settings(**overrides)
+
+
+@index.command("add")
+@click.argument("paths", nargs=-1, required=True)
+@index_option
+@click.option("--embed-model", default=None, help="Embedding model (RAG_EMBED_MODEL).")
+@click.option(
+    "--max-file-mb", type=float, default=None, help="Skip larger files (RAG_MAX_FILE_MB)."
+)
+@json_option
+@handles_errors
+def index_add(
+    paths: tuple[str, ...],
+    index_dir: Path | None,
+    embed_model: str | None,
+    max_file_mb: float | None,
+    as_json: bool,
+) -> None:
+    """Register files or folders (.txt .md .html .pdf .jsonl) and index them."""
+    from rag.build import build_index
+
+    settings = _settings(index_dir=index_dir, embed_model=embed_model, max_file_mb=max_file_mb)
+    _print_build(build_index(settings, add=paths, reporter=_reporter(as_json)), as_json)
+
+
+@index.command("rebuild")
+@click.option("--full", is_flag=True, help="Re-read and re-embed everything.")
+@index_option
+@click.option("--embed-model", default=None, help="Embedding model (RAG_EMBED_MODEL).")
+@click.option(
+    "--max-file-mb", type=float, default=None, help="Skip larger files (RAG_MAX_FILE_MB)."
+)
+@json_option
+@handles_errors
+def index_rebuild(
+    full: bool,
+    index_dir: Path | None,
+    embed_model: str | None,
+    max_file_mb: float | None,
+    as_json: bool,
+) -> None:
+    """Rescan registered locations; embed only new or changed passages; publish a new version."""
+    from rag.build import build_index
+
+    settings = _settings(index_dir=index_dir, embed_model=embed_model, max_file_mb=max_file_mb)
+    _print_build(build_index(settings, full=full, reporter=_reporter(as_json)), as_json)
+
+
+@index.command("remove")
+@click.argument("items", nargs=-1, required=True)
+@index_option
+@json_option
+@handles_errors
+def index_remove(items: tuple[str, ...], index_dir: Path | None, as_json: bool) -> None:
+    """Unregister a location, or drop a source (by id or file path) and keep it out."""
+    from rag.build import build_index
+
+    settings = _settings(index_dir=index_dir)
+    _print_build(build_index(settings, remove=items, reporter=_reporter(as_json)), as_json)
+
+
+@index.command("status")
+@index_option
+@json_option
+@handles_errors
+def index_status(index_dir: Path | None, as_json: bool) -> None:
+    """Version, counts, model, chunking and registered locations of the index."""
+    from rag.status import index_status as status_of
+
+    status = status_of(_settings(index_dir=index_dir))
+    if as_json:
+        _emit_json(status.model_dump())
+        return
+    for key, value in status.rows():
+        # Plain lines, not a table: paths must stay whole for copying and grepping.
+        click.echo(f"{key:<11} " + value.replace("\n", "\n" + " " * 12))
+
+
+@cli.command("search")
+@click.argument("question")
+@click.option("-k", type=click.IntRange(1, 1000), default=None, help="Hits to return (default 10).")
+@click.option(
+    "--mode",
+    type=click.Choice(["dense", "bm25", "hybrid"]),
+    default=None,
+    help="Retriever (default hybrid: reciprocal rank fusion of dense and BM25).",
+)
+@index_option
+@json_option
+@handles_errors
+def search(
+    question: str, k: int | None, mode: str | None, index_dir: Path | None, as_json: bool
+) -> None:
+    """Ranked passages for a question."""
+    from rag.search import open_searcher
+
+    settings = _settings(index_dir=index_dir, search_k=k, search_mode=mode)
+    searcher = open_searcher(settings, need_embedder=settings.search_mode != "bm25")
+    hits = searcher.search(question)
+    if as_json:
+        _emit_json([hit.model_dump() for hit in hits])
+        return
+    if not hits:
+        out.print("no passage matches")
+    for hit in hits:
+        flat = " ".join(hit.text.split())
+        snippet = flat if len(flat) <= 300 else flat[:297] + "..."
+        out.print(
+            f"[bold]{hit.rank}.[/] [cyan]{hit.title}[/] [dim]({hit.source_id}, "
+            f"{hit.retriever} {hit.score:.4f})[/]\n   {snippet}",
+            highlight=False,
+        )
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="rag")
+
+
+if __name__ == "__main__":
+    main()

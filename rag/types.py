@@ -1,0 +1,127 @@
+"""The contracts between stages: what ingest, chunk, store and retrieve hand each other."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Retriever = Literal["dense", "bm25", "fused", "rerank"]
+
+
+class Contract(BaseModel):
+    """Base of every contract: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def sha256_hex(*parts: str) -> str:
+    """Hex sha256 of the parts joined by NUL, so ("ab", "c") and ("a", "bc") differ."""
+    return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()
+
+
+class Source(Contract):
+    """One document as read from a corpus line or a file."""
+
+    id: str = Field(description="Source id: the JSONL id, else the path relative to its root.")
+    title: str = Field(description="Title from the corpus, the HTML/PDF metadata or the file name.")
+    text: str = Field(description="Main text, normalized to plain paragraphs.")
+    url: str | None = Field(None, description="Where the source lives on the web, if known.")
+    date: str | None = Field(None, description="Publication date as given by the source.")
+    path: str | None = Field(None, description="File the source was read from.")
+    content_hash: str = Field(description="sha256 of id, title, text, url and date.")
+
+    @staticmethod
+    def hash_of(id: str, title: str, text: str, url: str | None, date: str | None) -> str:
+        """The content hash a source with these fields gets."""
+        return sha256_hex(id, title, text, url or "", date or "")
+
+    @classmethod
+    def create(
+        cls,
+        id: str,
+        title: str,
+        text: str,
+        url: str | None = None,
+        date: str | None = None,
+        path: str | None = None,
+    ) -> Source:
+        """A source with its content hash filled in."""
+        return cls(
+            id=id,
+            title=title,
+            text=text,
+            url=url,
+            date=date,
+            path=path,
+            content_hash=cls.hash_of(id, title, text, url, date),
+        )
+
+
+class Passage(Contract):
+    """A sentence-aligned span of a source: the unit that is embedded, retrieved and cited."""
+
+    id: str = Field(description="Stable id from source id, start offset and text hash.")
+    source_id: str = Field(description="Id of the source this passage comes from.")
+    ordinal: int = Field(ge=0, description="Position of the passage within its source.")
+    start: int = Field(ge=0, description="Offset of the first character in the source text.")
+    end: int = Field(ge=0, description="Offset one past the last character in the source text.")
+    text: str = Field(description="Exactly source.text[start:end].")
+    title: str = Field(description="Title of the source.")
+
+
+class Hit(Contract):
+    """A ranked search result: the passage's fields flat, plus how it was found."""
+
+    rank: int = Field(ge=1, description="1-based rank in the result list.")
+    score: float = Field(description="Retriever score: cosine, BM25 or fused reciprocal rank.")
+    retriever: Retriever = Field(description="Which retriever produced the final ranking.")
+    source_id: str = Field(description="Id of the source the passage belongs to.")
+    passage_id: str = Field(description="Id of the passage.")
+    title: str = Field(description="Title of the source.")
+    text: str = Field(description="Passage text.")
+    start: int = Field(ge=0, description="Offset of the passage in the source text.")
+    end: int = Field(ge=0, description="End offset of the passage in the source text.")
+    url: str | None = Field(None, description="Source url, if known.")
+    date: str | None = Field(None, description="Source date, if known.")
+    path: str | None = Field(None, description="File the source was read from, if any.")
+
+
+class SourceFailure(Contract):
+    """A file or corpus line that could not be indexed, and why."""
+
+    path: str = Field(description="File (with ':line' for a corpus line) that failed.")
+    reason: str = Field(description="What was wrong with it and, where possible, the fix.")
+
+
+class SourceCounts(Contract):
+    """How the sources of a build compare with the previous version."""
+
+    added: int = Field(0, description="Sources new in this version.")
+    changed: int = Field(0, description="Sources whose content hash changed.")
+    removed: int = Field(0, description="Sources gone since the previous version.")
+    unchanged: int = Field(0, description="Sources carried over as they were.")
+    failed: list[SourceFailure] = Field(
+        default_factory=list, description="Files or lines skipped, with the reason."
+    )
+
+
+class PassageCounts(Contract):
+    """What happened to passages in a build."""
+
+    embedded: int = Field(0, description="Passages run through the encoder in this build.")
+    reused: int = Field(0, description="New passages whose vector was reused by text hash.")
+    deleted: int = Field(0, description="Passages removed from FAISS, BM25 and SQLite.")
+    total: int = Field(0, description="Passages in the published version.")
+
+
+class BuildReport(Contract):
+    """Summary of an `index add` or `index rebuild`, as printed by `--json`."""
+
+    version: int = Field(description="Published version number.")
+    index_dir: str = Field(description="Index folder.")
+    full: bool = Field(description="Whether every passage was re-embedded.")
+    sources: SourceCounts = Field(default_factory=SourceCounts, description="Source counts.")
+    passages: PassageCounts = Field(default_factory=PassageCounts, description="Passage counts.")
+    seconds: float = Field(0.0, description="Wall time of the build.")

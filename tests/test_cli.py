@@ -1,0 +1,135 @@
+"""The `rag` command: JSON shapes, human output, exit codes and error messages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import synthetic_text, write_corpus
+from fakes import HashEmbedder
+
+import rag.build
+import rag.search
+from rag.cli import cli
+from rag.config import DEFAULT_EMBED_MODEL
+from rag.store import IndexLayout
+
+
+@pytest.fixture(autouse=True)
+def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI loads the configured model; here it gets a fake under the default's name."""
+    fake = HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
+    monkeypatch.setattr(rag.build, "load_embedder", lambda settings: fake)
+    monkeypatch.setattr(rag.search, "load_embedder", lambda settings: fake)
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    return write_corpus(
+        tmp_path / "corpus.jsonl",
+        [{"id": f"s{i}", "title": f"Title {i}", "text": synthetic_text(i)} for i in range(20)],
+    )
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_index_add_json(tmp_path: Path, corpus: Path) -> None:
+    code, out, _ = run("index", "add", str(corpus), "--index", str(tmp_path / "ix"), "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert {"version", "sources", "passages"} <= set(data)
+    assert set(data["sources"]) >= {"added", "changed", "removed", "unchanged", "failed"}
+    assert set(data["passages"]) >= {"embedded", "deleted", "total"}
+    assert (data["version"], data["sources"]["added"], data["sources"]["failed"]) == (1, 20, [])
+
+
+def test_partial_failure_exits_3_and_lists_the_file(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "good.txt").write_text("Good title\nSome good text here.")
+    (folder / "bad.txt").write_bytes(b"\xff\xfe\x00\x00")
+    code, out, _ = run("index", "add", str(folder), "--index", str(tmp_path / "ix"), "--json")
+    assert code == 3
+    [failure] = json.loads(out)["sources"]["failed"]
+    assert failure["path"].endswith("bad.txt") and "binary" in failure["reason"]
+    code, _, err = run("index", "rebuild", "--index", str(tmp_path / "ix"))
+    assert code == 3 and "skipped" in err and "bad.txt" in err
+
+
+def test_search_json_hits(tmp_path: Path, corpus: Path) -> None:
+    ix = str(tmp_path / "ix")
+    run("index", "add", str(corpus), "--index", ix)
+    code, out, _ = run("search", "Item3 sentence", "--index", ix, "-k", "4", "--json")
+    assert code == 0
+    hits = json.loads(out)
+    assert len(hits) == 4 and [h["rank"] for h in hits] == [1, 2, 3, 4]
+    assert {"rank", "score", "source_id", "passage_id", "title", "text"} <= set(hits[0])
+    assert hits[0]["retriever"] == "fused"
+    for mode in ("dense", "bm25"):
+        code, out, _ = run("search", "Item3", "--index", ix, "--mode", mode, "--json")
+        assert code == 0 and json.loads(out)[0]["retriever"] == mode
+
+
+def test_search_human_output(tmp_path: Path, corpus: Path) -> None:
+    ix = str(tmp_path / "ix")
+    run("index", "add", str(corpus), "--index", ix)
+    code, out, _ = run("search", "Item3 sentence", "--index", ix, "-k", "2")
+    assert code == 0 and out.startswith("1. Title") and "\n2. " in out
+
+
+def test_status_rebuild_remove(tmp_path: Path, corpus: Path) -> None:
+    ix = str(tmp_path / "ix")
+    run("index", "add", str(corpus), "--index", ix)
+    code, out, _ = run("index", "status", "--index", ix, "--json")
+    status = json.loads(out)
+    assert code == 0 and status["version"] == 1
+    assert status["manifest"]["embedding"]["model_id"] == DEFAULT_EMBED_MODEL
+    assert status["manifest"]["locations"] == [str(corpus)]
+    code, out, _ = run("index", "status", "--index", ix)
+    assert code == 0 and "passages" in out and str(corpus) in out
+    code, out, _ = run("index", "remove", "s4", "--index", ix, "--json")
+    assert code == 0 and json.loads(out)["sources"]["removed"] == 1
+    code, out, _ = run("index", "rebuild", "--full", "--index", ix, "--json")
+    data = json.loads(out)
+    assert code == 0 and data["full"] and data["sources"]["unchanged"] == 19
+    code, out, _ = run("index", "rebuild", "--index", ix)
+    assert code == 0 and "index version 3" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (("search", "anything"), 1, "no index at"),
+        (("index", "status"), 1, "no index at"),
+        (("index", "add", "/nonexistent/path"), 1, "does not exist"),
+        (("index", "remove", "ghost"), 1, "no index at"),
+        (("search", "x", "--mode", "magic"), 2, "Invalid value for '--mode'"),
+        (("search", "x", "-k", "0"), 2, "Invalid value for '-k'"),
+        (("index", "add"), 2, "Missing argument"),
+    ],
+)
+def test_errors_are_messages_with_exit_codes(
+    tmp_path: Path, args: tuple[str, ...], code: int, message: str
+) -> None:
+    got, out, err = run(*args, "--index", str(tmp_path / "ix"))
+    assert got == code
+    assert message in err
+    assert "Traceback" not in out + err
+
+
+def test_json_errors_are_json(tmp_path: Path) -> None:
+    code, out, _ = run("search", "x", "--index", str(tmp_path / "ix"), "--json")
+    assert code == 1
+    assert json.loads(out)["error"]["type"] == "IndexNotFoundError"
+
+
+def test_busy_index_exits_4(tmp_path: Path, corpus: Path) -> None:
+    ix = tmp_path / "ix"
+    with IndexLayout(ix).write_lock():
+        code, _, err = run("index", "add", str(corpus), "--index", str(ix))
+    assert code == 4 and "another process is building" in err
