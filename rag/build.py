@@ -40,7 +40,7 @@ from rag.types import (
     sha256_hex,
 )
 
-_EMBED_BLOCK = 256
+_EMBED_BLOCK = 128
 
 
 def chunk_spec(settings: Settings) -> ChunkSpec:
@@ -116,7 +116,9 @@ class Builder:
     def embedder(self) -> Embedder:
         """The encoder, loaded only when something must be embedded."""
         if self._embedder is None:
-            self._embedder = load_embedder(self.settings)
+            with self.reporter.task("loading embedding model", 1) as tick:
+                self._embedder = load_embedder(self.settings)
+                tick()
         return self._embedder
 
     def run(

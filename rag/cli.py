@@ -32,6 +32,13 @@ def _emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
+def _fail(kind: str, message: str, code: int, as_json: bool) -> None:
+    if as_json:
+        _emit_json({"error": {"type": kind, "message": message}})
+    err.print(f"[bold red]Error:[/] {message}", highlight=False)
+    sys.exit(code)
+
+
 def handles_errors(func: F) -> F:
     """Turn library errors into a one-line message (and a JSON error with --json) and exit code."""
 
@@ -40,10 +47,11 @@ def handles_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except RagError as exc:
-            if kwargs.get("as_json"):
-                _emit_json({"error": {"type": type(exc).__name__, "message": str(exc)}})
-            err.print(f"[bold red]Error:[/] {exc}", highlight=False)
-            sys.exit(exc.exit_code)
+            _fail(type(exc).__name__, str(exc), exc.exit_code, kwargs.get("as_json", False))
+        except OSError as exc:
+            # Disk full, permissions, a folder where a file should be: the OS says it best.
+            where = f": {exc.filename}" if exc.filename else ""
+            _fail("OSError", f"{exc.strerror or exc}{where}", 1, kwargs.get("as_json", False))
 
     return wrapper  # type: ignore[return-value]
 
@@ -103,63 +111,55 @@ def _settings(**overrides: Any) -> Settings:
     return load_settings(**overrides)
 
 
-@index.command("add")
-@click.argument("paths", nargs=-1, required=True)
-@index_option
-@click.option("--embed-model", default=None, help="Embedding model (RAG_EMBED_MODEL).")
-@click.option(
-    "--max-file-mb", type=float, default=None, help="Skip larger files (RAG_MAX_FILE_MB)."
-)
-@json_option
-@handles_errors
-def index_add(
-    paths: tuple[str, ...],
+def build_command(func: F) -> F:
+    """The options every index-changing command takes: --index, --embed-model, --max-file-mb,
+    --json; and its errors turned into messages."""
+    func = handles_errors(func)
+    func = json_option(func)
+    func = click.option(
+        "--max-file-mb", type=float, default=None, help="Skip larger files (RAG_MAX_FILE_MB)."
+    )(func)
+    func = click.option("--embed-model", default=None, help="Embedding model (RAG_EMBED_MODEL).")(
+        func
+    )
+    return index_option(func)
+
+
+def _build(
     index_dir: Path | None,
     embed_model: str | None,
     max_file_mb: float | None,
     as_json: bool,
+    **request: Any,
 ) -> None:
-    """Register files or folders (.txt .md .html .pdf .jsonl) and index them."""
     from rag.build import build_index
 
     settings = _settings(index_dir=index_dir, embed_model=embed_model, max_file_mb=max_file_mb)
-    _print_build(build_index(settings, add=paths, reporter=_reporter(as_json)), as_json)
+    _print_build(build_index(settings, reporter=_reporter(as_json), **request), as_json)
+
+
+@index.command("add")
+@click.argument("paths", nargs=-1, required=True)
+@build_command
+def index_add(paths: tuple[str, ...], **options: Any) -> None:
+    """Register files or folders (.txt .md .html .pdf .jsonl) and index them."""
+    _build(add=paths, **options)
 
 
 @index.command("rebuild")
 @click.option("--full", is_flag=True, help="Re-read and re-embed everything.")
-@index_option
-@click.option("--embed-model", default=None, help="Embedding model (RAG_EMBED_MODEL).")
-@click.option(
-    "--max-file-mb", type=float, default=None, help="Skip larger files (RAG_MAX_FILE_MB)."
-)
-@json_option
-@handles_errors
-def index_rebuild(
-    full: bool,
-    index_dir: Path | None,
-    embed_model: str | None,
-    max_file_mb: float | None,
-    as_json: bool,
-) -> None:
+@build_command
+def index_rebuild(full: bool, **options: Any) -> None:
     """Rescan registered locations; embed only new or changed passages; publish a new version."""
-    from rag.build import build_index
-
-    settings = _settings(index_dir=index_dir, embed_model=embed_model, max_file_mb=max_file_mb)
-    _print_build(build_index(settings, full=full, reporter=_reporter(as_json)), as_json)
+    _build(full=full, **options)
 
 
 @index.command("remove")
 @click.argument("items", nargs=-1, required=True)
-@index_option
-@json_option
-@handles_errors
-def index_remove(items: tuple[str, ...], index_dir: Path | None, as_json: bool) -> None:
+@build_command
+def index_remove(items: tuple[str, ...], **options: Any) -> None:
     """Unregister a location, or drop a source (by id or file path) and keep it out."""
-    from rag.build import build_index
-
-    settings = _settings(index_dir=index_dir)
-    _print_build(build_index(settings, remove=items, reporter=_reporter(as_json)), as_json)
+    _build(remove=items, **options)
 
 
 @index.command("status")

@@ -122,6 +122,13 @@ def test_errors_are_messages_with_exit_codes(
     assert "Traceback" not in out + err
 
 
+def test_os_errors_are_messages(tmp_path: Path, corpus: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    code, _, err = run("index", "add", str(corpus), "--index", str(blocker / "ix"))
+    assert code == 1 and "Error:" in err and "Traceback" not in err
+
+
 def test_json_errors_are_json(tmp_path: Path) -> None:
     code, out, _ = run("search", "x", "--index", str(tmp_path / "ix"), "--json")
     assert code == 1

@@ -98,6 +98,14 @@ def found(path: Path, root: Path) -> FoundFile:
             },
         ),
         (
+            "latin.html",
+            '<html><head><meta charset="iso-8859-1"><title>Caf\u00e9</title></head>'
+            "<body><main><p>Cr\u00e8me br\u00fbl\u00e9e.</p></main></body></html>".encode(
+                "latin-1"
+            ),
+            {"title": "Caf\u00e9", "text_has": "Cr\u00e8me br\u00fbl\u00e9e."},
+        ),
+        (
             "report.pdf",
             make_pdf("The county signed an agreement in March."),
             {"title": "A report title", "text_has": "county signed an agreement"},

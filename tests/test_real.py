@@ -109,27 +109,23 @@ def test_cli_end_to_end_offline(tmp_path: Path) -> None:
         k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_", "RAG_"))
     }
     env.update(HTTPS_PROXY="http://127.0.0.1:9", HTTP_PROXY="http://127.0.0.1:9", NO_PROXY="")
-    rag = [sys.executable, "-m", "rag.cli"]
     index = str(tmp_path / "index")
-    add = subprocess.run(
-        [*rag, "index", "add", str(REPO / "examples" / "demo"), "--index", index, "--json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
+
+    def rag(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "rag.cli", *args, "--index", index, "--json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+            check=False,
+        )
+
+    add = rag("index", "add", str(REPO / "examples" / "demo"))
     assert add.returncode == 0, add.stderr
     report = json.loads(add.stdout)
     assert report["sources"]["added"] >= 8 and report["sources"]["failed"] == []
-    search = subprocess.run(
-        [*rag, "search", "Are Minneapolis police helping ICE?", "--index", index, "--json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
+    search = rag("search", "Are Minneapolis police helping ICE?")
     assert search.returncode == 0, search.stderr
     hits = json.loads(search.stdout)
     assert len(hits) == min(10, report["passages"]["total"])
