@@ -7,7 +7,6 @@ import shutil
 import sqlite3
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import faiss
@@ -17,8 +16,8 @@ from rag.chunk import ChunkSpec, chunk_source, vector_id
 from rag.config import Settings
 from rag.embed import Embedder, expected_model_id, load_embedder
 from rag.errors import ConfigError, IndexCorruptError, IndexMismatchError, RagError
-from rag.ingest import FoundFile, find_files, read_file
 from rag.progress import Reporter, Silent
+from rag.scan import Plan, Scan, plan, scan_locations
 from rag.store import META_FILE, IndexLayout, IndexReader
 from rag.store.lexical import LexicalIndex
 from rag.store.manifest import (
@@ -28,15 +27,12 @@ from rag.store.manifest import (
     VectorInfo,
     read_raw,
 )
-from rag.store.meta import FileRecord, MetaDB
+from rag.store.meta import MetaDB
 from rag.store.vectors import VectorStore
 from rag.types import (
     BuildReport,
     Passage,
     PassageCounts,
-    Source,
-    SourceCounts,
-    SourceFailure,
     sha256_hex,
 )
 
@@ -71,31 +67,6 @@ def embed_text(passage: Passage, with_title: bool) -> str:
 
 def _as_list(value: object) -> list[object]:
     return list(value) if isinstance(value, list) else []
-
-
-@dataclass
-class _Scan:
-    """What the registered locations hold now."""
-
-    read: dict[str, Source] = field(default_factory=dict)
-    carried: set[str] = field(default_factory=set)
-    files: list[FileRecord] = field(default_factory=list)
-    failures: list[SourceFailure] = field(default_factory=list)
-    origin: dict[str, str] = field(default_factory=dict)
-
-    def claim(self, source_id: str, path: str) -> bool:
-        """Register where a source id came from; a second file with the same id fails."""
-        if source_id in self.origin:
-            self.failures.append(
-                SourceFailure(
-                    path=path,
-                    reason=f"duplicate source id {source_id!r} "
-                    f"(first in {self.origin[source_id]}); give each source its own id",
-                )
-            )
-            return False
-        self.origin[source_id] = path
-        return True
 
 
 class Builder:
@@ -183,59 +154,33 @@ class Builder:
         full: bool,
     ) -> BuildReport:
         registered_before = (list(locations), set(excluded))
+        base = prev if not full else None  # the version this build extends, if any
         added_roots = self._register(locations, add)
         self._unregister(prev, locations, excluded, remove)
-        scan = self._scan(prev if not full else None, locations, excluded, added_roots)
-
-        prev_hashes = prev.meta.source_hashes() if prev is not None else {}
-        present = set(scan.read) | scan.carried
-        counts = SourceCounts(
-            added=sum(1 for s in scan.read if s not in prev_hashes),
-            changed=sum(
-                1
-                for s, src in scan.read.items()
-                if s in prev_hashes and prev_hashes[s] != src.content_hash
-            ),
-            removed=sum(1 for s in prev_hashes if s not in present),
-            failed=scan.failures,
+        scan = scan_locations(
+            locations,
+            excluded,
+            added_roots,
+            base.meta if base is not None else None,
+            int(self.settings.max_file_mb * 1_000_000),
+            self.reporter,
         )
-        counts.unchanged = len(present) - counts.added - counts.changed
-        nothing_new = (
-            not full
-            and prev is not None
-            and counts.added == counts.changed == counts.removed == 0
-            and (locations, excluded) == registered_before
+        work = plan(
+            scan,
+            prev.meta.source_hashes() if prev is not None else {},
+            incremental=base is not None,
         )
-        if nothing_new and prev is not None:
+        if base is not None and work.nothing_new and (locations, excluded) == registered_before:
             return BuildReport(
-                version=prev.version,
+                version=base.version,
                 index_dir=str(self.layout.root),
                 full=False,
-                sources=counts,
-                passages=PassageCounts(total=len(prev.vectors)),
+                sources=work.counts,
+                passages=PassageCounts(total=len(base.vectors)),
             )
-        if full or prev is None:
-            to_write = sorted(present)
-            to_delete: list[str] = []
-        else:
-            to_write = sorted(
-                s for s, src in scan.read.items() if prev_hashes.get(s) != src.content_hash
-            )
-            to_delete = sorted(s for s in prev_hashes if s not in present or s in to_write)
         build_dir = self.layout.new_build_dir()
         try:
-            return self._write(
-                build_dir,
-                prev if not full else None,
-                prev,
-                scan,
-                to_write,
-                to_delete,
-                locations,
-                excluded,
-                counts,
-                full,
-            )
+            return self._write(build_dir, base, scan, work, locations, excluded, full)
         except BaseException:
             shutil.rmtree(build_dir, ignore_errors=True)
             raise
@@ -277,67 +222,14 @@ class Builder:
                     "`rag index status` lists the locations, `rag search` shows source ids"
                 )
 
-    def _scan(
-        self,
-        prev: IndexReader | None,
-        locations: list[str],
-        excluded: set[str],
-        added_roots: list[str],
-    ) -> _Scan:
-        scan = _Scan()
-        found: list[FoundFile] = []
-        for location in locations:
-            for item in find_files(location):
-                if isinstance(item, SourceFailure):
-                    scan.failures.append(item)
-                else:
-                    found.append(item)
-        known_files = prev.meta.files() if prev is not None else {}
-        stored = set(prev.meta.source_ids()) if prev is not None else set()
-        max_bytes = int(self.settings.max_file_mb * 1_000_000)
-        with self.reporter.task("reading sources", len(found)) as tick:
-            for item in found:
-                is_added = any(
-                    item.path == r or item.path.startswith(r + os.sep) for r in added_roots
-                )
-                record = known_files.get(item.path)
-                if is_added and record:
-                    excluded.difference_update(record.source_ids)
-                # Carried over unread only if unchanged on disk and every source is stored.
-                if (
-                    record
-                    and (record.size, record.mtime_ns) == (item.size, item.mtime_ns)
-                    and all(s in stored or s in excluded for s in record.source_ids)
-                ):
-                    ids = [s for s in record.source_ids if scan.claim(s, item.path)]
-                    scan.carried.update(s for s in ids if s not in excluded)
-                    scan.files.append(record)
-                else:
-                    result = read_file(item, max_bytes)
-                    scan.failures.extend(result.failures)
-                    ids = [s.id for s in result.sources if scan.claim(s.id, item.path)]
-                    if is_added:
-                        excluded.difference_update(ids)
-                    scan.read.update(
-                        (s.id, s) for s in result.sources if s.id in ids and s.id not in excluded
-                    )
-                    # A file with bad lines is re-read every time, so its failures stay visible.
-                    if not result.failures:
-                        scan.files.append(FileRecord(item.path, item.size, item.mtime_ns, ids))
-                tick()
-        return scan
-
     def _write(
         self,
         build_dir: Path,
         base: IndexReader | None,
-        prev: IndexReader | None,
-        scan: _Scan,
-        to_write: list[str],
-        to_delete: list[str],
+        scan: Scan,
+        work: Plan,
         locations: list[str],
         excluded: set[str],
-        counts: SourceCounts,
         full: bool,
     ) -> BuildReport:
         with_titles = self.settings.embed_titles
@@ -350,15 +242,14 @@ class Builder:
             vectors = VectorStore.empty(dimension)
 
         passages = PassageCounts()
-        if to_delete:
-            gone = meta.vec_ids_of_sources(to_delete)
-            passages.deleted = vectors.remove(gone)
-            meta.delete_sources(to_delete)
+        if work.to_delete:
+            passages.deleted = vectors.remove(meta.vec_ids_of_sources(work.to_delete))
+            meta.delete_sources(work.to_delete)
 
         spec = chunk_spec(self.settings)
         rows: list[tuple[Passage, int, str]] = []
         texts: dict[str, str] = {}
-        for sid in to_write:
+        for sid in work.to_write:
             source = scan.read[sid]
             meta.insert_source(source)
             for passage in chunk_source(source, spec):
@@ -366,7 +257,7 @@ class Builder:
                 digest = sha256_hex(text)
                 texts[digest] = text
                 rows.append((passage, vector_id(passage.id), digest))
-        vector_of = self._vectors_for(texts, base, prev, passages)
+        vector_of = self._vectors_for(texts, base, passages)
         if rows:
             matrix = np.stack([vector_of[h] for _, _, h in rows]).astype(np.float32)
             vectors.add(matrix, [v for _, v, _ in rows])
@@ -396,7 +287,7 @@ class Builder:
             version=version,
             index_dir=str(self.layout.root),
             full=full,
-            sources=counts,
+            sources=work.counts,
             passages=passages,
         )
         Manifest(
@@ -420,17 +311,16 @@ class Builder:
         self,
         texts: dict[str, str],
         base: IndexReader | None,
-        prev: IndexReader | None,
         counts: PassageCounts,
     ) -> dict[str, np.ndarray]:
         """A vector per embed hash: reused from the last version where the text is the same."""
         out: dict[str, np.ndarray] = {}
-        if base is not None and prev is not None and texts:
-            reusable = prev.meta.vec_ids_by_embed_hash(texts)
+        if base is not None and texts:
+            reusable = base.meta.vec_ids_by_embed_hash(texts)
             if reusable:
                 hashes = list(reusable)
                 for digest, row in zip(
-                    hashes, prev.vectors.reconstruct([reusable[h] for h in hashes]), strict=True
+                    hashes, base.vectors.reconstruct([reusable[h] for h in hashes]), strict=True
                 ):
                     out[digest] = row
         todo = [h for h in texts if h not in out]
