@@ -19,7 +19,7 @@ from rich.console import Console
 from rag.config import Settings, load_settings
 from rag.errors import RagError
 from rag.progress import Reporter, RichReporter, Silent
-from rag.types import BuildReport
+from rag.types import Answer, BuildReport
 
 EXIT_PARTIAL = 3
 F = TypeVar("F", bound=Callable[..., Any])
@@ -213,6 +213,60 @@ def search(
             f"{hit.retriever} {hit.score:.4f})[/]\n   {snippet}",
             highlight=False,
         )
+
+
+@cli.command("ask")
+@click.argument("question")
+@click.option("-k", type=click.IntRange(1, 20), default=None, help="Passages for the model (4).")
+@click.option("--model", default=None, help="litellm model string (RAG_LLM_MODEL).")
+@click.option("--no-stream", is_flag=True, help="Print the answer only when it is complete.")
+@index_option
+@json_option
+@handles_errors
+def ask_command(
+    question: str,
+    k: int | None,
+    model: str | None,
+    no_stream: bool,
+    index_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Answer a question from the index, citing passages as [n]."""
+    from rag.citations import Renumberer
+    from rag.pipeline import ask
+
+    settings = _settings(index_dir=index_dir, answer_k=k, llm_model=model)
+    stream = not (as_json or no_stream)
+    renumberer = Renumberer(set(range(1, settings.answer_k + 1)))
+
+    def show(token: str) -> None:
+        click.echo(renumberer.feed(token), nl=False)
+
+    answer = ask(question, settings=settings, on_token=show if stream else None)
+    if as_json:
+        _emit_json(answer.model_dump())
+        return
+    if stream:
+        click.echo(renumberer.flush())
+    else:
+        click.echo(answer.text)
+    _print_sources(answer)
+
+
+def _print_sources(answer: Answer) -> None:
+    out.print("\n[bold]Sources[/]", highlight=False)
+    if not answer.citations:
+        out.print("(the answer cites no passage)", highlight=False)
+    for c in answer.citations:
+        where = c.url or c.path or c.source_id
+        date = f" ({c.date})" if c.date else ""
+        out.print(f"[{c.n}] {c.title}{date}\n    {where}", highlight=False, markup=False)
+    t = answer.timings
+    out.print(
+        f"[dim]{answer.status}; {answer.model}; first token {t.get('first_token', 0):.1f} s, "
+        f"total {t.get('total', 0):.1f} s; checked on {answer.checked_on}[/]",
+        highlight=False,
+    )
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from rag.errors import ConfigError
 SearchMode = Literal["dense", "bm25", "hybrid"]
 
 DEFAULT_EMBED_MODEL = "all-MiniLM-L6-v2"
+LOCAL_LLM = "local/qwen2.5-1.5b"
 
 
 class Settings(BaseSettings):
@@ -60,6 +61,40 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant k in 1/(k + rank).")
     keep_versions: int = Field(
         3, ge=1, description="Published index versions kept on disk (older ones are deleted)."
+    )
+    llm_model: str = Field(
+        LOCAL_LLM,
+        description=(
+            "litellm model string that writes answers: the embedded 'local/qwen2.5-1.5b', or any "
+            "provider's, e.g. 'openai/gpt-4o-mini', 'anthropic/claude-3-5-haiku-latest', "
+            "'ollama/llama3.1'."
+        ),
+    )
+    llm_api_base: str | None = Field(
+        None, description="Base url for an OpenAI-compatible or self-hosted server."
+    )
+    llm_timeout: float = Field(120.0, gt=0, description="Seconds before one LLM call is abandoned.")
+    llm_retries: int = Field(
+        3, ge=0, le=10, description="Retries after rate limits, timeouts and server errors."
+    )
+    llm_max_tokens: int = Field(350, ge=16, description="Most tokens an answer may have.")
+    llm_temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature.")
+    answer_k: int = Field(4, ge=1, le=20, description="Passages given to the model per question.")
+    passage_words: int = Field(
+        40,
+        ge=20,
+        description="Words of each passage shown to the model: the sentences closest to the "
+        "question, in order (shorter prompts answer faster on a CPU).",
+    )
+    local_cache_dir: Path = Field(
+        Path.home() / ".cache" / "rag",
+        description="Where the embedded LLM's GGUF file is assembled once (1.1 GB).",
+    )
+    local_threads: int | None = Field(
+        None, ge=1, description="CPU threads for the embedded LLM; unset uses every core."
+    )
+    local_context: int = Field(
+        4096, ge=512, description="Context window of the embedded LLM in tokens."
     )
 
     @model_validator(mode="after")

@@ -42,3 +42,11 @@ class IndexCorruptError(RagError):
 
 class EmbeddingError(RagError):
     """The embedding model could not be loaded or run."""
+
+
+class LLMError(RagError):
+    """The language model could not be reached or gave no usable reply."""
+
+
+class ProviderConfigError(LLMError):
+    """A provider is named but its key or address is not configured."""

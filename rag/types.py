@@ -125,3 +125,70 @@ class BuildReport(Contract):
     sources: SourceCounts = Field(default_factory=SourceCounts, description="Source counts.")
     passages: PassageCounts = Field(default_factory=PassageCounts, description="Passage counts.")
     seconds: float = Field(0.0, description="Wall time of the build.")
+
+
+AnswerStatus = Literal["accepted", "repaired", "abstained", "unvalidated"]
+
+
+class Citation(Contract):
+    """A number shown in the answer and the passage behind it."""
+
+    n: int = Field(ge=1, description="The number shown in the answer text, [n].")
+    passage_id: str = Field(description="Id of the cited passage.")
+    source_id: str = Field(description="Id of the passage's source.")
+    title: str = Field(description="Title of the source.")
+    url: str | None = Field(None, description="Source url, if known.")
+    date: str | None = Field(None, description="Source date, if known.")
+    path: str | None = Field(None, description="File the source came from, if any.")
+    quote: str = Field(description="The passage sentence that best matches the citing text.")
+
+
+class SentenceCheck(Contract):
+    """The validator's verdict on one sentence of an answer."""
+
+    text: str = Field(description="The sentence as shown.")
+    citations: list[int] = Field(default_factory=list, description="Numbers it cites.")
+    supported: bool = Field(description="Whether the cited passages support it.")
+    score: float = Field(description="Support score in [0, 1].")
+    reason: str = Field("", description="Why it was judged so.")
+
+
+class Section(Contract):
+    """One numbered body section of an answer."""
+
+    heading: str = Field(description="Section heading, without its number.")
+    text: str = Field(description="Section text with [n] markers.")
+
+
+class AnswerSections(Contract):
+    """The fact-check shape: summary, numbered sections, bottom line, limits, follow-ups."""
+
+    summary: str = Field("", description="Executive summary with [n] markers.")
+    sections: list[Section] = Field(default_factory=list, description="Numbered body sections.")
+    bottom_line: str = Field("", description="The bottom line with [n] markers.")
+    limits: str = Field("", description="What the sources cannot settle.")
+    follow_ups: list[str] = Field(default_factory=list, description="Follow-up questions.")
+
+
+class Answer(Contract):
+    """A cited answer, as `rag ask --json` prints it."""
+
+    question: str = Field(description="The question asked.")
+    text: str = Field(description="The answer as markdown with renumbered [n] markers.")
+    sections: AnswerSections = Field(description="The answer parsed into its parts.")
+    citations: list[Citation] = Field(default_factory=list, description="Each [n] shown.")
+    status: AnswerStatus = Field(
+        description="accepted, repaired or abstained once validated; unvalidated before."
+    )
+    checks: list[SentenceCheck] = Field(default_factory=list, description="Per-sentence checks.")
+    hits: list[Hit] = Field(default_factory=list, description="Passages given to the model.")
+    dropped_citations: list[int] = Field(
+        default_factory=list, description="Numbers the model cited that were not passages."
+    )
+    model: str = Field(description="litellm model string that wrote the answer.")
+    prompt_version: str = Field(description="Prompt name@version+hash.")
+    index_version: int = Field(description="Index version the passages came from.")
+    checked_on: str = Field(description="Date the answer was produced (YYYY-MM-DD).")
+    timings: dict[str, float] = Field(
+        default_factory=dict, description="Seconds per stage: retrieve, generate, first_token."
+    )

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -55,3 +57,26 @@ class HashEmbedder:
     def texts_embedded(self) -> int:
         """How many texts went through the encoder so far."""
         return sum(self.calls)
+
+
+class ScriptedLiteLLM:
+    """litellm itself, but each completion first raises the queued `failures`, then answers
+    `reply` through litellm's own mock_response (so streaming and parsing stay real)."""
+
+    def __init__(self, failures: list[BaseException], reply: str = "ok [1]") -> None:
+        from rag.generate import _litellm
+
+        self.real = _litellm()
+        self.exceptions = self.real.exceptions
+        self.validate_environment = self.real.validate_environment
+        self.failures = failures
+        self.reply = reply
+        self.calls = 0
+        self.requests: list[dict[str, Any]] = []
+
+    def completion(self, **kwargs: Any) -> Iterator[Any]:
+        self.calls += 1
+        self.requests.append(kwargs)
+        if self.failures:
+            raise self.failures.pop(0)
+        return self.real.completion(**kwargs, mock_response=self.reply)  # type: ignore[no-any-return]

