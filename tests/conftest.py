@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -58,3 +60,29 @@ def shared_data() -> Iterator[Path]:
     if not (SHARED_DATA / "hotpotqa" / "corpus.jsonl").is_file():
         pytest.skip(f"shared data not found at {SHARED_DATA}")
     yield SHARED_DATA
+
+
+RagRunner = Callable[..., "subprocess.CompletedProcess[str]"]
+
+
+@pytest.fixture
+def offline_rag(tmp_path: Path) -> RagRunner:
+    """Run the `rag` command in a subprocess on a fresh index, with JSON output and with any
+    network use doomed to fail (proxies pointed at a closed port; no HF_/RAG_ settings)."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_", "RAG_"))
+    }
+    env.update(HTTPS_PROXY="http://127.0.0.1:9", HTTP_PROXY="http://127.0.0.1:9", NO_PROXY="")
+    index = str(tmp_path / "index")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "rag.cli", *args, "--index", index, "--json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=900,
+            check=False,
+        )
+
+    return run

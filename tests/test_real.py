@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import statistics
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SHARED_DATA
+from conftest import SHARED_DATA, RagRunner
 
 from rag.build import build_index
 from rag.config import Settings, load_settings
@@ -103,24 +100,9 @@ def test_incremental_add_change_delete_with_the_real_model(
     assert len(reader.vectors) == len(reader.lexical) == reader.meta.count("passages") == 1021
 
 
-def test_cli_end_to_end_offline(tmp_path: Path) -> None:
+def test_cli_end_to_end_offline(offline_rag: RagRunner) -> None:
     """The installed command on the demo corpus, with any network use doomed to fail."""
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_", "RAG_"))
-    }
-    env.update(HTTPS_PROXY="http://127.0.0.1:9", HTTP_PROXY="http://127.0.0.1:9", NO_PROXY="")
-    index = str(tmp_path / "index")
-
-    def rag(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "rag.cli", *args, "--index", index, "--json"],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=300,
-            check=False,
-        )
-
+    rag = offline_rag
     add = rag("index", "add", str(REPO / "examples" / "demo"))
     assert add.returncode == 0, add.stderr
     report = json.loads(add.stdout)
