@@ -5,10 +5,11 @@
         --sources ../shared/data/squad2/corpus.jsonl --answerable 10 --unanswerable 10
 
 For each question: whether the answer contains a gold answer (case-insensitive, citations
-removed), whether it abstains (says the sources do not answer), and, for every citation, whether
-the cited passage holds the sentence that cites it: all its numbers and at least half of its
-content words appear in the passage as the model saw it (title, date and text) (a script's check, stricter than nothing and looser than a
-person). Prints a table and writes bench/results/answers-<name>.json.
+removed), whether it abstains (says the sources do not answer), and, for every citation,
+whether the cited passage holds the sentence that cites it: all its numbers and at least half
+of its content words appear in the passage as the model saw it (title, date and text). That is
+a script's check, stricter than nothing and looser than a person. Prints a table and writes
+bench/results/answers-<name>.json.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.build import build_index
-from rag.citations import MARKER, parse_marker
+from rag.citations import MARKER, sentences_citing
 from rag.config import load_settings
 from rag.context import terms
 from rag.pipeline import ask
@@ -64,12 +65,11 @@ def check_citations(answer: Answer) -> tuple[int, int]:
     text_of = {h.passage_id: f"{h.title} {h.date or ''} {h.text}" for h in answer.hits}
     passage_of = {c.n: text_of[c.passage_id] for c in answer.citations}
     checked = bad = 0
-    for sentence in re.split(r"(?<=[.!?])\s+|\n+", answer.text):
-        for match in MARKER.finditer(sentence):
-            for n in parse_marker(match.group(1)):
-                if n in passage_of:
-                    checked += 1
-                    bad += not citation_holds(sentence, passage_of[n])
+    for n, sentences in sentences_citing(answer.text).items():
+        for sentence in sentences:
+            if n in passage_of:
+                checked += 1
+                bad += not citation_holds(sentence, passage_of[n])
     return checked, bad
 
 

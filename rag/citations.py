@@ -96,3 +96,12 @@ def renumber(text: str, valid: set[int]) -> Renumbered:
     renumberer = Renumberer(valid)
     new = renumberer.sub(text)
     return Renumbered(text=new, order=renumberer.order, dropped=renumberer.dropped)
+
+
+def sentences_citing(text: str) -> dict[int, list[str]]:
+    """For each cited number, the sentences (or lines) of `text` that cite it."""
+    out: dict[int, list[str]] = {}
+    for sentence in re.split(r"(?<=[.!?])\s+|\n+", text):
+        for n in cited_numbers(sentence):
+            out.setdefault(n, []).append(sentence)
+    return out

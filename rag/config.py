@@ -77,11 +77,11 @@ class Settings(BaseSettings):
     llm_retries: int = Field(
         3, ge=0, le=10, description="Retries after rate limits, timeouts and server errors."
     )
-    llm_max_tokens: int = Field(350, ge=16, description="Most tokens an answer may have.")
+    llm_max_tokens: int = Field(300, ge=16, description="Most tokens an answer may have.")
     llm_temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature.")
     answer_k: int = Field(4, ge=1, le=20, description="Passages given to the model per question.")
     passage_words: int = Field(
-        40,
+        36,
         ge=20,
         description="Words of each passage shown to the model: the sentences closest to the "
         "question, in order (shorter prompts answer faster on a CPU).",

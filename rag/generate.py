@@ -60,15 +60,18 @@ def check_provider(model: str, api_base: str | None) -> None:
         )
 
 
-def prepare(model: str, settings: Settings) -> None:
-    """Import litellm, check the provider and load the embedded model: start-up work that
-    should not count against answering."""
+def prepare(model: str, settings: Settings, system: str | None = None) -> None:
+    """Import litellm, check the provider and load the embedded model (and its evaluated
+    `system` prompt): start-up work that should not count against answering."""
     check_provider(model, settings.llm_api_base)
     if model.startswith("local/"):
         from rag.local_llm import engine, register_local_provider
 
         register_local_provider(settings)
-        engine(settings)
+        if system is not None:
+            engine(settings).warm(system, settings.local_cache_dir)
+        else:
+            engine(settings)
 
 
 def _retryable() -> tuple[type[BaseException], ...]:

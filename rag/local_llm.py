@@ -9,7 +9,6 @@ import importlib
 import os
 import pickle
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -86,7 +85,6 @@ class LocalEngine:
                 '(it compiles in about 4 minutes; CMAKE_ARGS="-DGGML_NATIVE=OFF")'
             ) from exc
         path = model_file(settings.local_cache_dir)
-        started = time.perf_counter()
         self.llama = Llama(
             model_path=str(path),
             n_ctx=settings.local_context,
@@ -94,7 +92,6 @@ class LocalEngine:
             n_batch=512,
             verbose=False,
         )
-        self.load_seconds = time.perf_counter() - started
         self.lock = threading.Lock()
 
     def _restore(self, saved: dict[str, Any]) -> None:
@@ -109,15 +106,16 @@ class LocalEngine:
         self.llama.n_tokens = len(ids)
 
     def _prefix_state(self, prefix: str, cache_dir: Path) -> None:
-        import llama_cpp
-
         """Put the model in the state right after `prefix` (the fixed system prompt).
 
         The state is saved to disk once, so every later process skips evaluating the system
         prompt; llama.cpp then reuses it as the common prefix of the next prompt.
         """
+        import llama_cpp
+
         tokens = self.llama.tokenize(prefix.encode("utf-8"), special=True)
-        if list(self.llama._input_ids[: len(tokens)]) == tokens:
+        evaluated = self.llama.input_ids[: min(self.llama.n_tokens, len(tokens))]
+        if list(evaluated) == tokens:
             return  # already evaluated in this process
         key = hashlib.sha256(
             f"{GGUF_NAME}\x00{self.llama.n_ctx()}\x00{prefix}".encode()
@@ -147,12 +145,17 @@ class LocalEngine:
             pickle.dump(saved, fh)
         os.replace(tmp, path)
 
+    def warm(self, system: str, cache_dir: Path) -> None:
+        """Evaluate (or load) the system prompt now, so the first question does not wait for it
+        or for the model's weights to be paged in."""
+        with self.lock:
+            self._prefix_state(_system_turn(system), cache_dir)
+
     def chat(
         self, messages: list[dict[str, str]], params: dict[str, Any], cache_dir: Path
     ) -> Iterator[str]:
         """Stream the model's text pieces for chat `messages` (ChatML, as Qwen2.5 expects);
         a trailing assistant message is continued, and not repeated in the stream."""
-        # A trailing assistant message is the start of the reply: continued, not closed.
         prefill = (
             messages[-1]["content"] if messages and messages[-1]["role"] == "assistant" else ""
         )
@@ -163,8 +166,7 @@ class LocalEngine:
         )
         with self.lock:
             if messages and messages[0]["role"] == "system":
-                head = f"<|im_start|>system\n{messages[0]['content']}<|im_end|>\n"
-                self._prefix_state(head, cache_dir)
+                self._prefix_state(_system_turn(messages[0]["content"]), cache_dir)
             for chunk in self.llama.create_completion(
                 prompt,
                 max_tokens=params.get("max_tokens") or 512,
@@ -173,6 +175,10 @@ class LocalEngine:
                 stream=True,
             ):
                 yield chunk["choices"][0]["text"]  # type: ignore[index]
+
+
+def _system_turn(system: str) -> str:
+    return f"<|im_start|>system\n{system}<|im_end|>\n"
 
 
 _ENGINES: dict[tuple[Path, int, int | None], LocalEngine] = {}

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 import time
 from datetime import date
 from typing import Any
 
-from rag.citations import MARKER, parse_marker, renumber
+from rag.citations import renumber, sentences_citing
 from rag.config import Settings, load_settings
 from rag.context import best_quote, passage_block
 from rag.generate import OnToken, complete, prepare
@@ -16,16 +15,6 @@ from rag.retrieve import Searcher
 from rag.search import open_searcher
 from rag.shape import parse_answer, render_answer
 from rag.types import Answer, AnswerSections, Citation, Hit
-
-
-def _claims_citing(text: str) -> dict[int, list[str]]:
-    """For each cited number, the sentences (or lines) that cite it."""
-    out: dict[int, list[str]] = {}
-    for line in re.split(r"(?<=[.!?])\s+|\n+", text):
-        for match in MARKER.finditer(line):
-            for n in parse_marker(match.group(1)):
-                out.setdefault(n, []).append(line)
-    return out
 
 
 def build_answer(
@@ -40,7 +29,7 @@ def build_answer(
     """Parse what the model wrote into an Answer whose every [n] maps to a given passage."""
     renumbered = renumber(raw, valid=set(range(1, len(hits) + 1)))
     sections: AnswerSections = parse_answer(renumbered.text)
-    claims = _claims_citing(renumbered.text)
+    claims = sentences_citing(renumbered.text)
     citations = []
     for shown, original in enumerate(renumbered.order, start=1):
         hit = hits[original - 1]
@@ -88,7 +77,7 @@ def ask(
     prompt = load_prompt("answer")
     loading = time.perf_counter()
     searcher = searcher or open_searcher(settings)
-    prepare(model, settings)
+    prepare(model, settings, system=prompt.fixed_system)
     started = time.perf_counter()
     hits = searcher.search(question, k=k or settings.answer_k)
     retrieved = time.perf_counter()

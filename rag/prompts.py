@@ -33,6 +33,11 @@ class Prompt:
         digest = hashlib.sha256(text.encode()).hexdigest()[:8]
         return f"{self.name}@{self.version}+{digest}"
 
+    @property
+    def fixed_system(self) -> str | None:
+        """The system message if it is the same for every question (no placeholders)."""
+        return None if _fields(self.system) else self.system
+
     def render(self, **values: object) -> list[dict[str, str]]:
         """Chat messages with the placeholders filled; every placeholder must be given."""
         missing = self.placeholders - set(values)

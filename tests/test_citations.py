@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.citations import Renumberer, cited_numbers, parse_marker, renumber
+from rag.citations import Renumberer, cited_numbers, parse_marker, renumber, sentences_citing
 
 
 @pytest.mark.parametrize(
@@ -61,3 +61,12 @@ def test_streaming_renumbering_matches_whole_text(size: int) -> None:
 
 def test_cited_numbers_in_order_of_first_use() -> None:
     assert cited_numbers("x [2] y [1, 2] z [3-4]") == [2, 1, 3, 4]
+
+
+def test_sentences_citing() -> None:
+    text = "A is so [1]. B too [1, 2].\n- C [3]"
+    assert sentences_citing(text) == {
+        1: ["A is so [1].", "B too [1, 2]."],
+        2: ["B too [1, 2]."],
+        3: ["- C [3]"],
+    }

@@ -61,6 +61,12 @@ def test_broken_prompt_files_are_refused_at_load(text: str, message: str) -> Non
         parse_prompt("t", text)
 
 
+def test_fixed_system_only_without_placeholders() -> None:
+    assert parse_prompt("t", GOOD).fixed_system == "Answer from passages.\n"
+    moving = GOOD.replace("Answer from passages.", "Answer {question}.")
+    assert parse_prompt("t", moving).fixed_system is None
+
+
 def test_editing_a_prompt_changes_its_id() -> None:
     assert parse_prompt("t", GOOD).id != parse_prompt("t", GOOD.replace("Answer", "Reply")).id
 
