@@ -1,0 +1,92 @@
+"""Build the validator's labeled dev set from the shared QA sets.
+
+    python bench/validator_devset.py ../shared/data [--out bench/results/validator-dev.jsonl]
+
+HotpotQA: the annotated evidence sentences, each cited to its paragraph, among the two evidence
+paragraphs and two distractors. SQuAD 2.0 (answerable): the context sentence holding the answer,
+cited to its paragraph, among it and two distractors. Every good form and every fault of
+`rag.devset` that applies is written, one `rag validate` input line each, with `label` and
+`kind`. The set is derived at run time and never committed (the data stays in shared/).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+from pathlib import Path
+
+from rag.chunk import split_sentences
+from rag.devset import DevItem, build_items, number_passages
+
+
+def _jsonl(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.open(encoding="utf-8")]
+
+
+def hotpot(folder: Path) -> list[DevItem]:
+    """Items from HotpotQA's annotated evidence sentences."""
+    corpus = {str(d["id"]): d for d in _jsonl(folder / "corpus.jsonl")}
+    pool = [(str(d["title"]), str(d["text"])) for d in corpus.values()]
+    items: list[DevItem] = []
+    for q in _jsonl(folder / "gold.jsonl"):
+        evidence = [str(e) for e in q["evidence"]]  # type: ignore[attr-defined]
+        pairs = [(str(corpus[e]["title"]), str(corpus[e]["text"])) for e in evidence]
+        passages, number_of, distractors = number_passages(pairs, pool, seed=str(q["id"]))
+        claims = []
+        for sentence in q["evidence_sentences"]:  # type: ignore[attr-defined]
+            holder = next(t for t, x in pairs if sentence in x)
+            claims.append((str(sentence), number_of[holder]))
+        items += build_items(
+            str(q["id"]), str(q["question"]), claims, passages, distractors, "hotpotqa"
+        )
+    return items
+
+
+def squad(folder: Path) -> list[DevItem]:
+    """Items from SQuAD 2.0: the context sentence that holds the gold answer."""
+    corpus = {str(d["id"]): d for d in _jsonl(folder / "corpus.jsonl")}
+    pool = [(str(d["title"]) + f" ({d['id']})", str(d["text"])) for d in corpus.values()]
+    items: list[DevItem] = []
+    for q in _jsonl(folder / "gold.jsonl"):
+        if not q["answerable"]:
+            continue
+        doc = corpus[str(q["evidence"][0])]  # type: ignore[index]
+        title, text = str(doc["title"]) + f" ({doc['id']})", str(doc["text"])
+        answer = str(q["answers"][0])  # type: ignore[index]
+        sentence = next((text[a:b] for a, b in split_sentences(text) if answer in text[a:b]), None)
+        if sentence is None:
+            continue
+        passages, number_of, distractors = number_passages([(title, text)], pool, str(q["id"]))
+        items += build_items(
+            str(q["id"]),
+            str(q["question"]),
+            [(sentence, number_of[title])],
+            passages,
+            distractors,
+            "squad2",
+        )
+    return items
+
+
+def main() -> None:
+    """Command-line entry."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path, help="folder holding hotpotqa/ and squad2/")
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).parent / "results" / "validator-dev.jsonl"
+    )
+    args = parser.parse_args()
+    items = hotpot(args.data / "hotpotqa") + squad(args.data / "squad2")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with args.out.open("w", encoding="utf-8") as fh:
+        for item in items:
+            fh.write(item.model_dump_json() + "\n")
+    counts = collections.Counter((i.label, i.kind) for i in items)
+    for (label, kind), n in sorted(counts.items()):
+        print(f"{label:5} {kind:20} {n:5}")
+    print(f"{len(items)} items -> {args.out}")
+
+
+if __name__ == "__main__":
+    main()
