@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from conftest import write_corpus
 from fakes import HashEmbedder, ScriptedLiteLLM
 
@@ -103,21 +103,14 @@ def test_answer_cites_only_real_passages(index: Settings, mocked: ScriptedLiteLL
     assert "[1] " in user["content"] and "[2] " in user["content"]
 
 
+def run_ask(index: Settings, *extra: str) -> Result:
+    """`rag ask` on the test index with another provider's model string."""
+    args = ["ask", "Do police help ICE?", "--index", str(index.index_dir)]
+    return CliRunner().invoke(cli, [*args, "--model", "openai/gpt-4o-mini", "-k", "2", *extra])
+
+
 def test_cli_ask_json_with_another_provider(index: Settings, mocked: ScriptedLiteLLM) -> None:
-    result = CliRunner().invoke(
-        cli,
-        [
-            "ask",
-            "Do police help ICE?",
-            "--index",
-            str(index.index_dir),
-            "--model",
-            "openai/gpt-4o-mini",
-            "-k",
-            "2",
-            "--json",
-        ],
-    )
+    result = run_ask(index, "--json")
     assert result.exit_code == 0, result.stderr
     answer = json.loads(result.stdout)
     assert answer["model"] == "openai/gpt-4o-mini"
@@ -125,19 +118,7 @@ def test_cli_ask_json_with_another_provider(index: Settings, mocked: ScriptedLit
 
 
 def test_cli_ask_streams_then_lists_sources(index: Settings, mocked: ScriptedLiteLLM) -> None:
-    result = CliRunner().invoke(
-        cli,
-        [
-            "ask",
-            "Do police help ICE?",
-            "--index",
-            str(index.index_dir),
-            "--model",
-            "openai/gpt-4o-mini",
-            "-k",
-            "2",
-        ],
-    )
+    result = run_ask(index)
     assert result.exit_code == 0, result.stderr
     out = result.stdout
     # Streamed with the same numbering as the final answer: model [2] shows as [1].
