@@ -46,11 +46,13 @@ def compact(text: str, question: str, max_words: int) -> str:
         if used >= max_words:
             break
     out: list[str] = []
-    for j, i in enumerate(sorted(chosen)):
-        if (j == 0 and i > 0) or (j > 0 and i != sorted(chosen)[j - 1] + 1):
+    previous = -1
+    for i in sorted(chosen):
+        if i != previous + 1:
             out.append("\u2026")
         out.append(" ".join(parts[i].split()))
-    if sorted(chosen)[-1] < len(parts) - 1:
+        previous = i
+    if previous < len(parts) - 1:
         out.append("\u2026")
     return " ".join(out)
 
@@ -68,4 +70,6 @@ def best_quote(passage: str, claims: list[str]) -> str:
     """The passage sentence sharing the most content words with the sentences that cite it."""
     parts = sentences(passage) or [passage]
     wanted = set().union(*(terms(c) for c in claims)) if claims else set()
-    return max(parts, key=lambda s: (len(terms(s) & wanted), -parts.index(s)))
+    # Most shared words wins; among equals, the earliest sentence.
+    best = max(range(len(parts)), key=lambda i: (len(terms(parts[i]) & wanted), -i))
+    return parts[best]

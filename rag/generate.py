@@ -6,7 +6,7 @@ import os
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from rag.config import LOCAL_LLM, Settings
@@ -26,7 +26,6 @@ class Generation:
     first_token_s: float | None = None
     total_s: float = 0.0
     attempts: int = 1
-    usage: dict[str, int] = field(default_factory=dict)
 
 
 def _litellm() -> Any:
@@ -38,7 +37,7 @@ def _litellm() -> Any:
     return litellm
 
 
-def check_provider(model: str, api_base: str | None) -> None:
+def check_provider(model: str) -> None:
     """Fail before calling when the provider's key is missing, naming the variable to set."""
     if model.startswith("local/"):
         return
@@ -50,9 +49,8 @@ def check_provider(model: str, api_base: str | None) -> None:
             f"litellm does not know the model {model!r} ({exc}); use 'provider/model', e.g. "
             "'openai/gpt-4o-mini', or the embedded 'local/qwen2.5-1.5b'"
         ) from exc
-    missing = [k for k in env.get("missing_keys", []) if not (api_base and k.endswith("_API_BASE"))]
-    # Servers like Ollama have a default address; only keys are truly required.
-    missing = [k for k in missing if not k.endswith("_API_BASE")]
+    # Servers like Ollama have a default address (or RAG_LLM_API_BASE): only keys are required.
+    missing = [k for k in env.get("missing_keys", []) if not k.endswith("_API_BASE")]
     if missing:
         raise ProviderConfigError(
             f"model {model!r} needs {', '.join(missing)} in the environment; set "
@@ -63,7 +61,7 @@ def check_provider(model: str, api_base: str | None) -> None:
 def prepare(model: str, settings: Settings, system: str | None = None) -> None:
     """Import litellm, check the provider and load the embedded model (and its evaluated
     `system` prompt): start-up work that should not count against answering."""
-    check_provider(model, settings.llm_api_base)
+    check_provider(model)
     if model.startswith("local/"):
         from rag.local_llm import engine, register_local_provider
 

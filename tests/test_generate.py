@@ -51,10 +51,10 @@ def test_check_provider_names_the_missing_key(
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     if message is None:
-        check_provider(model, None)
+        check_provider(model)
     else:
         with pytest.raises(ProviderConfigError, match=message):
-            check_provider(model, None)
+            check_provider(model)
 
 
 def exc(name: str) -> BaseException:
