@@ -34,9 +34,11 @@ def hotpot(folder: Path) -> list[DevItem]:
         pairs = [(str(corpus[e]["title"]), str(corpus[e]["text"])) for e in evidence]
         passages, number_of, distractors = number_passages(pairs, pool, seed=str(q["id"]))
         claims = []
-        for sentence in q["evidence_sentences"]:  # type: ignore[attr-defined]
-            holder = next(t for t, x in pairs if sentence in x)
-            claims.append((str(sentence), number_of[holder]))
+        for evidence_sentence in q["evidence_sentences"]:  # type: ignore[attr-defined]
+            holder = next(t for t, x in pairs if evidence_sentence in x)
+            # An annotated "sentence" may hold several; each cites its passage.
+            text = str(evidence_sentence)
+            claims += [(text[a:b], number_of[holder]) for a, b in split_sentences(text)]
         items += build_items(
             str(q["id"]), str(q["question"]), claims, passages, distractors, "hotpotqa"
         )

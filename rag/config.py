@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from rag.errors import ConfigError
 
 SearchMode = Literal["dense", "bm25", "hybrid"]
+ValidateMode = Literal["fast", "judge", "strict"]
 
 DEFAULT_EMBED_MODEL = "all-MiniLM-L6-v2"
 LOCAL_LLM = "local/qwen2.5-1.5b"
@@ -96,6 +97,47 @@ class Settings(BaseSettings):
     local_context: int = Field(
         4096, ge=512, description="Context window of the embedded LLM in tokens."
     )
+    validate_mode: ValidateMode = Field(
+        "judge",
+        description="How claims are checked: fast (scored overlap and similarity only), judge "
+        "(the fast layer settles clear cases, an LLM judge the rest) or strict (the judge checks "
+        "every claim the structure checks pass).",
+    )
+    support_threshold: float = Field(
+        0.72,
+        ge=0,
+        le=1,
+        description="Fast-layer score at or above which a claim counts as supported when no "
+        "judge is used (calibrated on the dev set, docs/validator.md).",
+    )
+    support_accept: float = Field(
+        0.9,
+        ge=0,
+        le=1,
+        description="Fast-layer score at or above which a claim is supported without the judge.",
+    )
+    support_reject: float = Field(
+        0.4,
+        ge=0,
+        le=1,
+        description="Fast-layer score below which a claim is unsupported without the judge.",
+    )
+    judge_model: str | None = Field(
+        None, description="litellm model string of the support judge; unset uses RAG_LLM_MODEL."
+    )
+    judge_threshold: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Judge probability of 'Yes' at or above which a claim counts as supported.",
+    )
+    repair_rounds: int = Field(
+        1,
+        ge=0,
+        le=3,
+        description="Times a draft with unsupported claims is sent back to the model with the "
+        "list of failures before unsupported sentences are dropped.",
+    )
 
     @model_validator(mode="after")
     def _chunk_sizes_agree(self) -> Settings:
@@ -105,6 +147,11 @@ class Settings(BaseSettings):
             )
         if self.chunk_overlap_words >= self.chunk_target_words:
             raise ValueError("chunk_overlap_words must be smaller than chunk_target_words")
+        if not self.support_reject <= self.support_threshold <= self.support_accept:
+            raise ValueError(
+                "support thresholds must satisfy support_reject <= support_threshold <= "
+                "support_accept"
+            )
         return self
 
 

@@ -13,7 +13,14 @@ from pydantic import Field
 from rag.chunk import split_sentences
 from rag.types import Contract
 
-GOOD_KINDS = ("verbatim", "trimmed", "number_as_word", "several_citations")
+GOOD_KINDS = (
+    "verbatim",
+    "trimmed",
+    "condensed",
+    "paraphrase",
+    "number_as_word",
+    "several_citations",
+)
 BAD_KINDS = (
     "wrong_passage",
     "out_of_range",
@@ -32,10 +39,57 @@ _QUALIFIER = re.compile(
     r"\b(?:not |never |only |nearly |almost |about |approximately |some |mostly |largely |"
     r"partly |one of the )",
 )
-_NUMBER = re.compile(r"(?<![\w.,])\d+(?![\w.,]\d)")
+# A whole number: not part of a word, a decimal or a grouped number like 1,300,000.
+_NUMBER = re.compile(r"(?<![\w.,])\d+(?!\w|[.,]\d)")
 _NAME_WORDS = r"[A-Z][a-z]{2,}(?:\s[A-Z][a-z]{2,})*"
-_NAME = re.compile(rf"(?<=\s){_NAME_WORDS}")  # not sentence-initial: that capital proves nothing
-_ANY_NAME = re.compile(rf"\b{_NAME_WORDS}")
+# After a lowercase word or a comma: not sentence-initial, where a capital proves nothing.
+_NAME = re.compile(rf"(?<=[a-z,] ){_NAME_WORDS}")
+# Plain substitutions a writer makes without changing what is said.
+_SYNONYMS = {
+    "located": "situated",
+    "began": "started",
+    "largest": "biggest",
+    "film": "movie",
+    "founded": "established",
+    "received": "got",
+    "popular": "well-liked",
+    "approximately": "about",
+    "currently": "now",
+    "area": "region",
+    "large": "big",
+    "small": "little",
+    "known as": "called",
+    "consists of": "is made up of",
+    "main": "principal",
+    "important": "significant",
+    "often": "frequently",
+    "many": "numerous",
+    "before": "prior to",
+    "after": "following",
+    "became": "turned into",
+    "died": "passed away",
+    "wrote": "penned",
+    "written": "penned",
+    "starring": "featuring",
+    "band": "group",
+    "company": "firm",
+    "built": "constructed",
+    "named": "called",
+    "including": "among them",
+    "several": "a number of",
+    "produced": "made",
+    "served as": "was",
+    "began to": "started to",
+    "also": "additionally",
+    "because": "since",
+    "however": "but",
+    "used": "employed",
+    "created": "made",
+    "based in": "headquartered in",
+    "people": "persons",
+    "city": "municipality",
+}
+_SYNONYM = re.compile(r"\b(" + "|".join(sorted(_SYNONYMS, key=len, reverse=True)) + r")\b")
 
 
 class DevPassage(Contract):
@@ -99,9 +153,7 @@ def _number_changed(sentence: str) -> str | None:
 def _name_changed(sentence: str, cited: str, other: str) -> str | None:
     names = [m for m in _NAME.finditer(sentence) if m.start() > 0]
     replacements = [
-        m.group()
-        for m in _ANY_NAME.finditer(other)
-        if m.group() not in cited and len(m.group()) > 3
+        m.group() for m in _NAME.finditer(other) if m.group() not in cited and len(m.group()) > 3
     ]
     if not names or not replacements:
         return None
@@ -114,6 +166,22 @@ def _qualifier_dropped(sentence: str) -> str | None:
     if match is None:
         return None
     return sentence[: match.start()] + sentence[match.end() :]
+
+
+def _paraphrase(sentence: str) -> str | None:
+    """At least two plain word substitutions."""
+    if len(_SYNONYM.findall(sentence)) < 2:
+        return None
+    return _SYNONYM.sub(lambda m: _SYNONYMS[m.group()], sentence)
+
+
+def _condensed(sentence: str) -> str | None:
+    """The sentence cut to its first clause, as a writer sums up."""
+    for match in re.finditer(r", (?:which|where|who|while|and|but|with) |; ", sentence):
+        head = sentence[: match.start()]
+        if len(head.split()) >= 6 and len(sentence[match.end() :].split()) >= 4:
+            return head
+    return None
 
 
 def _trimmed(sentence: str) -> str | None:
@@ -159,6 +227,8 @@ def build_items(
     other = by_n[distractors[0]].text
     add("verbatim", "good", _render(base))
     add("trimmed", "good", vary(lambda s, n: _trimmed(s)))
+    add("condensed", "good", vary(lambda s, n: _condensed(s)))
+    add("paraphrase", "good", vary(lambda s, n: _paraphrase(s)))
     add("number_as_word", "good", vary(lambda s, n: _number_word(s)))
     supporting = sorted({n for _, n in claims})
     add(
@@ -166,10 +236,16 @@ def build_items(
         "good",
         _render([(s, supporting) for s, _ in claims]) if len(supporting) > 1 else None,
     )
-    first, n0 = claims[0]
-    add("wrong_passage", "bad", _render([(first, [distractors[0]]), *base[1:]]))
-    add("out_of_range", "bad", _render([(first, [len(passages) + 1]), *base[1:]]))
-    add("uncited", "bad", _render([(first, []), *base[1:]]))
+    # Structural faults go on the first claim long enough to be one (not "See: Stoker.").
+    i = next((j for j, (s, _) in enumerate(claims) if len(s.split()) >= 6), 0)
+    first, n0 = claims[i]
+
+    def swap(numbers: list[int]) -> str:
+        return _render([*base[:i], (first, numbers), *base[i + 1 :]])
+
+    add("wrong_passage", "bad", swap([distractors[0]]))
+    add("out_of_range", "bad", swap([len(passages) + 1]))
+    add("uncited", "bad", swap([]))
     add("number_changed", "bad", vary(lambda s, n: _number_changed(s)))
     add("name_changed", "bad", vary(lambda s, n: _name_changed(s, by_n[n].text, other)))
     grafted = next((other[a:b] for a, b in split_sentences(other) if b - a > 40), None)

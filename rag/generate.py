@@ -97,6 +97,53 @@ def _fatal_message(exc: BaseException, model: str) -> str | None:
     return None
 
 
+def _give_up_or_wait(
+    exc: Exception,
+    model: str,
+    attempt: int,
+    settings: Settings,
+    retryable: tuple[type[BaseException], ...],
+    shown: bool = False,
+) -> None:
+    """Sleep before the next attempt if `exc` is transient, else raise it as an LLMError."""
+    if isinstance(exc, retryable):
+        if attempt > settings.llm_retries or shown:
+            raise LLMError(
+                f"{model!r} failed after {attempt} attempt(s): {type(exc).__name__}: {exc}"
+            ) from exc
+        time.sleep(min(30.0, 2 ** (attempt - 1)) * (0.5 + random.random()))
+        return
+    message = _fatal_message(exc, model)
+    if message is None:
+        raise LLMError(f"{model!r} failed: {type(exc).__name__}: {exc}") from exc
+    raise LLMError(message) from exc
+
+
+def call(
+    messages: list[dict[str, str]],
+    settings: Settings,
+    model: str,
+    litellm_kwargs: dict[str, Any] | None = None,
+) -> Any:
+    """One chat completion, not streamed (the whole litellm response), retried like complete."""
+    prepare(model, settings)
+    litellm = _litellm()
+    retryable = _retryable()
+    kwargs: dict[str, Any] = {
+        "model": model,
+        "messages": messages,
+        "timeout": settings.llm_timeout,
+        **({"api_base": settings.llm_api_base} if settings.llm_api_base else {}),
+        **(litellm_kwargs or {}),
+    }
+    for attempt in range(1, settings.llm_retries + 2):
+        try:
+            return litellm.completion(**kwargs)
+        except Exception as exc:
+            _give_up_or_wait(exc, model, attempt, settings, retryable)
+    raise LLMError(f"{model!r} gave no answer")  # unreachable: the loop returns or raises
+
+
 def complete(
     messages: list[dict[str, str]],
     settings: Settings,
@@ -133,19 +180,10 @@ def complete(
                     pieces.append(delta)
                     if on_token is not None:
                         on_token(delta)
-        except retryable as exc:
-            if attempt > settings.llm_retries or pieces:
-                # Tokens already shown cannot be taken back; give up rather than repeat them.
-                raise LLMError(
-                    f"{model!r} failed after {attempt} attempt(s): {type(exc).__name__}: {exc}"
-                ) from exc
-            time.sleep(min(30.0, 2 ** (attempt - 1)) * (0.5 + random.random()))
-            continue
         except Exception as exc:
-            message = _fatal_message(exc, model)
-            if message is None:
-                raise LLMError(f"{model!r} failed: {type(exc).__name__}: {exc}") from exc
-            raise LLMError(message) from exc
+            # Tokens already shown cannot be taken back; give up rather than repeat them.
+            _give_up_or_wait(exc, model, attempt, settings, retryable, shown=bool(pieces))
+            continue
         text = "".join(pieces)
         if not text.strip():
             raise LLMError(f"{model!r} returned an empty answer")

@@ -151,19 +151,49 @@ class LocalEngine:
         with self.lock:
             self._prefix_state(_system_turn(system), cache_dir)
 
+    def next_token(
+        self, messages: list[dict[str, str]], top: int, cache_dir: Path
+    ) -> list[tuple[str, float]]:
+        """The `top` likeliest first tokens of the reply and their logprobs, best first.
+
+        Read from the logits llama.cpp keeps for the last prompt token, so the model needs no
+        logits_all (which would cost memory on every call)."""
+        import llama_cpp
+
+        prompt = _chatml(messages)
+        with self.lock:
+            if messages and messages[0]["role"] == "system":
+                self._prefix_state(_system_turn(messages[0]["content"]), cache_dir)
+            tokens = self.llama.tokenize(prompt.encode("utf-8"), special=True)
+            common = 0
+            for have, want in zip(
+                self.llama.input_ids[: self.llama.n_tokens], tokens, strict=False
+            ):
+                if have != want:
+                    break
+                common += 1
+            # Evaluate at least the last token, so its logits are fresh.
+            self.llama.n_tokens = min(common, len(tokens) - 1)
+            self.llama.eval(tokens[self.llama.n_tokens :])
+            # Without logits_all, llama.cpp holds the last token's logits only in its context.
+            pointer = llama_cpp.llama_get_logits(self.llama.ctx)
+            logits = np.ctypeslib.as_array(pointer, shape=(self.llama.n_vocab(),)).astype(
+                np.float64
+            )
+        shifted = logits - logits.max()
+        logprobs = shifted - np.log(np.exp(shifted).sum())
+        best = np.argsort(-logprobs)[:top]
+        return [
+            (self.llama.detokenize([int(i)]).decode("utf-8", "replace"), float(logprobs[i]))
+            for i in best
+        ]
+
     def chat(
         self, messages: list[dict[str, str]], params: dict[str, Any], cache_dir: Path
     ) -> Iterator[str]:
         """Stream the model's text pieces for chat `messages` (ChatML, as Qwen2.5 expects);
         a trailing assistant message is continued, and not repeated in the stream."""
-        prefill = (
-            messages[-1]["content"] if messages and messages[-1]["role"] == "assistant" else ""
-        )
-        turns = messages[:-1] if prefill else messages
-        prompt = (
-            "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in turns)
-            + f"<|im_start|>assistant\n{prefill}"
-        )
+        prompt = _chatml(messages)
         with self.lock:
             if messages and messages[0]["role"] == "system":
                 self._prefix_state(_system_turn(messages[0]["content"]), cache_dir)
@@ -175,6 +205,16 @@ class LocalEngine:
                 stream=True,
             ):
                 yield chunk["choices"][0]["text"]  # type: ignore[index]
+
+
+def _chatml(messages: list[dict[str, str]]) -> str:
+    """The prompt text for chat `messages`; a trailing assistant message is left open."""
+    prefill = messages[-1]["content"] if messages and messages[-1]["role"] == "assistant" else ""
+    turns = messages[:-1] if prefill else messages
+    return (
+        "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in turns)
+        + f"<|im_start|>assistant\n{prefill}"
+    )
 
 
 def _system_turn(system: str) -> str:
@@ -214,7 +254,13 @@ def register_local_provider(settings: Settings) -> None:
 def _handler(settings: Settings) -> Any:
     """A litellm CustomLLM serving the embedded engine (built lazily: litellm is heavy)."""
     from litellm.llms.custom_llm import CustomLLM
-    from litellm.types.utils import GenericStreamingChunk, ModelResponse
+    from litellm.types.utils import (
+        ChatCompletionTokenLogprob,
+        ChoiceLogprobs,
+        GenericStreamingChunk,
+        ModelResponse,
+        TopLogprob,
+    )
 
     class LocalProvider(CustomLLM):
         def streaming(
@@ -265,10 +311,30 @@ def _handler(settings: Settings) -> Any:
             *args: Any,
             **kwargs: Any,
         ) -> ModelResponse:
-            text = "".join(
-                engine(settings).chat(messages, optional_params, settings.local_cache_dir)
-            )
-            model_response.choices[0].message.content = text
+            if optional_params.get("logprobs"):
+                # A judge's one-token reply: answer with the likeliest token and its alternatives.
+                top = engine(settings).next_token(
+                    messages,
+                    int(optional_params.get("top_logprobs") or 1),
+                    settings.local_cache_dir,
+                )
+                model_response.choices[0].message.content = top[0][0]
+                model_response.choices[0].logprobs = ChoiceLogprobs(
+                    content=[
+                        ChatCompletionTokenLogprob(
+                            token=top[0][0],
+                            logprob=top[0][1],
+                            bytes=None,
+                            top_logprobs=[
+                                TopLogprob(token=t, logprob=lp, bytes=None) for t, lp in top
+                            ],
+                        )
+                    ]
+                )
+            else:
+                model_response.choices[0].message.content = "".join(
+                    engine(settings).chat(messages, optional_params, settings.local_cache_dir)
+                )
             model_response.model = f"local/{model}"
             return model_response
 

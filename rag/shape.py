@@ -29,7 +29,8 @@ _INLINE_LABEL = re.compile(
 _LIST_ITEM = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
 
 
-def _kind(heading: str) -> str:
+def heading_kind(heading: str) -> str:
+    """summary, bottom_line, limits, follow_ups or section."""
     for kind, pattern in _KIND_PATTERNS:
         if pattern.search(heading):
             return kind
@@ -65,7 +66,7 @@ def parse_answer(text: str) -> AnswerSections:
     out = AnswerSections()
     loose: list[str] = []
     for heading, body in _blocks(text):
-        kind = _kind(heading) if heading else "loose"
+        kind = heading_kind(heading) if heading else "loose"
         if kind == "summary":
             out.summary = _join([out.summary, body])
         elif kind == "bottom_line":

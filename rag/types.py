@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Retriever = Literal["dense", "bm25", "fused", "rerank"]
+CheckLayer = Literal["structure", "fast", "judge"]
+Problem = Literal["", "out_of_range", "uncited", "quote", "number", "unsupported"]
 
 
 class Contract(BaseModel):
@@ -150,7 +152,22 @@ class SentenceCheck(Contract):
     citations: list[int] = Field(default_factory=list, description="Numbers it cites.")
     supported: bool = Field(description="Whether the cited passages support it.")
     score: float = Field(description="Support score in [0, 1].")
+    layer: CheckLayer = Field(
+        description="What decided: structure (citation form), fast (scored overlap and "
+        "similarity) or judge (an LLM asked whether the passage supports the claim)."
+    )
+    problem: Problem = Field("", description="Kind of failure; empty when supported.")
     reason: str = Field("", description="Why it was judged so.")
+
+
+class Verdict(Contract):
+    """The validator's finding on one answer: what `rag validate` prints per line."""
+
+    accepted: bool = Field(description="True only if every claim is cited and supported.")
+    problems: list[str] = Field(default_factory=list, description="One line per failed claim.")
+    sentences: list[SentenceCheck] = Field(
+        default_factory=list, description="Each claim and what the checks found."
+    )
 
 
 class Section(Contract):

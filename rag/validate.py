@@ -1,0 +1,200 @@
+"""Validate: an answer and the passages it was written from -> a Verdict per claim.
+
+Layers, cheapest first: structure (every [n] names a given passage, every factual sentence cites,
+quotes are verbatim), the fast scored check (rag.support), then for what the fast check cannot
+settle an LLM judge (rag.judge). Thresholds come from settings, calibrated in docs/validator.md."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from rag.claims import Claim, split_claims
+from rag.config import Settings
+from rag.context import sentences
+from rag.embed import Embedder
+from rag.support import Evidence, measure, similarity, strip_markers
+from rag.types import SentenceCheck, Verdict
+
+# claim, cited text -> probability that the text supports the claim
+Judge = Callable[[str, str], float]
+
+# Quotes pair up in order; only those of three words or more are checked.
+_QUOTE = re.compile(r"\"([^\"]*)\"|\u201c([^\u201d]*)\u201d")
+_QUOTE_WORDS = 3
+_JUDGE_SENTENCES = 3  # cited sentences per passage shown to the judge
+
+
+def _normal(text: str) -> str:
+    return " ".join(re.sub(r"[\u2018\u2019]", "'", text).lower().split())
+
+
+class Validator:
+    """Checks answers against numbered passages; reuse one for many answers (vectors cached)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        judge: Judge | None = None,
+        cache_size: int = 20000,
+    ) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.judge = judge if settings.validate_mode != "fast" else None
+        self._vectors: dict[str, np.ndarray] = {}
+        self._cache_size = cache_size
+        self.judge_calls = 0
+
+    def _encode(self, texts: list[str]) -> dict[str, np.ndarray]:
+        todo = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if todo:
+            if len(self._vectors) + len(todo) > self._cache_size:
+                self._vectors.clear()
+            for text, vector in zip(todo, self.embedder.encode(todo), strict=True):
+                self._vectors[text] = vector
+        return {t: self._vectors[t] for t in texts}
+
+    def check(self, answer: str, passages: Mapping[int, str]) -> Verdict:
+        """The verdict on `answer`, whose [n] markers point into `passages` (n -> text)."""
+        return self.check_many([(answer, passages)])[0]
+
+    def check_many(self, answers: Sequence[tuple[str, Mapping[int, str]]]) -> list[Verdict]:
+        """Verdicts on many answers; their embeddings go through the encoder in one batch."""
+        # Per claim: its structural failure, else the lexical evidence for it.
+        found: list[list[tuple[Claim, SentenceCheck | Evidence]]] = []
+        for answer, passages in answers:
+            rows: list[tuple[Claim, SentenceCheck | Evidence]] = []
+            for claim in split_claims(answer):
+                if claim.needs_citation or claim.citations:
+                    cited = [passages[n] for n in claim.citations if n in passages]
+                    failure = self._structure(claim, passages)
+                    rows.append((claim, failure or measure(strip_markers(claim.text), cited)))
+            found.append(rows)
+        # Only claims whose verdict the embedding can still change are embedded.
+        need = [
+            e for rows in found for _, e in rows if isinstance(e, Evidence) and e.needs_similarity
+        ]
+        texts = [e.claim for e in need]
+        vectors = self._encode(texts + [w for e in need for w in e.closest])
+        verdicts = []
+        for (_, passages), rows in zip(answers, found, strict=True):
+            checks = []
+            for claim, evidence in rows:
+                if isinstance(evidence, SentenceCheck):
+                    checks.append(evidence)
+                    continue
+                if evidence.needs_similarity:
+                    window_rows = np.array([vectors[w] for w in evidence.closest])
+                    sim = similarity(vectors[evidence.claim], window_rows)
+                    evidence = replace(evidence, similarity=sim)
+                checks.append(self._support(claim, evidence, passages))
+            problems = [
+                f"sentence {i}: {c.reason}"
+                for i, c in enumerate(checks, start=1)
+                if not c.supported
+            ]
+            verdicts.append(Verdict(accepted=not problems, problems=problems, sentences=checks))
+        return verdicts
+
+    def _structure(self, claim: Claim, passages: Mapping[int, str]) -> SentenceCheck | None:
+        """The structural failure of a claim, if any: no citation, a number not given, a quote
+        not in the cited text, a number not in it."""
+        if not claim.citations:
+            return _check(
+                claim, False, 0.0, "structure", "uncited", "a factual sentence with no citation"
+            )
+        unknown = [n for n in claim.citations if n not in passages]
+        if unknown:
+            given = f"1-{max(passages)}" if passages else "none"
+            marks = ", ".join(f"[{n}]" for n in unknown)
+            return _check(
+                claim,
+                False,
+                0.0,
+                "structure",
+                "out_of_range",
+                f"cites {marks}; the passages given were {given}",
+            )
+        cited = [passages[n] for n in claim.citations]
+        for match in _QUOTE.finditer(claim.text):
+            quote = match.group(1) or match.group(2) or ""
+            if len(quote.split()) >= _QUOTE_WORDS and not any(
+                _normal(quote) in _normal(text) for text in cited
+            ):
+                reason = f'the quote "{quote}" is not in the cited text'
+                return _check(claim, False, 0.0, "structure", "quote", reason)
+        return None
+
+    def _support(
+        self, claim: Claim, evidence: Evidence, passages: Mapping[int, str]
+    ) -> SentenceCheck:
+        """The fast layer's verdict, or the judge's where the fast score is in between."""
+        marks = "".join(f"[{n}]" for n in claim.citations)
+        if evidence.missing_numbers:
+            reason = f"{', '.join(evidence.missing_numbers)} not in {marks}"
+            return _check(claim, False, 0.0, "fast", "number", reason)
+        score = evidence.score
+        settings = self.settings
+        if self.judge is None or (
+            settings.validate_mode == "judge"
+            and not settings.support_reject <= score < settings.support_accept
+        ):
+            cut = settings.support_threshold if self.judge is None else settings.support_accept
+            ok = score >= cut
+            return _check(claim, ok, score, "fast", "unsupported", _explain(evidence, marks, ok))
+        self.judge_calls += 1
+        text = strip_markers(claim.text)
+        cited = [passages[n] for n in claim.citations]
+        probability = self.judge(text, self._judge_text(claim, cited))
+        ok = probability >= settings.judge_threshold
+        reason = f"judge: P(supported) = {probability:.2f} (fast score {score:.2f})"
+        return _check(claim, ok, probability, "judge", "unsupported", reason)
+
+    def _judge_text(self, claim: Claim, cited: list[str]) -> str:
+        """The cited passages cut to the sentences closest to the claim, in their order."""
+        claim_vector = self._encode([strip_markers(claim.text)])[strip_markers(claim.text)]
+        blocks = []
+        for n, text in zip(claim.citations, cited, strict=True):
+            singles = sentences(text) or [text]
+            if len(singles) > _JUDGE_SENTENCES:
+                vectors = self._encode(singles)
+                scores = np.array([vectors[s] for s in singles]) @ claim_vector
+                keep = sorted(np.argsort(-scores)[:_JUDGE_SENTENCES].tolist())
+                singles = [singles[i] for i in keep]
+            blocks.append(f"[{n}] " + " ".join(singles))
+        return "\n".join(blocks)
+
+
+def _check(
+    claim: Claim, ok: bool, score: float, layer: str, problem: str, reason: str
+) -> SentenceCheck:
+    return SentenceCheck.model_validate(
+        {
+            "text": claim.text,
+            "citations": claim.citations,
+            "supported": ok,
+            "score": round(score, 4),
+            "layer": layer,
+            "problem": "" if ok else problem,
+            "reason": reason,
+        }
+    )
+
+
+def _explain(evidence: Evidence, marks: str, ok: bool) -> str:
+    similarity = "" if evidence.similarity is None else f", similarity {evidence.similarity:.2f}"
+    parts = [
+        f"fast score {evidence.score:.2f}: {evidence.coverage:.0%} of its words in {marks}"
+        + similarity
+    ]
+    if evidence.missing_names:
+        parts.append(f"names not in {marks}: {', '.join(evidence.missing_names)}")
+    if evidence.distant_numbers:
+        parts.append(f"{', '.join(evidence.distant_numbers)} not near its words in {marks}")
+    if evidence.dropped:
+        parts.append(f"drops {', '.join(evidence.dropped)!r} from the cited sentence")
+    return ("supported; " if ok else "") + "; ".join(parts)
