@@ -5,27 +5,28 @@
         --sources ../shared/data/squad2/corpus.jsonl --answerable 10 --unanswerable 10
 
 For each question: whether the answer contains a gold answer (case-insensitive, citations
-removed), whether it abstains (says the sources do not answer), and, for every citation,
-whether the cited passage holds the sentence that cites it: all its numbers and at least half
-of its content words appear in the passage as the model saw it (title, date and text). That is
-a script's check, stricter than nothing and looser than a person. Prints a table and writes
-bench/results/answers-<name>.json.
+removed), whether it abstains (says the sources do not answer), and the validator's status
+(accepted, repaired, abstained). Every answer as shown is then written as a `rag validate` line
+and checked again by `rag validate` run on its own: every accepted or repaired answer must pass.
+Prints a table and writes bench/results/answers-<name>.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import re
 import statistics
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from rag.build import build_index
-from rag.citations import MARKER, sentences_citing
+from rag.citations import MARKER
 from rag.config import load_settings
-from rag.context import terms
 from rag.pipeline import ask
 from rag.search import open_searcher
 from rag.types import Answer
@@ -49,28 +50,24 @@ def abstained(answer: Answer) -> bool:
     return bool(ABSTAIN.search(answer.sections.summary or answer.text))
 
 
-def citation_holds(sentence: str, passage: str) -> bool:
-    """All numbers and at least half the content words of the sentence are in the passage."""
-    claim = terms(MARKER.sub("", sentence))
-    numbers = {t for t in claim if t.isdigit()}
-    have = terms(passage)
-    if not numbers <= have:
-        return False
-    return not claim or len(claim & have) / len(claim) >= 0.5
+def validate_line(answer: Answer) -> dict[str, Any]:
+    """The answer as shown, with its cited passages: a `rag validate` input line."""
+    text_of = {h.passage_id: h for h in answer.hits}
+    passages = [
+        {"n": c.n, "text": text_of[c.passage_id].text, "title": c.title} for c in answer.citations
+    ]
+    return {"question": answer.question, "answer": answer.text, "passages": passages}
 
 
-def check_citations(answer: Answer) -> tuple[int, int]:
-    """(citations checked, citations whose passage does not hold the citing sentence)."""
-    # The model was shown each passage's title and date too.
-    text_of = {h.passage_id: f"{h.title} {h.date or ''} {h.text}" for h in answer.hits}
-    passage_of = {c.n: text_of[c.passage_id] for c in answer.citations}
-    checked = bad = 0
-    for n, sentences in sentences_citing(answer.text).items():
-        for sentence in sentences:
-            if n in passage_of:
-                checked += 1
-                bad += not citation_holds(sentence, passage_of[n])
-    return checked, bad
+def revalidate(path: Path) -> list[bool]:
+    """`rag validate --json` run on its own over the shown answers: accepted per line."""
+    done = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "validate", str(path), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [json.loads(line)["accepted"] for line in done.stdout.splitlines()]
 
 
 def pick(
@@ -102,13 +99,14 @@ def main() -> None:
     args = parser.parse_args()
     gold = pick([json.loads(x) for x in args.gold.open()], args.answerable, args.unanswerable)
     rows: list[dict[str, Any]] = []
+    lines: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(index_dir=Path(tmp) / "index")
         build_index(settings, add=[str(args.sources)])
         searcher = open_searcher(settings)
         for g in gold:
             answer = ask(g["question"], settings=settings, searcher=searcher)
-            checked, bad = check_citations(answer)
+            lines.append(validate_line(answer))
             row = {
                 "id": g["id"],
                 "question": g["question"],
@@ -117,8 +115,10 @@ def main() -> None:
                 if g["answers"]
                 else None,
                 "abstained": abstained(answer),
-                "citations": checked,
-                "citations_not_held": bad,
+                "status": answer.status,
+                "repair_rounds": answer.repair_rounds,
+                "sentences_cut": len(answer.dropped_sentences),
+                "judge_calls": sum(c.layer == "judge" for c in answer.checks),
                 "first_token_s": answer.timings.get("first_token"),
                 "total_s": answer.timings.get("total"),
                 "answer": answer.text,
@@ -126,7 +126,7 @@ def main() -> None:
             rows.append(row)
             print(
                 f"{g['id']:>28} ans={g['answerable']!s:5} contains={row['contains_answer']!s:5} "
-                f"abstained={row['abstained']!s:5} cites={checked:2} bad={bad:2} "
+                f"abstained={row['abstained']!s:5} status={answer.status:9} "
                 f"ttft={row['first_token_s']:5.1f}s total={row['total_s']:5.1f}s",
                 flush=True,
             )
@@ -138,15 +138,23 @@ def main() -> None:
         "contains_answer": share(answerable, "contains_answer"),
         "abstained_on_unanswerable": share(unanswerable, "abstained"),
         "abstained_on_answerable": share(answerable, "abstained"),
-        "citations_not_held": f"{sum(r['citations_not_held'] for r in rows)}/"
-        f"{sum(r['citations'] for r in rows)}",
+        "status": dict(collections.Counter(r["status"] for r in rows)),
+        "sentences_cut": sum(r["sentences_cut"] for r in rows),
         "first_token_p50_s": round(statistics.median(r["first_token_s"] for r in rows), 2),
         "total_p50_s": round(statistics.median(r["total_s"] for r in rows), 2),
         "total_max_s": round(max(r["total_s"] for r in rows), 2),
     }
-    print(json.dumps(summary, indent=2))
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"answers-{args.name or args.gold.parent.name}.json"
+    name = args.name or args.gold.parent.name
+    shown = args.out / f"answers-{name}-shown.jsonl"
+    shown.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    passed = revalidate(shown)
+    kept = [r["status"] in ("accepted", "repaired") for r in rows]
+    summary["shown_and_revalidated"] = (
+        f"{sum(p for p, k in zip(passed, kept, strict=True) if k)}/{sum(kept)}"
+    )
+    print(json.dumps(summary, indent=2))
+    path = args.out / f"answers-{name}.json"
     path.write_text(json.dumps({"summary": summary, "rows": rows}, indent=2) + "\n")
     print(f"wrote {path}")
 

@@ -45,6 +45,8 @@ def _is_connective(sentence: str) -> bool:
 
 def _sentences(line: str) -> list[str]:
     """Sentences of one line; markers that open a sentence go back to the one before it."""
+    # "No. The chief said ..." : the splitter keeps "No." with what follows (as in "No. 5").
+    line = re.sub(r"^((?:Yes|No)[.!])\s+(?=[A-Z])", "\\1\n", line)
     parts = [line[a:b] for a, b in split_sentences(line)]
     out: list[str] = []
     for part in parts:

@@ -242,15 +242,99 @@ def ask_command(
     def show(token: str) -> None:
         click.echo(renumberer.feed(token), nl=False)
 
-    answer = ask(question, settings=settings, on_token=show if stream else None)
+    def status(message: str) -> None:
+        if not as_json:
+            err.print(f"[dim]{message}[/]", highlight=False)
+
+    if stream:
+        err.print("[dim]draft (citations are checked when it is complete):[/]", highlight=False)
+    answer = ask(question, settings=settings, on_token=show if stream else None, on_status=status)
     if as_json:
         _emit_json(answer.model_dump())
         return
     if stream:
         click.echo(renumberer.flush())
+    if answer.status == "accepted":
+        out.print("[green]\u2713 accepted: every cited sentence is backed by its passage[/]")
+        if not stream:
+            click.echo(answer.text)
     else:
+        note = {
+            "repaired": "repaired: sentences that did not hold up were fixed or cut",
+            "abstained": "abstained: the sources do not support an answer",
+        }.get(answer.status, answer.status)
+        out.print(f"\n[yellow]\u26a0 {note}[/]", highlight=False)
+        for check in answer.dropped_sentences:
+            out.print(
+                f"  cut: {check.text} ({check.reason})", style="dim", highlight=False, markup=False
+            )
         click.echo(answer.text)
     _print_sources(answer)
+
+
+@cli.command("validate")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--mode",
+    type=click.Choice(["fast", "judge", "strict"]),
+    default=None,
+    help="fast layer only, judge where it is unsure (default), or judge every claim.",
+)
+@click.option("--model", default=None, help="litellm model string of the judge.")
+@json_option
+@handles_errors
+def validate_command(file: Path, mode: str | None, model: str | None, as_json: bool) -> None:
+    """Check cited answers: one {"answer", "passages": [{"n", "text"}]} JSON object a line."""
+    from pydantic import ValidationError
+
+    from rag.embed import load_embedder
+    from rag.judge import LLMJudge
+    from rag.types import ValidationRequest
+    from rag.validate import Validator
+
+    settings = _settings(validate_mode=mode, judge_model=model)
+    judge = None if settings.validate_mode == "fast" else LLMJudge(settings)
+    validator = Validator(settings, load_embedder(settings), judge=judge)
+    failed = 0
+    batch: list[tuple[int, ValidationRequest]] = []
+
+    def flush() -> None:
+        verdicts = validator.check_many(
+            [(r.answer, {p.n: p.text for p in r.passages}) for _, r in batch]
+        )
+        for (line, _), verdict in zip(batch, verdicts, strict=True):
+            if as_json:
+                click.echo(verdict.model_dump_json())
+            else:
+                mark = "accepted" if verdict.accepted else "rejected"
+                details = "".join(f"\n  {p}" for p in verdict.problems)
+                click.echo(f"line {line}: {mark}{details}")
+        batch.clear()
+
+    with file.open(encoding="utf-8") as fh:
+        for line_no, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                batch.append((line_no, ValidationRequest.model_validate_json(line)))
+            except ValidationError as exc:
+                failed += 1
+                problem = exc.errors()[0]
+                where = ".".join(str(p) for p in problem["loc"]) or "line"
+                message = (
+                    f"{file}:{line_no}: {where}: {problem['msg']}; each line needs "
+                    '{"answer": "...", "passages": [{"n": 1, "text": "..."}]}'
+                )
+                if as_json:
+                    click.echo(json.dumps({"error": "InputError", "message": message}))
+                else:
+                    err.print(message, markup=False, highlight=False)
+            if len(batch) >= 64:
+                flush()
+    if batch:
+        flush()
+    if failed:
+        sys.exit(3)
 
 
 def _print_sources(answer: Answer) -> None:

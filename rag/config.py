@@ -100,24 +100,24 @@ class Settings(BaseSettings):
     validate_mode: ValidateMode = Field(
         "judge",
         description="How claims are checked: fast (scored overlap and similarity only), judge "
-        "(the fast layer settles clear cases, an LLM judge the rest) or strict (the judge checks "
-        "every claim the structure checks pass).",
+        "(the fast layer settles clear cases, an LLM judge the unsure ones) or strict (the judge "
+        "must also confirm every claim the fast layer would pass).",
     )
     support_threshold: float = Field(
-        0.72,
+        0.6,
         ge=0,
         le=1,
         description="Fast-layer score at or above which a claim counts as supported when no "
         "judge is used (calibrated on the dev set, docs/validator.md).",
     )
     support_accept: float = Field(
-        0.9,
+        0.85,
         ge=0,
         le=1,
         description="Fast-layer score at or above which a claim is supported without the judge.",
     )
     support_reject: float = Field(
-        0.4,
+        0.45,
         ge=0,
         le=1,
         description="Fast-layer score below which a claim is unsupported without the judge.",

@@ -42,8 +42,8 @@ _QUALIFIER = re.compile(
 # A whole number: not part of a word, a decimal or a grouped number like 1,300,000.
 _NUMBER = re.compile(r"(?<![\w.,])\d+(?!\w|[.,]\d)")
 _NAME_WORDS = r"[A-Z][a-z]{2,}(?:\s[A-Z][a-z]{2,})*"
-# After a lowercase word or a comma: not sentence-initial, where a capital proves nothing.
-_NAME = re.compile(rf"(?<=[a-z,] ){_NAME_WORDS}")
+_NAME = re.compile(rf"\b{_NAME_WORDS}")
+_AFTER_SPACE = re.compile(rf"(?<=\s){_NAME_WORDS}")  # the sentence's first word is skipped
 # Plain substitutions a writer makes without changing what is said.
 _SYNONYMS = {
     "located": "situated",
@@ -150,10 +150,18 @@ def _number_changed(sentence: str) -> str | None:
     return sentence[: match.start()] + str(new) + sentence[match.end() :]
 
 
+def _inner_names(text: str) -> list[re.Match[str]]:
+    """Runs of capitalized words after a lowercase word or a comma: not sentence-initial, where
+    a capital proves nothing."""
+    return [
+        m for m in _NAME.finditer(text) if re.search(r"(?:\b[a-z]+|,|\bThe) $", text[: m.start()])
+    ]
+
+
 def _name_changed(sentence: str, cited: str, other: str) -> str | None:
-    names = [m for m in _NAME.finditer(sentence) if m.start() > 0]
+    names = list(_AFTER_SPACE.finditer(sentence))
     replacements = [
-        m.group() for m in _NAME.finditer(other) if m.group() not in cited and len(m.group()) > 3
+        m.group() for m in _inner_names(other) if m.group() not in cited and len(m.group()) > 3
     ]
     if not names or not replacements:
         return None
@@ -236,16 +244,18 @@ def build_items(
         "good",
         _render([(s, supporting) for s, _ in claims]) if len(supporting) > 1 else None,
     )
-    # Structural faults go on the first claim long enough to be one (not "See: Stoker.").
-    i = next((j for j, (s, _) in enumerate(claims) if len(s.split()) >= 6), 0)
-    first, n0 = claims[i]
+    # Structural faults go on the first claim long enough to be one ("See: Stoker." is not).
+    i = next((j for j, (s, _) in enumerate(claims) if len(s.split()) >= 6), None)
 
-    def swap(numbers: list[int]) -> str:
-        return _render([*base[:i], (first, numbers), *base[i + 1 :]])
+    def swap(numbers: list[int]) -> str | None:
+        if i is None:
+            return None
+        return _render([*base[:i], (claims[i][0], numbers), *base[i + 1 :]])
 
     add("wrong_passage", "bad", swap([distractors[0]]))
     add("out_of_range", "bad", swap([len(passages) + 1]))
     add("uncited", "bad", swap([]))
+    n0 = claims[0][1]
     add("number_changed", "bad", vary(lambda s, n: _number_changed(s)))
     add("name_changed", "bad", vary(lambda s, n: _name_changed(s, by_n[n].text, other)))
     grafted = next((other[a:b] for a, b in split_sentences(other) if b - a > 40), None)

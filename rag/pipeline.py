@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from rag.citations import renumber, sentences_citing
+from rag.citations import Renumberer, sentences_citing
 from rag.config import Settings, load_settings
 from rag.context import best_quote, passage_block
+from rag.embed import load_embedder
 from rag.generate import OnToken, complete, prepare
+from rag.judge import LLMJudge
+from rag.policy import Outcome, settle
 from rag.prompts import load_prompt
 from rag.retrieve import Searcher
 from rag.search import open_searcher
 from rag.shape import parse_answer, render_answer
-from rag.types import Answer, AnswerSections, Citation, Hit
+from rag.types import Answer, AnswerSections, Citation, Hit, SentenceCheck
+from rag.validate import Validator
 
 
 def build_answer(
@@ -25,13 +30,16 @@ def build_answer(
     prompt_version: str,
     index_version: int,
     timings: dict[str, float],
+    outcome: Outcome | None = None,
 ) -> Answer:
-    """Parse what the model wrote into an Answer whose every [n] maps to a given passage."""
-    renumbered = renumber(raw, valid=set(range(1, len(hits) + 1)))
-    sections: AnswerSections = parse_answer(renumbered.text)
-    claims = sentences_citing(renumbered.text)
+    """Parse what the model wrote into an Answer whose every [n] maps to a given passage;
+    `outcome` (the validator's) gives the status and the checks, renumbered like the text."""
+    renumberer = Renumberer(valid=set(range(1, len(hits) + 1)))
+    text = renumberer.sub(raw)
+    sections: AnswerSections = parse_answer(text)
+    claims = sentences_citing(text)
     citations = []
-    for shown, original in enumerate(renumbered.order, start=1):
+    for shown, original in enumerate(renumberer.order, start=1):
         hit = hits[original - 1]
         citations.append(
             Citation(
@@ -45,15 +53,23 @@ def build_answer(
                 quote=best_quote(hit.text, claims.get(shown, [])),
             )
         )
+
+    def as_shown(check: SentenceCheck) -> SentenceCheck:
+        numbers = [renumberer.mapping[n] for n in check.citations if n in renumberer.mapping]
+        return check.model_copy(update={"text": renumberer.sub(check.text), "citations": numbers})
+
     today = date.today().isoformat()
     return Answer(
         question=question,
         text=render_answer(sections, checked_on=today),
         sections=sections,
         citations=citations,
-        status="unvalidated",
+        status=outcome.status if outcome else "unvalidated",
+        checks=[as_shown(c) for c in outcome.verdict.sentences] if outcome else [],
+        dropped_sentences=[as_shown(c) for c in outcome.dropped] if outcome else [],
+        repair_rounds=outcome.rounds if outcome else 0,
         hits=hits,
-        dropped_citations=renumbered.dropped,
+        dropped_citations=renumberer.dropped,
         model=model,
         prompt_version=prompt_version,
         index_version=index_version,
@@ -70,8 +86,11 @@ def ask(
     on_token: OnToken | None = None,
     searcher: Searcher | None = None,
     litellm_kwargs: dict[str, Any] | None = None,
+    judge_kwargs: dict[str, Any] | None = None,
+    on_status: Callable[[str], None] | None = None,
 ) -> Answer:
-    """Answer `question` from the index with numbered citations (the Python API)."""
+    """Answer `question` from the index with numbered citations, validated: accepted, repaired
+    or abstained (the Python API). `on_token` sees the first draft as it is written."""
     settings = settings or load_settings()
     model = model or settings.llm_model
     prompt = load_prompt("answer")
@@ -105,19 +124,52 @@ def ask(
         on_token=relay,
         litellm_kwargs=litellm_kwargs,
     )
+    generated = time.perf_counter()
+    passages = {n: hit.text for n, hit in enumerate(hits, start=1)}
+    repair = load_prompt("repair")
+
+    def revise(draft: str, problems: list[str]) -> str:
+        if on_status is not None:
+            on_status(f"{len(problems)} sentence(s) did not hold up; asking the model to repair")
+        repair_messages = repair.render(
+            question=question.strip(),
+            passages=passage_block(hits, question, settings.passage_words),
+            draft=draft.strip(),
+            problems="\n".join(f"- {p}" for p in problems),
+            n_passages=len(hits),
+        )
+        start = repair.prefill if model.startswith("local/") else ""
+        fixed = complete(
+            repair.with_prefill(repair_messages) if start else repair_messages,
+            settings,
+            model=model,
+            litellm_kwargs=litellm_kwargs,
+        )
+        return start + fixed.text
+
+    validator = Validator(
+        settings,
+        searcher.embedder or load_embedder(settings),
+        judge=None
+        if settings.validate_mode == "fast"
+        else LLMJudge(settings, litellm_kwargs=judge_kwargs),
+    )
+    outcome = settle(prefill + generation.text, passages, validator, revise, settings.repair_rounds)
     timings = {
         "load": round(started - loading, 3),
         "retrieve": round(retrieved - started, 4),
         "first_token": round(generation.first_token_s or 0.0, 3),
         "generate": round(generation.total_s, 3),
+        "validate": round(time.perf_counter() - generated, 3),
         "total": round(time.perf_counter() - started, 3),
     }
     return build_answer(
         question,
-        prefill + generation.text,
+        outcome.text,
         hits,
         model,
-        prompt.id,
+        f"{prompt.id}" + (f",{repair.id}" if outcome.rounds else ""),
         searcher.reader.version,
         timings,
+        outcome,
     )

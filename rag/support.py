@@ -130,21 +130,28 @@ class Evidence:
         """Whether a name, number or qualifier looks off."""
         return bool(self.missing_names or self.dropped or self.distant_numbers)
 
-    @property
-    def needs_similarity(self) -> bool:
-        """False when every word, name and number of the claim is in the cited text, in one
-        place, with its qualifiers: the embedding could not change the verdict, so it is skipped."""
-        return self.coverage < 1.0 or self.flags
-
-    @property
-    def score(self) -> float:
-        """Support in [0, 1]: coverage and similarity, halved for each kind of flag."""
-        similarity = self.coverage if self.similarity is None else max(self.similarity, 0.0)
-        base = 0.5 * self.coverage + 0.5 * similarity
+    def score_with(self, similarity: float) -> float:
+        """The score this evidence would have at `similarity`."""
+        base = 0.5 * self.coverage + 0.5 * max(similarity, 0.0)
         for flag in (self.missing_names, self.dropped, self.distant_numbers):
             if flag:
                 base *= 0.5
         return round(min(max(base, 0.0), 1.0), 4)
+
+    def needs_similarity(self, cuts: tuple[float, ...]) -> bool:
+        """Whether the embedding could move the score across one of `cuts`; if not, it is
+        skipped (the layer's speed). A flagged claim is rejected without it; one whose every
+        word, name and number is in the cited text, in one place, with its qualifiers, scores 1."""
+        if self.flags or (self.coverage == 1.0 and not self.flags):
+            return False  # a flag rejects whatever the similarity; full coverage scores 1
+        low, high = self.score_with(0.0), self.score_with(1.0)
+        return any(low < cut <= high for cut in cuts)
+
+    @property
+    def score(self) -> float:
+        """Support in [0, 1]: mean of coverage and similarity, halved for each kind of flag;
+        where the similarity was not needed, the coverage stands in for it."""
+        return self.score_with(self.coverage if self.similarity is None else self.similarity)
 
 
 def windows(passage: str) -> list[str]:

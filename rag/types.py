@@ -160,6 +160,22 @@ class SentenceCheck(Contract):
     reason: str = Field("", description="Why it was judged so.")
 
 
+class ValidationPassage(BaseModel):
+    """A numbered passage in a `rag validate` input line; other fields are ignored."""
+
+    n: int = Field(ge=1, description="The number the answer cites it by.")
+    text: str = Field(description="Passage text.")
+    title: str = Field("", description="Source title, if known.")
+
+
+class ValidationRequest(BaseModel):
+    """One `rag validate` input line; other fields (labels, ids) are ignored, not refused."""
+
+    answer: str = Field(description="Answer text with [n] citations.")
+    passages: list[ValidationPassage] = Field(description="The passages the [n] point into.")
+    question: str = Field("", description="The question answered, if known.")
+
+
 class Verdict(Contract):
     """The validator's finding on one answer: what `rag validate` prints per line."""
 
@@ -198,6 +214,11 @@ class Answer(Contract):
         description="accepted, repaired or abstained once validated; unvalidated before."
     )
     checks: list[SentenceCheck] = Field(default_factory=list, description="Per-sentence checks.")
+    dropped_sentences: list[SentenceCheck] = Field(
+        default_factory=list,
+        description="Sentences of the draft that did not hold up and were cut, with their checks.",
+    )
+    repair_rounds: int = Field(0, ge=0, description="Times the draft was sent back to be fixed.")
     hits: list[Hit] = Field(default_factory=list, description="Passages given to the model.")
     dropped_citations: list[int] = Field(
         default_factory=list, description="Numbers the model cited that were not passages."

@@ -48,6 +48,11 @@ class Validator:
         self._vectors: dict[str, np.ndarray] = {}
         self._cache_size = cache_size
         self.judge_calls = 0
+        # Scores where a verdict changes: the embedding is computed only if it could cross one.
+        if self.judge is None or settings.validate_mode == "strict":
+            self._cuts: tuple[float, ...] = (settings.support_threshold,)
+        else:
+            self._cuts = (settings.support_reject, settings.support_accept)
 
     def _encode(self, texts: list[str]) -> dict[str, np.ndarray]:
         todo = list(dict.fromkeys(t for t in texts if t not in self._vectors))
@@ -76,7 +81,10 @@ class Validator:
             found.append(rows)
         # Only claims whose verdict the embedding can still change are embedded.
         need = [
-            e for rows in found for _, e in rows if isinstance(e, Evidence) and e.needs_similarity
+            e
+            for rows in found
+            for _, e in rows
+            if isinstance(e, Evidence) and e.needs_similarity(self._cuts)
         ]
         texts = [e.claim for e in need]
         vectors = self._encode(texts + [w for e in need for w in e.closest])
@@ -87,7 +95,7 @@ class Validator:
                 if isinstance(evidence, SentenceCheck):
                     checks.append(evidence)
                     continue
-                if evidence.needs_similarity:
+                if evidence.needs_similarity(self._cuts):
                     window_rows = np.array([vectors[w] for w in evidence.closest])
                     sim = similarity(vectors[evidence.claim], window_rows)
                     evidence = replace(evidence, similarity=sim)
@@ -139,12 +147,21 @@ class Validator:
             return _check(claim, False, 0.0, "fast", "number", reason)
         score = evidence.score
         settings = self.settings
-        if self.judge is None or (
-            settings.validate_mode == "judge"
-            and not settings.support_reject <= score < settings.support_accept
-        ):
-            cut = settings.support_threshold if self.judge is None else settings.support_accept
-            ok = score >= cut
+        if evidence.flags:
+            # A name not in the cited text, a dropped qualifier or a number away from the
+            # claim's words is evidence of a changed claim; a small judge reads past them.
+            return _check(
+                claim, False, score, "fast", "unsupported", _explain(evidence, marks, False)
+            )
+        if self.judge is None:
+            ok = score >= settings.support_threshold
+            return _check(claim, ok, score, "fast", "unsupported", _explain(evidence, marks, ok))
+        if settings.validate_mode == "strict":
+            low, high = settings.support_threshold, 2.0  # the judge confirms every pass
+        else:
+            low, high = settings.support_reject, settings.support_accept
+        if not low <= score < high:
+            ok = score >= high
             return _check(claim, ok, score, "fast", "unsupported", _explain(evidence, marks, ok))
         self.judge_calls += 1
         text = strip_markers(claim.text)

@@ -44,8 +44,9 @@ def write_corpus(path: Path, records: list[dict[str, str]]) -> Path:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    """Settings with the index in a temporary folder."""
-    return load_settings(index_dir=tmp_path / "index")
+    """Settings with the index in a temporary folder; claims checked by the fast layer alone
+    (tests that need the judge give it a scripted one)."""
+    return load_settings(index_dir=tmp_path / "index", validate_mode="fast")
 
 
 @pytest.fixture

@@ -61,16 +61,17 @@ class HashEmbedder:
 
 class ScriptedLiteLLM:
     """litellm itself, but each completion first raises the queued `failures`, then answers
-    `reply` through litellm's own mock_response (so streaming and parsing stay real)."""
+    through litellm's own mock_response (so streaming and parsing stay real): `reply`, or each
+    of a list of replies in turn, the last one repeated."""
 
-    def __init__(self, failures: list[BaseException], reply: str = "ok [1]") -> None:
+    def __init__(self, failures: list[BaseException], reply: str | list[str] = "ok [1]") -> None:
         from rag.generate import _litellm
 
         self.real = _litellm()
         self.exceptions = self.real.exceptions
         self.validate_environment = self.real.validate_environment
         self.failures = failures
-        self.reply = reply
+        self.replies = [reply] if isinstance(reply, str) else list(reply)
         self.calls = 0
         self.requests: list[dict[str, Any]] = []
 
@@ -79,4 +80,5 @@ class ScriptedLiteLLM:
         self.requests.append(kwargs)
         if self.failures:
             raise self.failures.pop(0)
-        return self.real.completion(**kwargs, mock_response=self.reply)  # type: ignore[no-any-return]
+        reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+        return self.real.completion(**kwargs, mock_response=reply)  # type: ignore[no-any-return]

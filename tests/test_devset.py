@@ -18,7 +18,7 @@ PASSAGES = [
     DevPassage(
         n=3,
         title="Harbor",
-        text="Kestrel Harbor handled 40 ships in 1950 according to port records.",
+        text="In 1950 the Kestrel Harbor handled 40 ships according to port records.",
     ),
 ]
 CLAIMS = [
@@ -36,7 +36,27 @@ def items() -> dict[str, str]:
 
 
 def test_every_kind_applies_to_a_rich_example(items: dict[str, str]) -> None:
-    assert set(items) == set(GOOD_KINDS) | set(BAD_KINDS)
+    assert set(items) == (set(GOOD_KINDS) | set(BAD_KINDS)) - {"condensed", "paraphrase"}
+
+
+@pytest.mark.parametrize(
+    ("claim", "kind", "answer"),
+    [
+        (
+            "The old mill was built near the river, which floods most springs in the valley.",
+            "condensed",
+            "The old mill was built near the river [1].",
+        ),
+        (
+            "The company was founded in 1890 and became the largest employer.",
+            "paraphrase",
+            "The firm was established in 1890 and turned into the biggest employer [1].",
+        ),
+    ],
+)
+def test_rewordings(claim: str, kind: str, answer: str) -> None:
+    made = {i.kind: i.answer for i in build_items("q", "?", [(claim, 1)], PASSAGES, [3], "t")}
+    assert made[kind] == answer
 
 
 @pytest.mark.parametrize(
@@ -91,7 +111,7 @@ def test_every_kind_applies_to_a_rich_example(items: dict[str, str]) -> None:
             "grafted",
             "The Stone Bridge (built 1890) has 3 arches [1]. It is not open to cars [1]. "
             "The Avon River floods most springs [2]. "
-            "Kestrel Harbor handled 40 ships in 1950 according to port records [1].",
+            "In 1950 the Kestrel Harbor handled 40 ships according to port records [1].",
         ),
         (
             "qualifier_dropped",
@@ -115,7 +135,9 @@ def test_kinds_that_do_not_apply_are_skipped() -> None:
         "qualifier_dropped",
         "name_changed",
     }
-    assert {"verbatim", "wrong_passage", "out_of_range", "uncited", "grafted"} <= kinds
+    assert {"verbatim", "grafted"} <= kinds
+    # Structural faults need a claim long enough to be one (six words or more).
+    assert not kinds & {"wrong_passage", "out_of_range", "uncited"}
 
 
 def test_dates_keep_their_digits() -> None:

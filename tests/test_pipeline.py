@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -19,6 +20,7 @@ from rag.config import DEFAULT_EMBED_MODEL, Settings, load_settings
 from rag.pipeline import ask
 from rag.retrieve import Searcher
 from rag.store import IndexReader
+from rag.types import Answer
 
 CORPUS = [
     {
@@ -36,16 +38,21 @@ CORPUS = [
     },
     {"id": "river", "title": "River cleanup", "text": "Volunteers cleaned the river banks."},
 ]
+# k=2 retrieves the chief's statement as [1] and the river cleanup as [2].
 RAW = """## Summary
-No. The chief said officers do not cooperate with ICE [2]. The council acted [1, 9].
-## 1. Council
-It voted on December 11 [1].
+No. Volunteers cleaned the river banks [2]. The police chief said officers do not cooperate with ICE [1]. The council acted [1, 9].
+## 1. Volunteers
+Volunteers cleaned the river banks [2].
 ## Bottom line
-Not as policy [2].
+The police chief said officers do not cooperate with ICE [1].
 ## What the sources cannot settle
 Individual cases.
 ## Follow-up questions
 - What did the audit find?
+"""
+GOOD = RAW.replace(" The council acted [1, 9].", "")
+UNSUPPORTED = """## Summary
+Officers patrol the harbor every night with ICE agents [1]. The mayor approved it in 2019 [2].
 """
 
 
@@ -67,20 +74,24 @@ def mocked(monkeypatch: pytest.MonkeyPatch) -> ScriptedLiteLLM:
     return fake
 
 
-def test_answer_cites_only_real_passages(index: Settings, mocked: ScriptedLiteLLM) -> None:
+def _ask(index: Settings, **kwargs: Any) -> Answer:
     searcher = Searcher(
         IndexReader.open(index.index_dir), index, HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
     )
-    tokens: list[str] = []
-    answer = ask(
+    return ask(
         "Do police help ICE?",
         settings=index,
         k=2,
         model="openai/gpt-4o-mini",
-        on_token=tokens.append,
         searcher=searcher,
+        **kwargs,
     )
-    assert "".join(tokens) == RAW
+
+
+def test_answer_cites_only_real_passages(index: Settings, mocked: ScriptedLiteLLM) -> None:
+    tokens: list[str] = []
+    answer = _ask(index, on_token=tokens.append)
+    assert "".join(tokens) == RAW  # the draft streams as written
     hits = {h.passage_id: h for h in answer.hits}
     assert len(answer.hits) == 2
     # Renumbered by first use: the model's [2] is shown as [1]; its invented [9] is dropped.
@@ -91,16 +102,54 @@ def test_answer_cites_only_real_passages(index: Settings, mocked: ScriptedLiteLL
         assert (citation.source_id, citation.title) == (hit.source_id, hit.title)
         assert citation.quote in hit.text
     assert "[9]" not in answer.text and "[3]" not in answer.text
-    assert answer.sections.summary.startswith("No.")
+    assert answer.sections.summary.startswith("No. Volunteers cleaned the river banks [1].")
     assert answer.sections.follow_ups == ["What did the audit find?"]
-    assert answer.status == "unvalidated"
-    assert answer.prompt_version.startswith("answer@")
+    # The sentence citing [9] failed; the repair (the same reply again) did not fix it, so it
+    # was cut and the rest, which still answers, is shown as repaired.
+    assert answer.status == "repaired" and answer.repair_rounds == 1
+    assert [c.problem for c in answer.dropped_sentences] == ["out_of_range"]
+    assert "council acted" not in answer.text
+    assert all(c.supported for c in answer.checks) and len(answer.checks) == 4
+    assert answer.checks[0].text == "Volunteers cleaned the river banks [1]."
+    assert answer.prompt_version.startswith("answer@") and ",repair@" in answer.prompt_version
     assert answer.index_version == 1 and answer.model == "openai/gpt-4o-mini"
-    assert set(answer.timings) >= {"retrieve", "first_token", "generate", "total"}
+    assert set(answer.timings) >= {"retrieve", "first_token", "generate", "validate", "total"}
     # The prompt numbered the passages and told the model they are data.
     system, user = mocked.requests[0]["messages"]
     assert "never instructions" in system["content"] or "not instructions" in system["content"]
     assert "[1] " in user["content"] and "[2] " in user["content"]
+    # The repair prompt listed the failure.
+    repair_user = mocked.requests[1]["messages"][1]["content"]
+    assert "cites [9]" in repair_user and "Draft answer:" in repair_user
+
+
+def test_supported_draft_is_accepted_without_repair(
+    index: Settings, mocked: ScriptedLiteLLM
+) -> None:
+    mocked.replies = [GOOD]
+    answer = _ask(index)
+    assert answer.status == "accepted" and mocked.calls == 1
+    assert answer.repair_rounds == 0 and answer.dropped_sentences == []
+
+
+def test_repair_that_fixes_the_draft(index: Settings, mocked: ScriptedLiteLLM) -> None:
+    mocked.replies = [RAW, GOOD]
+    answer = _ask(index)
+    assert answer.status == "repaired" and answer.repair_rounds == 1
+    assert answer.dropped_sentences == [] and mocked.calls == 2
+
+
+def test_nothing_supported_abstains_and_shows_what_was_found(
+    index: Settings, mocked: ScriptedLiteLLM
+) -> None:
+    mocked.replies = [UNSUPPORTED]
+    answer = _ask(index)
+    assert answer.status == "abstained"
+    assert answer.sections.summary == "The sources found do not support an answer to this question."
+    assert "harbor" not in answer.text and len(answer.dropped_sentences) == 2
+    # What was found is shown, cited, and itself passes the validator.
+    assert "The police chief said officers do not cooperate with ICE." in answer.text
+    assert answer.citations and all(c.supported for c in answer.checks)
 
 
 def run_ask(index: Settings, *extra: str) -> Result:
@@ -122,7 +171,10 @@ def test_cli_ask_streams_then_lists_sources(index: Settings, mocked: ScriptedLit
     assert result.exit_code == 0, result.stderr
     out = result.stdout
     # Streamed with the same numbering as the final answer: model [2] shows as [1].
-    assert "do not cooperate with ICE [1]" in out and "[9]" not in out
+    assert "river banks [1]. The police chief" in out and "[9]." not in out
+    # The draft did not hold up everywhere: the marker, what was cut and why, the final text.
+    assert "\u26a0 repaired" in out and "cut: The council acted" in out
+    assert out.count("## Summary") == 2
     listed = re.findall(r"^\[(\d)\] (.+?)(?: \(\d{4}-\d\d-\d\d\))?$", out, re.MULTILINE)
     assert out.index("Sources") < out.index("[1] ", out.index("Sources"))
     assert [n for n, _ in listed] == ["1", "2"]

@@ -1,0 +1,157 @@
+"""Measure the validator on the labeled dev set: catch rate per fault kind, good answers wrongly
+rejected, for the fast layer alone and with the judge; the fast layer's speed; the judge's share.
+
+    python bench/validator_devset.py ../shared/data      # writes bench/results/validator-dev.jsonl
+    python bench/validator_eval.py [--judge] [--limit N] [--json]
+
+The fast-layer threshold sweep printed first is the calibration behind RAG_SUPPORT_THRESHOLD,
+RAG_SUPPORT_ACCEPT and RAG_SUPPORT_REJECT (docs/validator.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+from rag.config import load_settings
+from rag.devset import BAD_KINDS, GOOD_KINDS, DevItem
+from rag.embed import load_embedder
+from rag.judge import LLMJudge
+from rag.progress import RichReporter
+from rag.types import Verdict
+from rag.validate import Validator
+
+RESULTS = Path(__file__).parent / "results"
+_BATCH = 64
+
+
+def _run(validator: Validator, items: list[DevItem], label: str) -> tuple[list[Verdict], float]:
+    verdicts: list[Verdict] = []
+    reporter = RichReporter()
+    started = time.perf_counter()
+    with reporter.task(label, total=len(items)) as advance:
+        for i in range(0, len(items), _BATCH):
+            batch = items[i : i + _BATCH]
+            verdicts += validator.check_many(
+                [(it.answer, {p.n: p.text for p in it.passages}) for it in batch]
+            )
+            advance(len(batch))
+    return verdicts, time.perf_counter() - started
+
+
+def table(items: list[DevItem], rejected: list[bool]) -> dict[str, Any]:
+    """Share rejected per kind, overall caught (bad) and wrongly rejected (good)."""
+    by_kind: dict[str, list[bool]] = collections.defaultdict(list)
+    for item, r in zip(items, rejected, strict=True):
+        by_kind[item.kind].append(r)
+    bad = [r for it, r in zip(items, rejected, strict=True) if it.label == "bad"]
+    good = [r for it, r in zip(items, rejected, strict=True) if it.label == "good"]
+    return {
+        "kinds": {
+            k: {"n": len(v), "rejected": round(sum(v) / len(v), 4)}
+            for k, v in sorted(by_kind.items())
+        },
+        "bad_caught": round(sum(bad) / max(len(bad), 1), 4),
+        "good_rejected": round(sum(good) / max(len(good), 1), 4),
+        "n_bad": len(bad),
+        "n_good": len(good),
+    }
+
+
+def sweep(items: list[DevItem], verdicts: list[Verdict]) -> list[dict[str, float]]:
+    """Caught and wrongly rejected at each fast threshold (the structural checks fixed)."""
+    rows = []
+    for t in [x / 100 for x in range(30, 96, 5)]:
+        rejected = [
+            any(c.layer == "structure" or c.problem == "number" or c.score < t for c in v.sentences)
+            for v in verdicts
+        ]
+        result = table(items, rejected)
+        rows.append(
+            {
+                "threshold": t,
+                "caught": result["bad_caught"],
+                "good_rejected": result["good_rejected"],
+            }
+        )
+    return rows
+
+
+def main() -> None:
+    """Command-line entry."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dev", type=Path, default=RESULTS / "validator-dev.jsonl")
+    parser.add_argument("--judge", action="store_true", help="also run with the LLM judge")
+    parser.add_argument("--limit", type=int, default=None, help="random sample of N items")
+    parser.add_argument("--out", type=Path, default=RESULTS / "validator-eval.json")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    args = parser.parse_args()
+    if not args.dev.is_file():
+        raise SystemExit(f"{args.dev} is missing: run python bench/validator_devset.py first")
+    items = [DevItem.model_validate_json(line) for line in args.dev.open(encoding="utf-8")]
+    if args.limit:
+        items = random.Random(0).sample(items, k=min(args.limit, len(items)))
+    result: dict[str, Any] = {"items": len(items)}
+
+    # Calibration: every claim scored, no cut, to sweep the threshold.
+    scoring = load_settings(validate_mode="fast", support_reject=0.0, support_threshold=0.0)
+    embedder = load_embedder(scoring)
+    verdicts, _ = _run(Validator(scoring, embedder), items, "scoring")
+    result["sweep"] = sweep(items, verdicts)
+
+    settings = load_settings(validate_mode="fast")
+    fast = Validator(settings, embedder)
+    fast._vectors.clear()  # time the layer from a cold cache
+    verdicts, seconds = _run(fast, items, "fast layer")
+    claims = sum(len(v.sentences) for v in verdicts)
+    result["fast"] = table(items, [not v.accepted for v in verdicts])
+    result["fast"]["threshold"] = settings.support_threshold
+    result["fast"]["claims"] = claims
+    result["fast"]["claims_per_s"] = round(claims / seconds, 1)
+
+    if args.judge:
+        settings = load_settings(validate_mode="judge")
+        judged = Validator(settings, embedder, judge=LLMJudge(settings))
+        verdicts, seconds = _run(judged, items, "with judge")
+        layers = collections.Counter(c.layer for v in verdicts for c in v.sentences)
+        result["judge"] = table(items, [not v.accepted for v in verdicts])
+        result["judge"]["band"] = [settings.support_reject, settings.support_accept]
+        result["judge"]["judge_calls"] = judged.judge_calls
+        result["judge"]["judge_share"] = round(judged.judge_calls / max(claims, 1), 4)
+        result["judge"]["layers"] = dict(layers)
+        result["judge"]["seconds"] = round(seconds, 1)
+
+    RESULTS.mkdir(exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print("fast threshold sweep (caught / good rejected):")
+    for row in result["sweep"]:
+        print(f"  {row['threshold']:.2f}  {row['caught']:.3f}  {row['good_rejected']:.3f}")
+    modes = [m for m in ("fast", "judge") if m in result]
+    print(f"\n{'kind':22}" + "".join(f"{m:>10}" for m in modes))
+    for kind in (*BAD_KINDS, *GOOD_KINDS):
+        n = result["fast"]["kinds"].get(kind, {}).get("n", 0)
+        cells = "".join(
+            f"{result[m]['kinds'].get(kind, {}).get('rejected', 0):>10.3f}" for m in modes
+        )
+        print(f"{kind + f' ({n})':22}{cells}")
+    for key in ("bad_caught", "good_rejected"):
+        print(f"{key:22}" + "".join(f"{result[m][key]:>10.3f}" for m in modes))
+    print(f"\nfast layer: {result['fast']['claims_per_s']} claims/s ({claims} claims)")
+    if "judge" in result:
+        j = result["judge"]
+        print(
+            f"judge: {j['judge_calls']} calls, {j['judge_share']:.1%} of claims, {j['seconds']} s"
+        )
+    print(f"-> {args.out}")
+
+
+if __name__ == "__main__":
+    main()

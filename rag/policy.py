@@ -1,0 +1,108 @@
+"""Policy: a validated draft -> what the user is shown. Accepted as written; else sent back with
+its failures (prompts/repair.md) up to RAG_REPAIR_ROUNDS times; else cut down to the sentences
+that hold; else an abstention that shows what the sources did say."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from rag.claims import split_claims
+from rag.context import sentences
+from rag.types import AnswerStatus, SentenceCheck, Verdict
+from rag.validate import Validator
+
+# draft, its problems -> a new draft
+Reviser = Callable[[str, list[str]], str]
+
+NO_SUPPORT = "The sources found do not support an answer to this question."
+
+
+@dataclass
+class Outcome:
+    """The text to show, how it got there, and the checks behind it."""
+
+    text: str
+    status: AnswerStatus
+    verdict: Verdict
+    rounds: int = 0
+    dropped: list[SentenceCheck] = field(default_factory=list)
+    drafts: list[str] = field(default_factory=list)
+
+
+def _supported_claims(verdict: Verdict) -> int:
+    return sum(c.supported for c in verdict.sentences)
+
+
+def cut_down(text: str, verdict: Verdict) -> str:
+    """`text` without the sentences that failed; lines left empty go too, headings stay."""
+    out = text
+    for check in verdict.sentences:
+        if not check.supported:
+            out = out.replace(check.text, "", 1)
+    lines = [re.sub(r"[ \t]{2,}", " ", line).rstrip() for line in out.splitlines()]
+    kept = [line for line in lines if line.strip() not in ("", "-", "*")]
+    return "\n".join(kept).strip() + "\n"
+
+
+def _answers(text: str, verdict: Verdict) -> bool:
+    """Whether a cut-down text still answers: its summary keeps a supported claim."""
+    supported = {c.text for c in verdict.sentences if c.supported}
+    return any(c.section == "summary" and c.text in supported for c in split_claims(text))
+
+
+def abstention(passages: Mapping[int, str], kept: str) -> str:
+    """The abstention shown: no support, what did hold (if anything), the passages found."""
+    lines = ["## Summary", NO_SUPPORT]
+    held = [c.text for c in split_claims(kept) if c.citations]
+    if held:
+        lines += ["", "## What the sources do say", *held]
+    if passages:
+        lines += ["", "## Closest passages found"]
+        for n, text in passages.items():
+            first = (sentences(text) or [text])[0]
+            # Verbatim, so the abstention itself passes the validator.
+            lines.append(f"- {first} [{n}]")
+    lines += ["", "## What the sources cannot settle", "The question as asked."]
+    return "\n".join(lines) + "\n"
+
+
+def settle(
+    draft: str,
+    passages: Mapping[int, str],
+    validator: Validator,
+    revise: Reviser | None,
+    rounds: int,
+) -> Outcome:
+    """Validate `draft`, repair it, cut it down or abstain; never accept what did not pass."""
+    drafts = [draft]
+    verdict = validator.check(draft, passages)
+    if verdict.accepted and verdict.sentences:
+        return Outcome(draft, "accepted", verdict, drafts=drafts)
+    best, best_verdict = draft, verdict
+    used = 0
+    while not verdict.accepted and revise is not None and used < rounds and verdict.sentences:
+        used += 1
+        draft = revise(draft, verdict.problems)
+        drafts.append(draft)
+        verdict = validator.check(draft, passages)
+        if verdict.accepted and verdict.sentences:
+            return Outcome(draft, "repaired", verdict, rounds=used, drafts=drafts)
+        if _supported_claims(verdict) >= _supported_claims(best_verdict):
+            best, best_verdict = draft, verdict
+    dropped = [c for c in best_verdict.sentences if not c.supported]
+    cut = cut_down(best, best_verdict)
+    cut_verdict = validator.check(cut, passages)
+    if cut_verdict.accepted and cut_verdict.sentences and _answers(cut, cut_verdict):
+        return Outcome(cut, "repaired", cut_verdict, rounds=used, dropped=dropped, drafts=drafts)
+    kept = cut if cut_verdict.accepted else ""
+    text = abstention(passages, kept)
+    return Outcome(
+        text,
+        "abstained",
+        validator.check(text, passages),
+        rounds=used,
+        dropped=dropped,
+        drafts=drafts,
+    )

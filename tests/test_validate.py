@@ -1,0 +1,218 @@
+"""The validator: every fault kind rejected by the layer meant to catch it, good forms accepted,
+the judge consulted only where the fast layer is unsure, and `rag validate` on files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from fakes import HashEmbedder
+
+from rag.claims import split_claims
+from rag.cli import cli
+from rag.config import Settings, load_settings
+from rag.judge import yes_probability
+from rag.support import dropped_qualifiers, names, numbers
+from rag.validate import Validator
+
+PASSAGES = {
+    1: "The Stone Bridge was built in 1890 by the Harlow Company. It has three arches and is "
+    "not open to cars. Repairs in 2004 cost about 2 million dollars.",
+    2: "The Avon River floods most springs. Farmers in Millbrook grow barley on its banks.",
+    3: "Kestrel Harbor handled 40 ships in 1950 according to port records.",
+}
+
+
+@pytest.fixture
+def validator(settings: Settings) -> Validator:
+    return Validator(settings, HashEmbedder(dimension=256))
+
+
+@pytest.mark.parametrize(
+    ("answer", "problem", "layer"),
+    [
+        # cited to the wrong passage
+        ("The Stone Bridge was built in 1890 by the Harlow Company [2].", "number", "fast"),
+        ("Farmers in Millbrook grow barley on the river banks [3].", "unsupported", "fast"),
+        # a number that was not among the passages
+        (
+            "The Stone Bridge was built in 1890 by the Harlow Company [4].",
+            "out_of_range",
+            "structure",
+        ),
+        ("The Avon River floods most springs [1-5].", "out_of_range", "structure"),
+        # a factual sentence with no citation
+        ("The Stone Bridge was built in 1890 by the Harlow Company.", "uncited", "structure"),
+        # a quote that is not in the passage
+        ('The bridge is "closed to every vehicle" [1].', "quote", "structure"),
+        # a number or a name changed
+        ("The Stone Bridge was built in 1895 by the Harlow Company [1].", "number", "fast"),
+        ("The Stone Bridge was built in 1890 by the Kestrel Company [1].", "unsupported", "fast"),
+        # a claim grafted from another passage
+        (
+            "Kestrel Harbor handled 40 ships in 1950 according to port records [1].",
+            "number",
+            "fast",
+        ),
+        ("Farmers in Millbrook grow barley on its banks [1].", "unsupported", "fast"),
+        # a paraphrase that drops a qualifier
+        ("The Stone Bridge has three arches and is open to cars [1].", "unsupported", "fast"),
+        ("Repairs in 2004 cost 2 million dollars [1].", "unsupported", "fast"),
+    ],
+)
+def test_fault_is_rejected(validator: Validator, answer: str, problem: str, layer: str) -> None:
+    verdict = validator.check(answer, PASSAGES)
+    assert not verdict.accepted
+    (check,) = verdict.sentences
+    assert (check.supported, check.problem, check.layer) == (False, problem, layer)
+    assert verdict.problems and verdict.problems[0].startswith("sentence 1: ")
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        # verbatim and several citations, in every marker form
+        "The Avon River floods most springs [2].",
+        "The Stone Bridge was built in 1890 [1]. The Avon River floods most springs [2, 1].",
+        "The bridge was built in 1890 [1][3]. Kestrel Harbor handled 40 ships in 1950 [3].",
+        "Kestrel Harbor handled 40 ships in 1950 [1-3].",
+        # a paraphrase, and a number written as a word
+        "The Harlow Company built the Stone Bridge in 1890 [1].",
+        "The Stone Bridge has 3 arches and is not open to cars [1].",
+        "Kestrel Harbor handled forty ships in 1950 [3].",
+        # a quote that is in the passage; marker after the full stop
+        'The bridge "is not open to cars" [1].',
+        "The Avon River floods most springs. [2]",
+        # headings, connectives, follow-ups and limits need no citation
+        "## Summary\nYes. The Avon River floods most springs [2].\n## Bottom line\nIn short:\n"
+        "Farmers in Millbrook grow barley [2].\n## What the sources cannot settle\n"
+        "Whether the bridge will reopen.\n## Follow-up questions\n- Who repairs the bridge?",
+    ],
+)
+def test_good_answer_is_accepted(validator: Validator, answer: str) -> None:
+    verdict = validator.check(answer, PASSAGES)
+    assert verdict.accepted, verdict.problems
+    assert all(c.supported and c.problem == "" for c in verdict.sentences)
+
+
+def test_no_claims_is_not_an_answer(validator: Validator) -> None:
+    verdict = validator.check("The sources do not answer this question.", PASSAGES)
+    assert verdict.accepted and verdict.sentences == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "## Summary\nNo. The bridge is old [1].",
+            [("No.", False), ("The bridge is old [1].", True)],
+        ),
+        (
+            "The river floods each spring. [2] Farmers there grow barley [2].",
+            [
+                ("The river floods each spring. [2]", True),
+                ("Farmers there grow barley [2].", True),
+            ],
+        ),
+        ("Here is what the sources say:", [("Here is what the sources say:", False)]),
+        ("## Follow-up questions\n- Why did it close?", [("Why did it close?", False)]),
+    ],
+)
+def test_split_claims(text: str, expected: list[tuple[str, bool]]) -> None:
+    assert [(c.text, c.needs_citation) for c in split_claims(text)] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("It cost 1,200 dollars in 2004.", {"1200", "2004"}),
+        ("three arches and twenty ships", {"3", "20"}),
+        ("version 2.5 of 10", {"2.5", "10"}),
+    ],
+)
+def test_numbers(text: str, expected: set[str]) -> None:
+    assert numbers(text) == expected
+
+
+def test_names_skip_the_first_word() -> None:
+    assert names("Farmers in Millbrook met the NATO envoy. The Avon floods.") == {
+        "Millbrook",
+        "NATO",
+        "Avon",
+    }
+
+
+@pytest.mark.parametrize(
+    ("claim", "cited", "dropped"),
+    [
+        ("It is open to cars.", "It is not open to cars.", ["not"]),
+        ("It is not open to cars.", "It is not open to cars.", []),
+        # the qualifier bears on a word the claim does not keep
+        ("The city runs the buses.", "The city, not the county, runs the buses.", []),
+        ("Repairs cost 2 million.", "Repairs cost about 2 million.", ["about"]),
+    ],
+)
+def test_dropped_qualifiers(claim: str, cited: str, dropped: list[str]) -> None:
+    assert dropped_qualifiers(claim, cited) == dropped
+
+
+@pytest.mark.parametrize(
+    ("top", "expected"),
+    [
+        ([("Yes", -0.1), (" Yes", -2.0), ("No", -3.0)], 0.9543),
+        ([("No", -0.05), ("yes", -3.0)], 0.0497),
+        ([("The", -0.1)], None),
+    ],
+)
+def test_yes_probability_merges_spellings(
+    top: list[tuple[str, float]], expected: float | None
+) -> None:
+    got = yes_probability(top)
+    assert (round(got, 4) if got is not None else None) == expected
+
+
+def test_judge_only_where_the_fast_layer_is_unsure(tmp_path: Path) -> None:
+    asked: list[tuple[str, str]] = []
+
+    def judge(claim: str, text: str) -> float:
+        asked.append((claim, text))
+        return 0.9
+
+    settings = load_settings(index_dir=tmp_path, support_reject=0.0, support_accept=1.0)
+    validator = Validator(settings, HashEmbedder(dimension=256), judge=judge)
+    answer = (
+        "The Avon River floods most springs [2]. "  # verbatim: settled without the judge
+        "The bridge carries no cars across the Avon [1]. "  # a name not in [1]: rejected, no judge
+        "The Harlow Company built the bridge long ago [1]."  # unsure: the judge decides
+    )
+    verdict = validator.check(answer, PASSAGES)
+    assert [c.layer for c in verdict.sentences] == ["fast", "fast", "judge"]
+    assert [c.supported for c in verdict.sentences] == [True, False, True]
+    assert validator.judge_calls == 1 and asked[0][0].startswith("The Harlow Company")
+    assert asked[0][1].startswith("[1] The Stone Bridge")
+
+
+def test_validate_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import rag.embed
+
+    monkeypatch.setattr(rag.embed, "load_embedder", lambda s: HashEmbedder(dimension=256))
+    monkeypatch.setenv("RAG_VALIDATE_MODE", "fast")
+    passages = [{"n": n, "text": t, "title": f"T{n}"} for n, t in PASSAGES.items()]
+    lines = [
+        {"answer": "The Avon River floods most springs [2].", "passages": passages, "label": "x"},
+        {"answer": "The Avon River floods most springs [7].", "passages": passages},
+        {"passages": passages},
+    ]
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    result = CliRunner().invoke(cli, ["validate", str(path), "--json"])
+    assert result.exit_code == 3  # one line could not be read; the rest were checked
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    errors = [o for o in out if "error" in o]
+    verdicts = [o for o in out if "accepted" in o]
+    assert [v["accepted"] for v in verdicts] == [True, False]
+    assert verdicts[1]["sentences"][0]["problem"] == "out_of_range"
+    assert set(verdicts[0]) == {"accepted", "problems", "sentences"}
+    assert "in.jsonl:3" in errors[0]["message"] and "answer" in errors[0]["message"]
