@@ -16,6 +16,25 @@ from rag.validate import Validator
 # draft, its problems -> a new draft
 Reviser = Callable[[str, list[str]], str]
 
+# What each failure means, in words a small model acts on (the checks' reasons are technical).
+_PLAIN = {
+    "out_of_range": "cites a passage number that was not given",
+    "uncited": "has no citation",
+    "quote": "quotes words that are not in the cited passage",
+    "number": "has a number the cited passage does not have",
+    "unsupported": "is not what the cited passage says",
+}
+
+
+def repair_notes(verdict: Verdict) -> list[str]:
+    """One line per failed sentence: the sentence and what is wrong with it."""
+    return [
+        f'"{c.text}" {_PLAIN.get(c.problem, "is not supported")}'
+        for c in verdict.sentences
+        if not c.supported
+    ]
+
+
 NO_SUPPORT = "The sources found do not support an answer to this question."
 
 
@@ -84,7 +103,7 @@ def settle(
     used = 0
     while not verdict.accepted and revise is not None and used < rounds and verdict.sentences:
         used += 1
-        draft = revise(draft, verdict.problems)
+        draft = revise(draft, repair_notes(verdict))
         drafts.append(draft)
         verdict = validator.check(draft, passages)
         if verdict.accepted and verdict.sentences:

@@ -6,6 +6,8 @@ The slow test answers the demo question with the real model, offline, via the `r
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -35,7 +37,7 @@ def test_a_missing_part_names_the_install_command(
 
 
 @pytest.mark.slow
-def test_demo_question_with_the_embedded_model(offline_rag: RagRunner) -> None:
+def test_demo_question_with_the_embedded_model(offline_rag: RagRunner, tmp_path: Path) -> None:
     pytest.importorskip("llama_cpp", reason="install the local extra: pip install -e '.[local]'")
     rag = offline_rag
     assert rag("index", "add", str(REPO / "examples" / "demo")).returncode == 0
@@ -52,3 +54,49 @@ def test_demo_question_with_the_embedded_model(offline_rag: RagRunner) -> None:
         assert citation["quote"] in next(
             h["text"] for h in answer["hits"] if h["passage_id"] == citation["passage_id"]
         )
+    # Validated: never an unchecked answer; whatever is shown passes `rag validate` on its own.
+    assert answer["status"] in ("accepted", "repaired", "abstained")
+    assert answer["checks"] and all(c["supported"] for c in answer["checks"])
+    line = {
+        "answer": answer["text"],
+        "passages": [
+            {
+                "n": c["n"],
+                "text": next(
+                    h["text"] for h in answer["hits"] if h["passage_id"] == c["passage_id"]
+                ),
+            }
+            for c in answer["citations"]
+        ],
+    }
+    path = tmp_path / "shown.jsonl"
+    path.write_text(json.dumps(line) + "\n")
+    verdict = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "validate", str(path), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert verdict.returncode == 0, verdict.stderr
+    assert json.loads(verdict.stdout)["accepted"] is True
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("claim", "supported"),
+    [
+        ("The bakery opens on Sundays.", True),
+        ("The bakery is closed on Sundays.", False),
+        ("The bakery opened in 1985.", False),
+    ],
+)
+def test_the_local_judge_reads_yes_from_logprobs(claim: str, supported: bool) -> None:
+    pytest.importorskip("llama_cpp", reason="install the local extra: pip install -e '.[local]'")
+    from rag.config import load_settings
+    from rag.judge import LLMJudge
+
+    judge = LLMJudge(load_settings())
+    probability = judge(claim, "[1] The bakery opens every day of the week, including Sundays.")
+    assert 0.0 <= probability <= 1.0
+    assert (probability >= 0.5) is supported

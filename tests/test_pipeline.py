@@ -39,9 +39,10 @@ CORPUS = [
     {"id": "river", "title": "River cleanup", "text": "Volunteers cleaned the river banks."},
 ]
 # k=2 retrieves the chief's statement as [1] and the river cleanup as [2].
-RAW = """## Summary
-No. Volunteers cleaned the river banks [2]. The police chief said officers do not cooperate with ICE [1]. The council acted [1, 9].
-## 1. Volunteers
+RAW = (
+    "## Summary\nNo. Volunteers cleaned the river banks [2]. The police chief said officers do "
+    "not cooperate with ICE [1]. The council acted [1, 9].\n"
+    """## 1. Volunteers
 Volunteers cleaned the river banks [2].
 ## Bottom line
 The police chief said officers do not cooperate with ICE [1].
@@ -50,6 +51,7 @@ Individual cases.
 ## Follow-up questions
 - What did the audit find?
 """
+)
 GOOD = RAW.replace(" The council acted [1, 9].", "")
 UNSUPPORTED = """## Summary
 Officers patrol the harbor every night with ICE agents [1]. The mayor approved it in 2019 [2].
@@ -120,7 +122,8 @@ def test_answer_cites_only_real_passages(index: Settings, mocked: ScriptedLiteLL
     assert "[1] " in user["content"] and "[2] " in user["content"]
     # The repair prompt listed the failure.
     repair_user = mocked.requests[1]["messages"][1]["content"]
-    assert "cites [9]" in repair_user and "Draft answer:" in repair_user
+    assert '"The council acted [1, 9]." cites a passage number that was not given' in repair_user
+    assert "Draft answer:" in repair_user
 
 
 def test_supported_draft_is_accepted_without_repair(
