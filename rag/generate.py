@@ -119,6 +119,21 @@ def _give_up_or_wait(
     raise LLMError(message) from exc
 
 
+def _start(
+    messages: list[dict[str, str]], settings: Settings, model: str, extra: dict[str, Any]
+) -> tuple[Any, tuple[type[BaseException], ...], dict[str, Any]]:
+    """litellm, its transient errors, and the completion arguments (`extra` on top)."""
+    prepare(model, settings)
+    kwargs: dict[str, Any] = {
+        "model": model,
+        "messages": messages,
+        "timeout": settings.llm_timeout,
+        **({"api_base": settings.llm_api_base} if settings.llm_api_base else {}),
+        **extra,
+    }
+    return _litellm(), _retryable(), kwargs
+
+
 def call(
     messages: list[dict[str, str]],
     settings: Settings,
@@ -126,16 +141,7 @@ def call(
     litellm_kwargs: dict[str, Any] | None = None,
 ) -> Any:
     """One chat completion, not streamed (the whole litellm response), retried like complete."""
-    prepare(model, settings)
-    litellm = _litellm()
-    retryable = _retryable()
-    kwargs: dict[str, Any] = {
-        "model": model,
-        "messages": messages,
-        "timeout": settings.llm_timeout,
-        **({"api_base": settings.llm_api_base} if settings.llm_api_base else {}),
-        **(litellm_kwargs or {}),
-    }
+    litellm, retryable, kwargs = _start(messages, settings, model, litellm_kwargs or {})
     for attempt in range(1, settings.llm_retries + 2):
         try:
             return litellm.completion(**kwargs)
@@ -154,19 +160,17 @@ def complete(
 ) -> Generation:
     """One chat completion, streamed to `on_token`, retried with backoff on transient errors."""
     model = model or settings.llm_model
-    prepare(model, settings)
-    litellm = _litellm()
-    retryable = _retryable()
-    kwargs: dict[str, Any] = {
-        "model": model,
-        "messages": messages,
-        "max_tokens": max_tokens or settings.llm_max_tokens,
-        "temperature": settings.llm_temperature,
-        "timeout": settings.llm_timeout,
-        "stream": True,
-        **({"api_base": settings.llm_api_base} if settings.llm_api_base else {}),
-        **(litellm_kwargs or {}),
-    }
+    litellm, retryable, kwargs = _start(
+        messages,
+        settings,
+        model,
+        {
+            "max_tokens": max_tokens or settings.llm_max_tokens,
+            "temperature": settings.llm_temperature,
+            "stream": True,
+            **(litellm_kwargs or {}),
+        },
+    )
     started = time.perf_counter()
     for attempt in range(1, settings.llm_retries + 2):
         pieces: list[str] = []
