@@ -46,8 +46,10 @@ def contains_answer(text: str, answers: list[str]) -> bool:
 
 
 def abstained(answer: Answer) -> bool:
-    """Whether the summary says the sources do not answer the question."""
-    return bool(ABSTAIN.search(answer.sections.summary or answer.text))
+    """Whether the validator abstained or the summary says the sources do not answer."""
+    return answer.status == "abstained" or bool(
+        ABSTAIN.search(answer.sections.summary or answer.text)
+    )
 
 
 def validate_line(answer: Answer) -> dict[str, Any]:
