@@ -234,6 +234,14 @@ def engine(settings: Settings) -> LocalEngine:
         return _ENGINES[key]
 
 
+def close_engines() -> None:
+    """Free every loaded model now (llama.cpp's own cleanup fails late in interpreter exit)."""
+    with _ENGINES_LOCK:
+        for loaded in _ENGINES.values():
+            loaded.llama.close()
+        _ENGINES.clear()
+
+
 _REGISTERED: set[tuple[Path, int, int | None]] = set()
 
 

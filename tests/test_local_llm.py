@@ -95,8 +95,12 @@ def test_the_local_judge_reads_yes_from_logprobs(claim: str, supported: bool) ->
     pytest.importorskip("llama_cpp", reason="install the local extra: pip install -e '.[local]'")
     from rag.config import load_settings
     from rag.judge import LLMJudge
+    from rag.local_llm import close_engines
 
     judge = LLMJudge(load_settings())
-    probability = judge(claim, "[1] The bakery opens every day of the week, including Sundays.")
+    try:
+        probability = judge(claim, "[1] The bakery opens every day of the week, including Sundays.")
+    finally:
+        close_engines()
     assert 0.0 <= probability <= 1.0
     assert (probability >= 0.5) is supported
