@@ -162,19 +162,18 @@ class LocalEngine:
 
         prompt = _chatml(messages)
         with self.lock:
+            keep = 0
             if messages and messages[0]["role"] == "system":
-                self._prefix_state(_system_turn(messages[0]["content"]), cache_dir)
+                system = _system_turn(messages[0]["content"])
+                self._prefix_state(system, cache_dir)
+                keep = len(self.llama.tokenize(system.encode("utf-8"), special=True))
             tokens = self.llama.tokenize(prompt.encode("utf-8"), special=True)
-            common = 0
-            for have, want in zip(
-                self.llama.input_ids[: self.llama.n_tokens], tokens, strict=False
-            ):
-                if have != want:
-                    break
-                common += 1
-            # Evaluate at least the last token, so its logits are fresh.
-            self.llama.n_tokens = min(common, len(tokens) - 1)
-            self.llama.eval(tokens[self.llama.n_tokens :])
+            # Everything after the system prompt is evaluated afresh, in one batch: reusing a
+            # longer cached prefix changes the float sums slightly, and a judge's verdict must
+            # not depend on which claim it read before (rag validate must agree with rag ask).
+            keep = min(keep, len(tokens) - 1)
+            self.llama.n_tokens = keep
+            self.llama.eval(tokens[keep:])
             # Without logits_all, llama.cpp holds the last token's logits only in its context.
             pointer = llama_cpp.llama_get_logits(self.llama.ctx)
             logits = np.ctypeslib.as_array(pointer, shape=(self.llama.n_vocab(),)).astype(
