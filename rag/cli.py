@@ -278,7 +278,8 @@ def ask_command(
     "--mode",
     type=click.Choice(["fast", "judge", "strict"]),
     default=None,
-    help="fast layer only, judge where it is unsure (default), or judge every claim.",
+    help="fast layer only; judge where it is unsure (default); or the judge must also confirm "
+    "every claim the fast layer passes.",
 )
 @click.option("--model", default=None, help="litellm model string of the judge.")
 @json_option

@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field
 
 from rag.chunk import split_sentences
-from rag.types import Contract
+from rag.types import Contract, ValidationPassage
 
 GOOD_KINDS = (
     "verbatim",
@@ -92,12 +92,8 @@ _SYNONYMS = {
 _SYNONYM = re.compile(r"\b(" + "|".join(sorted(_SYNONYMS, key=len, reverse=True)) + r")\b")
 
 
-class DevPassage(Contract):
-    """A numbered passage as the answer's writer saw it."""
-
-    n: int = Field(ge=1, description="Number the answer cites it by.")
-    text: str = Field(description="Passage text.")
-    title: str = Field(description="Source title.")
+# A dev item is a `rag validate` input line plus its label: its passages are that line's.
+DevPassage = ValidationPassage
 
 
 class DevItem(Contract):

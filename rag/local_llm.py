@@ -105,8 +105,9 @@ class LocalEngine:
         self.llama.input_ids[: len(ids)] = ids
         self.llama.n_tokens = len(ids)
 
-    def _prefix_state(self, prefix: str, cache_dir: Path) -> None:
-        """Put the model in the state right after `prefix` (the fixed system prompt).
+    def _prefix_state(self, prefix: str, cache_dir: Path) -> int:
+        """Put the model in the state right after `prefix` (the fixed system prompt); returns
+        the prefix's length in tokens.
 
         The state is saved to disk once, so every later process skips evaluating the system
         prompt; llama.cpp then reuses it as the common prefix of the next prompt.
@@ -116,7 +117,7 @@ class LocalEngine:
         tokens = self.llama.tokenize(prefix.encode("utf-8"), special=True)
         evaluated = self.llama.input_ids[: min(self.llama.n_tokens, len(tokens))]
         if list(evaluated) == tokens:
-            return  # already evaluated in this process
+            return len(tokens)  # already evaluated in this process
         key = hashlib.sha256(
             f"{GGUF_NAME}\x00{self.llama.n_ctx()}\x00{prefix}".encode()
         ).hexdigest()
@@ -126,7 +127,7 @@ class LocalEngine:
                 with open(path, "rb") as fh:
                     saved = pickle.load(fh)
                 self._restore(saved)
-                return
+                return len(tokens)
             except (OSError, pickle.UnpicklingError, EOFError, ValueError, KeyError, TypeError):
                 path.unlink(missing_ok=True)  # a stale or torn file: rebuild it
         self.llama.n_tokens = 0  # what Llama.reset() does
@@ -144,6 +145,13 @@ class LocalEngine:
         with open(tmp, "wb") as fh:
             pickle.dump(saved, fh)
         os.replace(tmp, path)
+        return len(tokens)
+
+    def _enter(self, messages: list[dict[str, str]], cache_dir: Path) -> int:
+        """The state after the messages' system prompt, if any; its length in tokens."""
+        if messages and messages[0]["role"] == "system":
+            return self._prefix_state(_system_turn(messages[0]["content"]), cache_dir)
+        return 0
 
     def warm(self, system: str, cache_dir: Path) -> None:
         """Evaluate (or load) the system prompt now, so the first question does not wait for it
@@ -162,11 +170,7 @@ class LocalEngine:
 
         prompt = _chatml(messages)
         with self.lock:
-            keep = 0
-            if messages and messages[0]["role"] == "system":
-                system = _system_turn(messages[0]["content"])
-                self._prefix_state(system, cache_dir)
-                keep = len(self.llama.tokenize(system.encode("utf-8"), special=True))
+            keep = self._enter(messages, cache_dir)
             tokens = self.llama.tokenize(prompt.encode("utf-8"), special=True)
             # Everything after the system prompt is evaluated afresh, in one batch: reusing a
             # longer cached prefix changes the float sums slightly, and a judge's verdict must
@@ -194,8 +198,7 @@ class LocalEngine:
         a trailing assistant message is continued, and not repeated in the stream."""
         prompt = _chatml(messages)
         with self.lock:
-            if messages and messages[0]["role"] == "system":
-                self._prefix_state(_system_turn(messages[0]["content"]), cache_dir)
+            self._enter(messages, cache_dir)
             for chunk in self.llama.create_completion(
                 prompt,
                 max_tokens=params.get("max_tokens") or 512,

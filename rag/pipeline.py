@@ -14,7 +14,7 @@ from rag.embed import load_embedder
 from rag.generate import OnToken, complete, prepare
 from rag.judge import LLMJudge
 from rag.policy import Outcome, settle
-from rag.prompts import load_prompt
+from rag.prompts import Prompt, load_prompt
 from rag.retrieve import Searcher
 from rag.search import open_searcher
 from rag.shape import parse_answer, render_answer
@@ -78,6 +78,16 @@ def build_answer(
     )
 
 
+def _continued(
+    prompt: Prompt, messages: list[dict[str, str]], model: str
+) -> tuple[list[dict[str, str]], str]:
+    """The messages to send and the start of the reply they give: only the embedded engine
+    continues a reply, so only its messages carry the prompt's prefill."""
+    if model.startswith("local/") and prompt.prefill:
+        return prompt.with_prefill(messages), prompt.prefill
+    return messages, ""
+
+
 def ask(
     question: str,
     settings: Settings | None = None,
@@ -100,13 +110,17 @@ def ask(
     started = time.perf_counter()
     hits = searcher.search(question, k=k or settings.answer_k)
     retrieved = time.perf_counter()
-    messages = prompt.render(
-        question=question.strip(),
-        passages=passage_block(hits, question, settings.passage_words) or "(no passages found)",
-        today=date.today().isoformat(),
-        n_passages=len(hits),
+    block = passage_block(hits, question, settings.passage_words) or "(no passages found)"
+    messages, prefill = _continued(
+        prompt,
+        prompt.render(
+            question=question.strip(),
+            passages=block,
+            today=date.today().isoformat(),
+            n_passages=len(hits),
+        ),
+        model,
     )
-    prefill = prompt.prefill if model.startswith("local/") else ""
     shown: list[bool] = []
 
     def relay(token: str) -> None:
@@ -118,7 +132,7 @@ def ask(
             on_token(token)
 
     generation = complete(
-        prompt.with_prefill(messages) if prefill else messages,
+        messages,
         settings,
         model=model,
         on_token=relay,
@@ -131,16 +145,19 @@ def ask(
     def revise(draft: str, problems: list[str]) -> str:
         if on_status is not None:
             on_status(f"{len(problems)} sentence(s) did not hold up; asking the model to repair")
-        repair_messages = repair.render(
-            question=question.strip(),
-            passages=passage_block(hits, question, settings.passage_words),
-            draft=draft.strip(),
-            problems="\n".join(f"- {p}" for p in problems),
-            n_passages=len(hits),
+        repair_messages, start = _continued(
+            repair,
+            repair.render(
+                question=question.strip(),
+                passages=block,
+                draft=draft.strip(),
+                problems="\n".join(f"- {p}" for p in problems),
+                n_passages=len(hits),
+            ),
+            model,
         )
-        start = repair.prefill if model.startswith("local/") else ""
         fixed = complete(
-            repair.with_prefill(repair_messages) if start else repair_messages,
+            repair_messages,
             settings,
             model=model,
             litellm_kwargs=litellm_kwargs,

@@ -47,7 +47,6 @@ class Outcome:
     verdict: Verdict
     rounds: int = 0
     dropped: list[SentenceCheck] = field(default_factory=list)
-    drafts: list[str] = field(default_factory=list)
 
 
 def _supported_claims(verdict: Verdict) -> int:
@@ -95,26 +94,24 @@ def settle(
     rounds: int,
 ) -> Outcome:
     """Validate `draft`, repair it, cut it down or abstain; never accept what did not pass."""
-    drafts = [draft]
     verdict = validator.check(draft, passages)
     if verdict.accepted and verdict.sentences:
-        return Outcome(draft, "accepted", verdict, drafts=drafts)
+        return Outcome(draft, "accepted", verdict)
     best, best_verdict = draft, verdict
     used = 0
     while not verdict.accepted and revise is not None and used < rounds and verdict.sentences:
         used += 1
         draft = revise(draft, repair_notes(verdict))
-        drafts.append(draft)
         verdict = validator.check(draft, passages)
         if verdict.accepted and verdict.sentences:
-            return Outcome(draft, "repaired", verdict, rounds=used, drafts=drafts)
+            return Outcome(draft, "repaired", verdict, rounds=used)
         if _supported_claims(verdict) >= _supported_claims(best_verdict):
             best, best_verdict = draft, verdict
     dropped = [c for c in best_verdict.sentences if not c.supported]
     cut = cut_down(best, best_verdict)
     cut_verdict = validator.check(cut, passages)
     if cut_verdict.accepted and cut_verdict.sentences and _answers(cut, cut_verdict):
-        return Outcome(cut, "repaired", cut_verdict, rounds=used, dropped=dropped, drafts=drafts)
+        return Outcome(cut, "repaired", cut_verdict, rounds=used, dropped=dropped)
     kept = cut if cut_verdict.accepted else ""
     text = abstention(passages, kept)
     return Outcome(
@@ -123,5 +120,4 @@ def settle(
         validator.check(text, passages),
         rounds=used,
         dropped=dropped,
-        drafts=drafts,
     )

@@ -121,8 +121,7 @@ class Evidence:
     missing_names: list[str]
     dropped: list[str]  # qualifiers of the closest cited sentence the claim dropped
     distant_numbers: list[str]  # numbers found in the cited text, but not near the claim's words
-    best: str  # the cited sentence (or pair) sharing the most words with the claim
-    closest: list[str]  # the windows sharing the most words, best first
+    closest: list[str]  # the cited sentences or pairs sharing the most words, best first
     similarity: float | None = None  # best cosine to a cited sentence or pair; None: not needed
 
     @property
@@ -142,7 +141,7 @@ class Evidence:
         """Whether the embedding could move the score across one of `cuts`; if not, it is
         skipped (the layer's speed). A flagged claim is rejected without it; one whose every
         word, name and number is in the cited text, in one place, with its qualifiers, scores 1."""
-        if self.flags or (self.coverage == 1.0 and not self.flags):
+        if self.flags or self.coverage == 1.0:
             return False  # a flag rejects whatever the similarity; full coverage scores 1
         low, high = self.score_with(0.0), self.score_with(1.0)
         return any(low < cut <= high for cut in cuts)
@@ -169,7 +168,7 @@ def measure(claim: str, cited: list[str]) -> Evidence:
     # pair. The embedding compares the claim with the closest few only (the layer's speed).
     candidates = [w for text in cited for w in windows(text)]
     ranked = sorted(candidates, key=lambda w: -len(claim_stems & stems(w)))
-    best = ranked[0] if ranked else ""
+    best = ranked[0] if ranked else ""  # the sentence (or pair) the claim most likely restates
     cited_words = set(_WORD.findall(joined))
     return Evidence(
         claim=claim,
@@ -178,7 +177,6 @@ def measure(claim: str, cited: list[str]) -> Evidence:
         missing_names=sorted(n for n in names(claim) if n not in cited_words),
         dropped=dropped_qualifiers(claim, best) if best else [],
         distant_numbers=sorted((numbers(claim) & numbers(joined)) - numbers(best)),
-        best=best,
         closest=ranked[:_CLOSEST],
     )
 

@@ -109,8 +109,8 @@ class Validator:
         return verdicts
 
     def _structure(self, claim: Claim, passages: Mapping[int, str]) -> SentenceCheck | None:
-        """The structural failure of a claim, if any: no citation, a number not given, a quote
-        not in the cited text, a number not in it."""
+        """The structural failure of a claim, if any: no citation, a passage number not given,
+        a quote not in the cited text."""
         if not claim.citations:
             return _check(
                 claim, False, 0.0, "structure", "uncited", "a factual sentence with no citation"
@@ -164,16 +164,16 @@ class Validator:
             ok = score >= high
             return _check(claim, ok, score, "fast", "unsupported", _explain(evidence, marks, ok))
         self.judge_calls += 1
-        text = strip_markers(claim.text)
         cited = [passages[n] for n in claim.citations]
-        probability = self.judge(text, self._judge_text(claim, cited))
+        probability = self.judge(evidence.claim, self._judge_text(evidence.claim, claim, cited))
         ok = probability >= settings.judge_threshold
         reason = f"judge: P(supported) = {probability:.2f} (fast score {score:.2f})"
         return _check(claim, ok, probability, "judge", "unsupported", reason)
 
-    def _judge_text(self, claim: Claim, cited: list[str]) -> str:
-        """The cited passages cut to the sentences closest to the claim, in their order."""
-        claim_vector = self._encode([strip_markers(claim.text)])[strip_markers(claim.text)]
+    def _judge_text(self, text: str, claim: Claim, cited: list[str]) -> str:
+        """The cited passages cut to the sentences closest to the claim (`text`, markers
+        stripped), in their order."""
+        claim_vector = self._encode([text])[text]
         blocks = []
         for n, text in zip(claim.citations, cited, strict=True):
             singles = sentences(text) or [text]
@@ -203,10 +203,9 @@ def _check(
 
 
 def _explain(evidence: Evidence, marks: str, ok: bool) -> str:
-    similarity = "" if evidence.similarity is None else f", similarity {evidence.similarity:.2f}"
+    cosine = "" if evidence.similarity is None else f", similarity {evidence.similarity:.2f}"
     parts = [
-        f"fast score {evidence.score:.2f}: {evidence.coverage:.0%} of its words in {marks}"
-        + similarity
+        f"fast score {evidence.score:.2f}: {evidence.coverage:.0%} of its words in {marks}" + cosine
     ]
     if evidence.missing_names:
         parts.append(f"names not in {marks}: {', '.join(evidence.missing_names)}")
