@@ -36,6 +36,11 @@ class Claim:
     needs_citation: bool  # a factual statement that must cite
 
 
+def says_no_answer(text: str) -> bool:
+    """Whether `text` says the sources do not answer (or settle, or mention) the question."""
+    return bool(_NO_ANSWER.search(MARKER.sub(" ", text)))
+
+
 def _is_connective(sentence: str) -> bool:
     """Too short to assert anything ("No.", "In short:") or a lead-in to what follows."""
     bare = MARKER.sub(" ", sentence).strip()
@@ -82,7 +87,7 @@ def split_claims(answer: str) -> list[Claim]:
                 section in ("limits", "follow_ups")
                 or question
                 or _is_connective(sentence)
-                or _NO_ANSWER.search(bare)
+                or says_no_answer(bare)
             )
             out.append(
                 Claim(

@@ -6,74 +6,27 @@ sources failed and were skipped (listed); 4 another process is building the inde
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
-from rich.console import Console
 
+from rag.cli_common import (
+    EXIT_PARTIAL,
+    F,
+    emit_json,
+    err,
+    handles_errors,
+    index_option,
+    json_option,
+    out,
+    reporter_for,
+)
+from rag.cli_eval import eval_group
 from rag.config import Settings, load_settings
-from rag.errors import RagError
-from rag.progress import Reporter, RichReporter, Silent
 from rag.types import Answer, BuildReport
-
-EXIT_PARTIAL = 3
-F = TypeVar("F", bound=Callable[..., Any])
-
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-
-def _emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
-
-
-def _fail(kind: str, message: str, code: int, as_json: bool) -> None:
-    if as_json:
-        _emit_json({"error": {"type": kind, "message": message}})
-    err.print(f"[bold red]Error:[/] {message}", highlight=False)
-    sys.exit(code)
-
-
-def handles_errors(func: F) -> F:
-    """Turn library errors into a one-line message (and a JSON error with --json) and exit code."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except RagError as exc:
-            _fail(type(exc).__name__, str(exc), exc.exit_code, kwargs.get("as_json", False))
-        except OSError as exc:
-            # Disk full, permissions, a folder where a file should be: the OS says it best.
-            where = f": {exc.filename}" if exc.filename else ""
-            _fail("OSError", f"{exc.strerror or exc}{where}", 1, kwargs.get("as_json", False))
-
-    return wrapper  # type: ignore[return-value]
-
-
-def index_option(func: F) -> F:
-    """`--index DIR`, overriding RAG_INDEX_DIR."""
-    return click.option(
-        "--index",
-        "index_dir",
-        type=click.Path(path_type=Path),
-        default=None,
-        help="Index folder (default: RAG_INDEX_DIR or ./index).",
-    )(func)
-
-
-def json_option(func: F) -> F:
-    """`--json`: machine-readable output on stdout."""
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(func)
-
-
-def _reporter(as_json: bool) -> Reporter:
-    return Silent() if as_json or not sys.stderr.isatty() else RichReporter()
 
 
 @click.group()
@@ -89,7 +42,7 @@ def index() -> None:
 
 def _print_build(report: BuildReport, as_json: bool) -> None:
     if as_json:
-        _emit_json(report.model_dump())
+        emit_json(report.model_dump())
     else:
         s, p = report.sources, report.passages
         out.print(
@@ -135,7 +88,7 @@ def _build(
     from rag.build import build_index
 
     settings = _settings(index_dir=index_dir, embed_model=embed_model, max_file_mb=max_file_mb)
-    _print_build(build_index(settings, reporter=_reporter(as_json), **request), as_json)
+    _print_build(build_index(settings, reporter=reporter_for(as_json), **request), as_json)
 
 
 @index.command("add")
@@ -172,7 +125,7 @@ def index_status(index_dir: Path | None, as_json: bool) -> None:
 
     status = status_of(_settings(index_dir=index_dir))
     if as_json:
-        _emit_json(status.model_dump())
+        emit_json(status.model_dump())
         return
     for key, value in status.rows():
         # Plain lines, not a table: paths must stay whole for copying and grepping.
@@ -201,7 +154,7 @@ def search(
     searcher = open_searcher(settings, need_embedder=settings.search_mode != "bm25")
     hits = searcher.search(question)
     if as_json:
-        _emit_json([hit.model_dump() for hit in hits])
+        emit_json([hit.model_dump() for hit in hits])
         return
     if not hits:
         out.print("no passage matches")
@@ -250,7 +203,7 @@ def ask_command(
         err.print("[dim]draft (citations are checked when it is complete):[/]", highlight=False)
     answer = ask(question, settings=settings, on_token=show if stream else None, on_status=status)
     if as_json:
-        _emit_json(answer.model_dump())
+        emit_json(answer.model_dump())
         return
     if stream:
         click.echo(renumberer.flush())
@@ -352,6 +305,9 @@ def _print_sources(answer: Answer) -> None:
         f"total {t.get('total', 0):.1f} s; checked on {answer.checked_on}[/]",
         highlight=False,
     )
+
+
+cli.add_command(eval_group)
 
 
 def main() -> None:

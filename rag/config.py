@@ -138,6 +138,13 @@ class Settings(BaseSettings):
         description="Times a draft with unsupported claims is sent back to the model with the "
         "list of failures before unsupported sentences are dropped.",
     )
+    eval_workers: int | None = Field(
+        None,
+        ge=1,
+        le=64,
+        description="Questions `rag eval` answers at once; unset: 1 for the embedded model (it "
+        "serves one request at a time) and for retrieval only, 4 for a provider.",
+    )
 
     @model_validator(mode="after")
     def _chunk_sizes_agree(self) -> Settings:

@@ -26,6 +26,8 @@ class Generation:
     first_token_s: float | None = None
     total_s: float = 0.0
     attempts: int = 1
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
 
 
 def _litellm() -> Any:
@@ -150,6 +152,23 @@ def call(
     raise LLMError(f"{model!r} gave no answer")  # unreachable: the loop returns or raises
 
 
+def _usage(
+    litellm: Any, chunks: list[Any], model: str, messages: list[dict[str, str]], text: str
+) -> tuple[int, int]:
+    """(prompt, completion) tokens of a streamed reply: as the provider reported them on the last
+    chunk (the embedded engine reports its own counts), else litellm's count of the text."""
+    usage = getattr(chunks[-1], "usage", None) if chunks else None
+    if usage is not None and usage.completion_tokens:
+        return int(usage.prompt_tokens or 0), int(usage.completion_tokens)
+    try:
+        return (
+            int(litellm.token_counter(model=model, messages=messages)),
+            int(litellm.token_counter(model=model, text=text)),
+        )
+    except Exception:  # counting is a report, never a reason to fail an answer
+        return 0, 0
+
+
 def complete(
     messages: list[dict[str, str]],
     settings: Settings,
@@ -174,9 +193,11 @@ def complete(
     started = time.perf_counter()
     for attempt in range(1, settings.llm_retries + 2):
         pieces: list[str] = []
+        chunks: list[Any] = []
         first: float | None = None
         try:
             for chunk in litellm.completion(**kwargs):
+                chunks.append(chunk)
                 delta = chunk.choices[0].delta.content if chunk.choices else None
                 if delta:
                     if first is None:
@@ -191,11 +212,14 @@ def complete(
         text = "".join(pieces)
         if not text.strip():
             raise LLMError(f"{model!r} returned an empty answer")
+        prompt_tokens, completion_tokens = _usage(litellm, chunks, model, messages, text)
         return Generation(
             text=text,
             model=model,
             first_token_s=first,
             total_s=time.perf_counter() - started,
             attempts=attempt,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
         )
     raise LLMError(f"{model!r} gave no answer")  # unreachable: the loop returns or raises

@@ -192,13 +192,20 @@ class LocalEngine:
         ]
 
     def chat(
-        self, messages: list[dict[str, str]], params: dict[str, Any], cache_dir: Path
+        self,
+        messages: list[dict[str, str]],
+        params: dict[str, Any],
+        cache_dir: Path,
+        usage: dict[str, int] | None = None,
     ) -> Iterator[str]:
         """Stream the model's text pieces for chat `messages` (ChatML, as Qwen2.5 expects);
-        a trailing assistant message is continued, and not repeated in the stream."""
+        a trailing assistant message is continued, and not repeated in the stream. `usage`
+        receives the prompt and completion token counts when the stream ends."""
         prompt = _chatml(messages)
         with self.lock:
             self._enter(messages, cache_dir)
+            prompt_tokens = len(self.llama.tokenize(prompt.encode("utf-8"), special=True))
+            pieces: list[str] = []
             for chunk in self.llama.create_completion(
                 prompt,
                 max_tokens=params.get("max_tokens") or 512,
@@ -206,7 +213,14 @@ class LocalEngine:
                 stop=["<|im_end|>", "<|endoftext|>"],
                 stream=True,
             ):
-                yield chunk["choices"][0]["text"]  # type: ignore[index]
+                piece = chunk["choices"][0]["text"]  # type: ignore[index]
+                pieces.append(piece)
+                yield piece
+            if usage is not None:
+                written = self.llama.tokenize("".join(pieces).encode("utf-8"), add_bos=False)
+                usage["prompt_tokens"] = prompt_tokens
+                usage["completion_tokens"] = len(written)
+                usage["total_tokens"] = prompt_tokens + len(written)
 
 
 def _chatml(messages: list[dict[str, str]]) -> str:
@@ -288,7 +302,11 @@ def _handler(settings: Settings) -> Any:
             *args: Any,
             **kwargs: Any,
         ) -> Iterator[GenericStreamingChunk]:
-            for piece in engine(settings).chat(messages, optional_params, settings.local_cache_dir):
+            usage: dict[str, int] = {}
+            chat = engine(settings).chat(
+                messages, optional_params, settings.local_cache_dir, usage=usage
+            )
+            for piece in chat:
                 yield GenericStreamingChunk(
                     text=piece,
                     is_finished=False,
@@ -301,7 +319,7 @@ def _handler(settings: Settings) -> Any:
                 text="",
                 is_finished=True,
                 finish_reason="stop",
-                usage=None,
+                usage=usage or None,  # type: ignore[typeddict-item]
                 index=0,
                 tool_use=None,
             )

@@ -31,6 +31,7 @@ def build_answer(
     index_version: int,
     timings: dict[str, float],
     outcome: Outcome | None = None,
+    usage: dict[str, int] | None = None,
 ) -> Answer:
     """Parse what the model wrote into an Answer whose every [n] maps to a given passage;
     `outcome` (the validator's) gives the status and the checks, renumbered like the text."""
@@ -67,6 +68,8 @@ def build_answer(
         status=outcome.status if outcome else "unvalidated",
         checks=[as_shown(c) for c in outcome.verdict.sentences] if outcome else [],
         dropped_sentences=[as_shown(c) for c in outcome.dropped] if outcome else [],
+        # The draft's numbers are the model's own, not the renumbered ones shown.
+        draft_checks=outcome.first.sentences if outcome and outcome.first else [],
         repair_rounds=outcome.rounds if outcome else 0,
         hits=hits,
         dropped_citations=renumberer.dropped,
@@ -75,6 +78,7 @@ def build_answer(
         index_version=index_version,
         checked_on=today,
         timings=timings,
+        usage=usage or {},
     )
 
 
@@ -141,6 +145,11 @@ def ask(
     generated = time.perf_counter()
     passages = {n: hit.text for n, hit in enumerate(hits, start=1)}
     repair = load_prompt("repair")
+    usage = {
+        "prompt_tokens": generation.prompt_tokens,
+        "completion_tokens": generation.completion_tokens,
+    }
+    repairing = [0.0]
 
     def revise(draft: str, problems: list[str]) -> str:
         if on_status is not None:
@@ -162,6 +171,9 @@ def ask(
             model=model,
             litellm_kwargs=litellm_kwargs,
         )
+        repairing[0] += fixed.total_s
+        usage["prompt_tokens"] += fixed.prompt_tokens
+        usage["completion_tokens"] += fixed.completion_tokens
         return start + fixed.text
 
     validator = Validator(
@@ -172,14 +184,17 @@ def ask(
         else LLMJudge(settings, litellm_kwargs=judge_kwargs),
     )
     outcome = settle(prefill + generation.text, passages, validator, revise, settings.repair_rounds)
+    done = time.perf_counter()
     timings = {
         "load": round(started - loading, 3),
         "retrieve": round(retrieved - started, 4),
         "first_token": round(generation.first_token_s or 0.0, 3),
         "generate": round(generation.total_s, 3),
-        "validate": round(time.perf_counter() - generated, 3),
-        "total": round(time.perf_counter() - started, 3),
+        "repair": round(repairing[0], 3),
+        "validate": round(done - generated - repairing[0], 3),
+        "total": round(done - started, 3),
     }
+    usage["judge_calls"] = validator.judge_calls
     return build_answer(
         question,
         outcome.text,
@@ -189,4 +204,5 @@ def ask(
         searcher.reader.version,
         timings,
         outcome,
+        usage,
     )

@@ -47,6 +47,7 @@ class Outcome:
     verdict: Verdict
     rounds: int = 0
     dropped: list[SentenceCheck] = field(default_factory=list)
+    first: Verdict | None = None  # the first draft's, before any repair or cut
 
 
 def _supported_claims(verdict: Verdict) -> int:
@@ -94,9 +95,9 @@ def settle(
     rounds: int,
 ) -> Outcome:
     """Validate `draft`, repair it, cut it down or abstain; never accept what did not pass."""
-    verdict = validator.check(draft, passages)
+    verdict = first = validator.check(draft, passages)
     if verdict.accepted and verdict.sentences:
-        return Outcome(draft, "accepted", verdict)
+        return Outcome(draft, "accepted", verdict, first=first)
     best, best_verdict = draft, verdict
     used = 0
     while not verdict.accepted and revise is not None and used < rounds and verdict.sentences:
@@ -104,14 +105,14 @@ def settle(
         draft = revise(draft, repair_notes(verdict))
         verdict = validator.check(draft, passages)
         if verdict.accepted and verdict.sentences:
-            return Outcome(draft, "repaired", verdict, rounds=used)
+            return Outcome(draft, "repaired", verdict, rounds=used, first=first)
         if _supported_claims(verdict) >= _supported_claims(best_verdict):
             best, best_verdict = draft, verdict
     dropped = [c for c in best_verdict.sentences if not c.supported]
     cut = cut_down(best, best_verdict)
     cut_verdict = validator.check(cut, passages)
     if cut_verdict.accepted and cut_verdict.sentences and _answers(cut, cut_verdict):
-        return Outcome(cut, "repaired", cut_verdict, rounds=used, dropped=dropped)
+        return Outcome(cut, "repaired", cut_verdict, rounds=used, dropped=dropped, first=first)
     kept = cut if cut_verdict.accepted else ""
     text = abstention(passages, kept)
     return Outcome(
@@ -120,4 +121,5 @@ def settle(
         validator.check(text, passages),
         rounds=used,
         dropped=dropped,
+        first=first,
     )

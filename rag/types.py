@@ -218,6 +218,11 @@ class Answer(Contract):
         default_factory=list,
         description="Sentences of the draft that did not hold up and were cut, with their checks.",
     )
+    draft_checks: list[SentenceCheck] = Field(
+        default_factory=list,
+        description="Per-sentence checks of the model's first draft, before repair or cuts "
+        "(how well the model itself cited).",
+    )
     repair_rounds: int = Field(0, ge=0, description="Times the draft was sent back to be fixed.")
     hits: list[Hit] = Field(default_factory=list, description="Passages given to the model.")
     dropped_citations: list[int] = Field(
@@ -228,5 +233,65 @@ class Answer(Contract):
     index_version: int = Field(description="Index version the passages came from.")
     checked_on: str = Field(description="Date the answer was produced (YYYY-MM-DD).")
     timings: dict[str, float] = Field(
-        default_factory=dict, description="Seconds per stage: retrieve, generate, first_token."
+        default_factory=dict,
+        description="Seconds per stage: load, retrieve, first_token, generate (the draft), "
+        "repair (rewrites), validate (checking only), total.",
     )
+    usage: dict[str, int] = Field(
+        default_factory=dict,
+        description="prompt_tokens and completion_tokens over the draft and repairs; "
+        "judge_calls made while checking.",
+    )
+
+
+class GoldQuestion(BaseModel):
+    """One gold-set line; extra fields (type, evidence_sentences, ...) are kept and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str = Field(description="Question id, unique in the file.")
+    question: str = Field(min_length=1, description="The question asked.")
+    answers: list[str] = Field(default_factory=list, description="Accepted gold answers.")
+    evidence: list[str] = Field(default_factory=list, description="Source ids that answer it.")
+    answerable: bool = Field(True, description="False: the right output is an abstention.")
+
+
+class EvalRecord(Contract):
+    """One question of an evaluation run, as a line of results.jsonl."""
+
+    id: str = Field(description="Gold question id.")
+    question: str = Field(description="The question asked.")
+    answerable: bool = Field(description="Whether the gold set says it can be answered.")
+    gold_answers: list[str] = Field(default_factory=list, description="Accepted gold answers.")
+    evidence: list[str] = Field(default_factory=list, description="Gold evidence source ids.")
+    ranked_sources: list[str] = Field(
+        default_factory=list, description="Source ids of the top retrieved passages, in order."
+    )
+    retrieval: dict[str, float] = Field(
+        default_factory=dict,
+        description="recall@1/5/10/20, rr, ndcg@10, all_evidence@10; empty without evidence.",
+    )
+    answer: Answer | None = Field(None, description="The answer as shown; None if retrieval only.")
+    scores: dict[str, float | None] = Field(
+        default_factory=dict,
+        description="exact_match, f1, contained, claim_recall, abstained, citation_recall, "
+        "citation_precision, draft_citation_recall, revalidated; None where not applicable.",
+    )
+    error: str = Field("", description="Why the question failed; it is retried on resume.")
+    seconds: float = Field(0.0, description="Wall time spent on the question.")
+
+
+class RunInfo(Contract):
+    """What an evaluation run was made with (run.json); a resumed run must match it."""
+
+    gold: str = Field(description="Gold file path.")
+    gold_sha256: str = Field(description="sha256 of the gold file's bytes.")
+    index_dir: str = Field(description="Index folder searched.")
+    index_version: int = Field(description="Index version searched.")
+    corpus_sha256: str | None = Field(None, description="sha256 of --corpus, if given.")
+    retrieval_only: bool = Field(description="Whether answers were skipped.")
+    model: str | None = Field(None, description="litellm model that answered, if any.")
+    validate_mode: str = Field(description="Validator mode used.")
+    search_mode: str = Field(description="Retriever used.")
+    answer_k: int = Field(description="Passages given to the model per question.")
+    started: str = Field(description="When the run was first started (ISO time).")

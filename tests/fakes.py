@@ -70,6 +70,7 @@ class ScriptedLiteLLM:
         self.real = _litellm()
         self.exceptions = self.real.exceptions
         self.validate_environment = self.real.validate_environment
+        self.token_counter = self.real.token_counter
         self.failures = failures
         self.replies = [reply] if isinstance(reply, str) else list(reply)
         self.calls = 0

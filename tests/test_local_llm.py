@@ -57,6 +57,9 @@ def test_demo_question_with_the_embedded_model(offline_rag: RagRunner, tmp_path:
     # Validated: never an unchecked answer; whatever is shown passes `rag validate` on its own.
     assert answer["status"] in ("accepted", "repaired", "abstained")
     assert answer["checks"] and all(c["supported"] for c in answer["checks"])
+    # Tokens as llama.cpp counted them: the prompt holds the system prompt and four passages.
+    assert answer["usage"]["prompt_tokens"] > 300 and answer["usage"]["completion_tokens"] > 10
+    assert set(answer["timings"]) >= {"generate", "repair", "validate", "total"}
     line = {
         "answer": answer["text"],
         "passages": [
@@ -80,6 +83,15 @@ def test_demo_question_with_the_embedded_model(offline_rag: RagRunner, tmp_path:
     )
     assert verdict.returncode == 0, verdict.stderr
     assert json.loads(verdict.stdout)["accepted"] is True
+    # The evaluation runs the same real path: one gold question, scored, with a report.
+    gold = REPO / "examples" / "demo-gold.jsonl"
+    ran = rag("eval", str(gold), "--limit", "1", "--out", str(tmp_path / "run"))
+    assert ran.returncode == 0, ran.stderr
+    metrics = json.loads(ran.stdout)["metrics"]
+    assert metrics["questions"] == 1 and metrics["failed"] == 0
+    assert metrics["citations"]["revalidated"] == 1.0
+    assert metrics["cost"]["prompt_tokens_total"] > 300
+    assert (tmp_path / "run" / "report.html").stat().st_size > 2000
 
 
 @pytest.mark.slow

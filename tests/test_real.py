@@ -112,3 +112,25 @@ def test_cli_end_to_end_offline(offline_rag: RagRunner) -> None:
     hits = json.loads(search.stdout)
     assert len(hits) == min(10, report["passages"]["total"])
     assert any("police" in h["text"].lower() for h in hits[:3])
+
+
+def test_eval_retrieval_only_agrees_with_rag_search(hotpot_index: Settings, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from rag.cli import cli
+
+    path = SHARED_DATA / "hotpotqa" / "gold.jsonl"
+    index = str(hotpot_index.index_dir)
+    ran = CliRunner().invoke(
+        cli,
+        ["eval", str(path), "--index", index, "--retrieval-only", "--out", str(tmp_path), "--json"],
+    )
+    assert ran.exit_code == 0, ran.output
+    reported = json.loads(ran.stdout)["metrics"]["retrieval"]
+    per_question = []
+    for q in gold("hotpotqa"):
+        found = CliRunner().invoke(cli, ["search", q["question"], "--index", index, "--json"])
+        ranked = [hit["source_id"] for hit in json.loads(found.stdout)]
+        per_question.append(source_recall_at_k(ranked, q["evidence"], 10))
+    assert reported["questions"] == len(per_question) == 100
+    assert reported["recall@10"] == pytest.approx(statistics.mean(per_question), abs=0.001)
