@@ -23,7 +23,7 @@ padding-bottom:4px}
 .card{background:#fff;border:1px solid #e0e3ea;border-radius:8px;padding:10px 14px}
 .card h3{font-size:13px;text-transform:uppercase;letter-spacing:.04em;color:#5a6275;margin:0 0 6px}
 .card table{width:100%;border-collapse:collapse}.card td{padding:1px 0}
-.card td.v{text-align:right;font-variant-numeric:tabular-nums;font-weight:600}
+.card td.v{text-align:right;font-variant-numeric:tabular-nums;font-weight:600;padding-left:10px}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:12px}
 .chart{background:#fff;border:1px solid #e0e3ea;border-radius:8px;padding:10px}
 .chart h3{font-size:13px;margin:0 0 6px}
@@ -54,7 +54,12 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def bar_chart(rows: Sequence[tuple[str, float]], top: float, unit: str = "") -> str:
+def bar_chart(
+    rows: Sequence[tuple[str, float]],
+    top: float,
+    unit: str = "",
+    colors: Sequence[str] = (),
+) -> str:
     """Horizontal bars, one a row, scaled to `top`; the value printed at the bar's end."""
     width, label_w, row_h = 330, 110, 22
     top = top or 1.0
@@ -65,10 +70,11 @@ def bar_chart(rows: Sequence[tuple[str, float]], top: float, unit: str = "") -> 
     for i, (label, value) in enumerate(rows):
         y = i * row_h + 2
         w = max(0.0, min(1.0, value / top)) * (width - label_w - 60)
+        color = colors[i] if i < len(colors) else "#4a78c2"
         parts.append(
             f'<text x="0" y="{y + 15}">{_e(label)}</text>'
             f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 8}" '
-            f'fill="#4a78c2" rx="2"/>'
+            f'fill="{color}" rx="2"/>'
             f'<text x="{label_w + w + 4:.1f}" y="{y + 15}">{value:.3g}{_e(unit)}</text>'
         )
     parts.append("</svg>")
@@ -137,8 +143,9 @@ def _charts(metrics: dict[str, Any], records: Sequence[EvalRecord]) -> str:
     answered = [x for x in records if x.answer is not None and not x.error]
     c = metrics.get("citations") or {}
     if c.get("status"):
-        rows = [(s, float(c["status"].get(s, 0))) for s in ("accepted", "repaired", "abstained")]
-        charts.append(("Validator status", bar_chart(rows, max(v for _, v in rows))))
+        rows = [(s, float(c["status"].get(s, 0))) for s in _COLORS]
+        colors = list(_COLORS.values())
+        charts.append(("Validator status", bar_chart(rows, max(v for _, v in rows), "", colors)))
     f1s = [f for x in answered if x.answerable and (f := x.scores.get("f1")) is not None]
     if f1s:
         charts.append(("Token F1 of the summary (answerable)", histogram(f1s, 0, 1, 10, "F1")))
@@ -172,12 +179,12 @@ def _badness(record: EvalRecord) -> tuple[int, float, float]:
     )
 
 
-def _question(record: EvalRecord) -> str:
+def _question(record: EvalRecord, open_: bool = False) -> str:
     a = record.answer
     kind = "answerable" if record.answerable else "unanswerable"
     scores = ", ".join(f"{k} {_fmt(v)}" for k, v in record.scores.items())
     parts = [
-        f"<details><summary>{_e(record.question)} "
+        f"<details{' open' if open_ else ''}><summary>{_e(record.question)} "
         f"<span class='meta'>({_e(record.id)}; {kind}"
         f"{'; ' + _e(a.status) if a else ''})</span></summary>",
         f"<p class='meta'>gold: {_e(' | '.join(record.gold_answers) or '(abstain)')}; "
@@ -243,7 +250,11 @@ def render_report(
     ordered = sorted(records, key=_badness)
     shown = [r for r in ordered if correct(r) is not True][:worst]
     mode = "retrieval only" if info.retrieval_only else f"model {info.model}"
-    worst_html = "".join(_question(r) for r in shown) or "<p>Every question was handled right.</p>"
+    # The worst three open: the first thing a reader should look at.
+    worst_html = (
+        "".join(_question(r, i < 3) for i, r in enumerate(shown))
+        or "<p>Every question was handled right.</p>"
+    )
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>rag eval: {_e(Path(info.gold).name)}</title><style>{_CSS}</style></head><body>"

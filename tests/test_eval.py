@@ -263,3 +263,30 @@ def test_cli_eval_and_compare(
     assert compared.exit_code == 0 and json.loads(compared.stdout)["now_wrong"] == []
     both = CliRunner().invoke(cli, [*base, "--index", str(tmp_path / "i")])
     assert both.exit_code == 2 and "--corpus or --index" in both.output
+
+
+def test_questions_run_concurrently_give_the_same_scores(
+    files: tuple[Path, Path], eval_settings: Settings, model: ScriptedLiteLLM, tmp_path: Path
+) -> None:
+    alone = _run(files, eval_settings, tmp_path / "one")
+    together = _run(files, eval_settings.model_copy(update={"eval_workers": 3}), tmp_path / "three")
+    assert [r.id for r in together.records] == [r.id for r in alone.records]
+    assert [r.scores for r in together.records] == [r.scores for r in alone.records]
+    assert together.metrics["answers"] == alone.metrics["answers"]
+
+
+def test_long_gold_answers_are_scored_by_claim_recall(
+    eval_settings: Settings, model: ScriptedLiteLLM, tmp_path: Path
+) -> None:
+    long = (
+        "The police chief said officers do not cooperate with ICE agents. "
+        "The council approved a budget of nine billion dollars for the river."
+    )
+    gold = tmp_path / "long.jsonl"
+    gold.write_text(json.dumps({**GOLD[0], "answers": [long]}) + "\n", encoding="utf-8")
+    model.replies = [REPLY.replace("No. ", "")]
+    corpus = write_corpus(tmp_path / "corpus.jsonl", CORPUS)
+    run = _run((gold, corpus), eval_settings, tmp_path / "run")
+    # The answer backs the first gold sentence, not the second (its number is not there).
+    assert run.records[0].scores["claim_recall"] == 0.5
+    assert run.metrics["answers"]["claim_recall"] == 0.5
