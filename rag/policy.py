@@ -62,6 +62,16 @@ def cut_down(text: str, verdict: Verdict) -> str:
             out = out.replace(check.text, "", 1)
     lines = [re.sub(r"[ \t]{2,}", " ", line).rstrip() for line in out.splitlines()]
     kept = [line for line in lines if line.strip() not in ("", "-", "*")]
+    # A lead-in ("Problems found:", "In detail:") whose sentences were all cut leads nowhere.
+    kept = [
+        line
+        for i, line in enumerate(kept)
+        if not (
+            line.endswith(":")
+            and not line.lstrip().startswith("#")
+            and (i + 1 == len(kept) or kept[i + 1].lstrip().startswith("#"))
+        )
+    ]
     return "\n".join(kept).strip() + "\n"
 
 

@@ -15,6 +15,7 @@ from rag.cli import cli
 from rag.config import Settings, load_settings
 from rag.judge import yes_probability
 from rag.support import dropped_qualifiers, names, numbers
+from rag.types import SentenceCheck, Verdict
 from rag.validate import Validator
 
 PASSAGES = {
@@ -216,3 +217,32 @@ def test_validate_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert verdicts[1]["sentences"][0]["problem"] == "out_of_range"
     assert set(verdicts[0]) == {"accepted", "problems", "sentences"}
     assert "in.jsonl:3" in errors[0]["message"] and "answer" in errors[0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A lead-in left with nothing after it goes; one still followed by its sentence stays.
+        ("## Summary\nA holds [1].\nProblems found:\n", "## Summary\nA holds [1].\n"),
+        (
+            "## Summary\nIn detail:\nB fails [2].\n## Bottom line\nA holds [1].\n",
+            "## Summary\n## Bottom line\nA holds [1].\n",
+        ),
+        ("## Summary\nIn short:\nA holds [1].\n", "## Summary\nIn short:\nA holds [1].\n"),
+    ],
+)
+def test_cut_down_drops_failed_sentences_and_dangling_lead_ins(text: str, expected: str) -> None:
+    from rag.policy import cut_down
+
+    verdict = Verdict(
+        accepted=False,
+        sentences=[
+            SentenceCheck(
+                text="A holds [1].", citations=[1], supported=True, score=1, layer="fast"
+            ),
+            SentenceCheck(
+                text="B fails [2].", citations=[2], supported=False, score=0, layer="fast"
+            ),
+        ],
+    )
+    assert cut_down(text, verdict) == expected
