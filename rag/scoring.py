@@ -121,6 +121,14 @@ def answer_scores(
     return scores
 
 
+def draft_contained(record: EvalRecord) -> float | None:
+    """Whether the model's first draft (its sentences as checked) held a gold answer."""
+    if record.answer is None or not record.answer.draft_checks:
+        return None
+    draft = " ".join(c.text for c in record.answer.draft_checks)
+    return answer_contained(strip_markers(draft), record.gold_answers)
+
+
 def _round(value: float | None, digits: int = 4) -> float | None:
     return None if value is None else round(value, digits)
 
@@ -148,9 +156,13 @@ def summarize(records: Sequence[EvalRecord]) -> dict[str, Any]:
     answered = [r for r in done if r.answer is not None]
     if not answered:
         return metrics
-    with_gold = [r.scores for r in answered if r.answerable and r.gold_answers]
-    metrics["answers"] = _means(with_gold, ["exact_match", "f1", "contained", "claim_recall"]) | {
-        "questions": len(with_gold)
+    with_gold = [r for r in answered if r.answerable and r.gold_answers]
+    metrics["answers"] = _means(
+        [r.scores for r in with_gold], ["exact_match", "f1", "contained", "claim_recall"]
+    ) | {
+        # The model's first draft, before any check: what validation cost (or saved) in answers.
+        "draft_contained": _round(mean([draft_contained(r) for r in with_gold])),
+        "questions": len(with_gold),
     }
     abstention = precision_recall_f1(
         [bool(r.scores.get("abstained")) for r in answered], [not r.answerable for r in answered]

@@ -165,17 +165,19 @@ class Validator:
             return _check(claim, ok, score, "fast", "unsupported", _explain(evidence, marks, ok))
         self.judge_calls += 1
         cited = [passages[n] for n in claim.citations]
-        probability = self.judge(evidence.claim, self._judge_text(evidence.claim, claim, cited))
+        probability = self.judge(evidence.claim, self._judge_text(evidence.claim, cited))
         ok = probability >= settings.judge_threshold
         reason = f"judge: P(supported) = {probability:.2f} (fast score {score:.2f})"
         return _check(claim, ok, probability, "judge", "unsupported", reason)
 
-    def _judge_text(self, text: str, claim: Claim, cited: list[str]) -> str:
+    def _judge_text(self, text: str, cited: list[str]) -> str:
         """The cited passages cut to the sentences closest to the claim (`text`, markers
         stripped), in their order."""
         claim_vector = self._encode([text])[text]
         blocks = []
-        for n, text in zip(claim.citations, cited, strict=True):
+        # Labelled by position, not by the cited number: the shown answer is renumbered, and
+        # the judge must read the same prompt for it as for the draft (rag validate agrees).
+        for n, text in enumerate(cited, start=1):
             singles = sentences(text) or [text]
             if len(singles) > _JUDGE_SENTENCES:
                 vectors = self._encode(singles)

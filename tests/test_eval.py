@@ -147,6 +147,7 @@ def test_run_scores_every_stage(
     assert m["questions"] == 3 and m["failed"] == 0
     assert m["retrieval"]["questions"] == 2 and m["retrieval"]["recall@1"] == 1.0
     assert m["answers"]["contained"] == 0.5 and m["answers"]["questions"] == 2
+    assert m["answers"]["draft_contained"] == 0.5  # the draft had it for q-chief only
     # Abstained on q-council (answerable) and q-none: precision 1/2, recall 1/1.
     assert m["abstention"]["precision"] == 0.5 and m["abstention"]["recall"] == 1.0
     assert m["citations"]["status"] == {"accepted": 1, "abstained": 2}

@@ -193,6 +193,9 @@ def test_judge_only_where_the_fast_layer_is_unsure(tmp_path: Path) -> None:
     assert [c.supported for c in verdict.sentences] == [True, False, True]
     assert validator.judge_calls == 1 and asked[0][0].startswith("The Harlow Company")
     assert asked[0][1].startswith("[1] The Stone Bridge")
+    # The shown answer is renumbered: the judge must read the same prompt whatever the number.
+    validator.check("The Harlow Company built the bridge long ago [3].", {3: PASSAGES[1]})
+    assert asked[1] == asked[0]
 
 
 def test_validate_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
