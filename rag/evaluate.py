@@ -136,8 +136,9 @@ def default_out(gold: Path, model: str | None) -> Path:
     return Path("eval-runs") / f"{name}-{tail}"
 
 
-def _read_done(path: Path, wanted: set[str]) -> dict[str, EvalRecord]:
-    """Records already on disk for wanted questions; failed and half-written lines are redone."""
+def _read_done(path: Path) -> dict[str, EvalRecord]:
+    """Records already on disk (also of questions outside this run's --limit, which are kept);
+    failed and half-written lines are left out, to be redone."""
     done: dict[str, EvalRecord] = {}
     if not path.is_file():
         return done
@@ -146,7 +147,7 @@ def _read_done(path: Path, wanted: set[str]) -> dict[str, EvalRecord]:
             record = EvalRecord.model_validate_json(line)
         except ValidationError:
             continue  # a line cut short when the run was stopped
-        if record.id in wanted and not record.error:
+        if not record.error:
             done[record.id] = record
     return done
 
@@ -286,14 +287,14 @@ def run_eval(
     out.mkdir(parents=True, exist_ok=True)
     (out / RUN).write_text(info.model_dump_json(indent=2) + "\n", encoding="utf-8")
     results = out / RESULTS
-    done = _read_done(results, {q.id for q in questions})
+    done = _read_done(results)
     # Rewritten with only what is kept, so failed or half-written lines do not pile up.
     results.write_text("".join(r.model_dump_json() + "\n" for r in done.values()), "utf-8")
     todo = [q for q in questions if q.id not in done]
     evaluate = _evaluator(settings, searcher, retrieval_only, litellm_kwargs, judge_kwargs)
     lock = threading.Lock()
     with reporter.task(f"evaluating {len(questions)} questions", len(questions)) as tick:
-        tick(len(done))
+        tick(len(questions) - len(todo))
         with results.open("a", encoding="utf-8") as fh:
             for record in _map(evaluate, todo, workers(settings, retrieval_only)):
                 with lock:

@@ -177,6 +177,10 @@ def test_run_resumes_where_it_stopped(
     assert len((out / RESULTS).read_text().splitlines()) == 3
     third = _run(files, eval_settings, out)
     assert third.resumed == 3 and third.metrics == {**second.metrics, "run": third.metrics["run"]}
+    # A smaller --limit scores fewer questions but keeps the others' records on disk.
+    fourth = _run(files, eval_settings, out, limit=1)
+    assert [r.id for r in fourth.records] == ["q-chief"] and fourth.metrics["questions"] == 1
+    assert len((out / RESULTS).read_text().splitlines()) == 3
 
 
 def test_a_question_that_fails_is_recorded_and_the_run_goes_on(
