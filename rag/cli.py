@@ -243,7 +243,7 @@ def validate_command(file: Path, mode: str | None, model: str | None, as_json: b
 
     from rag.embed import load_embedder
     from rag.judge import LLMJudge
-    from rag.types import ValidationRequest
+    from rag.types import ValidationRequest, line_problem
     from rag.validate import Validator
 
     settings = _settings(validate_mode=mode, judge_model=model)
@@ -273,10 +273,8 @@ def validate_command(file: Path, mode: str | None, model: str | None, as_json: b
                 batch.append((line_no, ValidationRequest.model_validate_json(line)))
             except ValidationError as exc:
                 failed += 1
-                problem = exc.errors()[0]
-                where = ".".join(str(p) for p in problem["loc"]) or "line"
                 message = (
-                    f"{file}:{line_no}: {where}: {problem['msg']}; each line needs "
+                    f"{line_problem(f'{file}:{line_no}', exc)}; each line needs "
                     '{"answer": "...", "passages": [{"n": 1, "text": "..."}]}'
                 )
                 if as_json:

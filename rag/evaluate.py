@@ -26,7 +26,7 @@ from rag.retrieve import Searcher
 from rag.scoring import RECALL_KS, SupportCheck, answer_scores, retrieval_scores, summarize
 from rag.search import open_searcher
 from rag.store import IndexReader
-from rag.types import EvalRecord, GoldQuestion, RunInfo
+from rag.types import EvalRecord, GoldQuestion, RunInfo, line_problem
 from rag.validate import Validator
 
 RESULTS, METRICS, RUN, REPORT = "results.jsonl", "metrics.json", "run.json", "report.html"
@@ -75,9 +75,7 @@ def load_gold(path: Path) -> GoldSet:
         try:
             question = GoldQuestion.model_validate_json(line)
         except ValidationError as exc:
-            problem = exc.errors()[0]
-            where = ".".join(str(p) for p in problem["loc"]) or "line"
-            out.skipped.append(f"{path}:{number}: {where}: {problem['msg']}")
+            out.skipped.append(line_problem(f"{path}:{number}", exc))
             continue
         if question.id in seen:
             out.skipped.append(f"{path}:{number}: id {question.id!r} repeats an earlier line")

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rag.scoring import RECALL_KS, STAGES, correct
+from rag.scoring import RECALL_KS, STAGES, cited_passages, correct
 from rag.types import EvalRecord, RunInfo
 
 _CSS = """
@@ -195,12 +195,12 @@ def _question(record: EvalRecord, open_: bool = False) -> str:
         parts.append(f"<p class='bad'>failed: {_e(record.error)}</p>")
     if a is not None:
         parts.append(f"<p class='meta'>{_e(scores)}</p><pre>{_e(a.text)}</pre>")
-        text_of = {h.passage_id: h.text for h in a.hits}
+        passages = cited_passages(a)
         for cite in a.citations:
             parts.append(
                 f"<div class='passage'><b>[{cite.n}] {_e(cite.title)}</b> "
                 f"<span class='meta'>{_e(cite.source_id)}</span><br>"
-                f"{_e(text_of.get(cite.passage_id, ''))}</div>"
+                f"{_e(passages.get(cite.n, ''))}</div>"
             )
         for cut in a.dropped_sentences:
             parts.append(f"<p class='cut'>cut: {_e(cut.text)} ({_e(cut.reason)})</p>")

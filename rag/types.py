@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 Retriever = Literal["dense", "bm25", "fused", "rerank"]
 CheckLayer = Literal["structure", "fast", "judge"]
@@ -16,6 +16,13 @@ class Contract(BaseModel):
     """Base of every contract: unknown fields are an error, not silently dropped."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+def line_problem(where: str, exc: ValidationError) -> str:
+    """'file:line: field: what is wrong' for a JSONL line a contract refused (its first error)."""
+    problem = exc.errors()[0]
+    field = ".".join(str(p) for p in problem["loc"]) or "line"
+    return f"{where}: {field}: {problem['msg']}"
 
 
 def sha256_hex(*parts: str) -> str:
