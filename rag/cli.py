@@ -25,6 +25,7 @@ from rag.cli_common import (
     reporter_for,
 )
 from rag.cli_eval import eval_group
+from rag.cli_serve import serve_command
 from rag.config import Settings, load_settings
 from rag.types import Answer, BuildReport
 
@@ -185,15 +186,13 @@ def ask_command(
     as_json: bool,
 ) -> None:
     """Answer a question from the index, citing passages as [n]."""
-    from rag.citations import Renumberer
     from rag.pipeline import ask
 
     settings = _settings(index_dir=index_dir, answer_k=k, llm_model=model)
     stream = not (as_json or no_stream)
-    renumberer = Renumberer(set(range(1, settings.answer_k + 1)))
 
     def show(token: str) -> None:
-        click.echo(renumberer.feed(token), nl=False)
+        click.echo(token, nl=False)
 
     def status(message: str) -> None:
         if not as_json:
@@ -206,7 +205,7 @@ def ask_command(
         emit_json(answer.model_dump())
         return
     if stream:
-        click.echo(renumberer.flush())
+        click.echo()
     if answer.status == "accepted":
         out.print("[green]\u2713 accepted: every cited sentence is backed by its passage[/]")
         if not stream:
@@ -306,6 +305,7 @@ def _print_sources(answer: Answer) -> None:
 
 
 cli.add_command(eval_group)
+cli.add_command(serve_command)
 
 
 def main() -> None:

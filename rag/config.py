@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rag.errors import ConfigError
@@ -144,6 +144,28 @@ class Settings(BaseSettings):
         le=64,
         description="Questions `rag eval` answers at once; unset: 1 for the embedded model (it "
         "serves one request at a time) and for retrieval only, 4 for a provider.",
+    )
+    admin_token: SecretStr | None = Field(
+        None,
+        description="Bearer token for the server's endpoints that change the index (upload, "
+        "delete, rebuild); unset disables them.",
+    )
+    server_models: list[str] = Field(
+        default_factory=list,
+        description="Further litellm model strings a client of `rag serve` may ask for (JSON "
+        "list, e.g. '[\"openai/gpt-4o-mini\"]'); RAG_LLM_MODEL is always allowed.",
+    )
+    max_question_chars: int = Field(
+        2000, ge=1, description="Longest question the server accepts, in characters."
+    )
+    max_upload_mb: float = Field(
+        20.0, gt=0, description="Largest upload (all files of one request) the server accepts."
+    )
+    rate_limit_per_minute: int = Field(
+        120,
+        ge=0,
+        description="API requests one client (IP address) may make per minute, in bursts of up "
+        "to the same number; 0 turns the limit off.",
     )
 
     @model_validator(mode="after")

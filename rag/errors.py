@@ -40,6 +40,10 @@ class IndexCorruptError(RagError):
     """Files of a published index version are missing or disagree with each other."""
 
 
+class SourceNotFoundError(RagError):
+    """A source id the index does not hold."""
+
+
 class EmbeddingError(RagError):
     """The embedding model could not be loaded or run."""
 

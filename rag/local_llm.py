@@ -90,6 +90,8 @@ class LocalEngine:
             n_ctx=settings.local_context,
             n_threads=settings.local_threads or os.cpu_count() or 2,
             n_batch=512,
+            # A fixed seed: the same questions in the same order get the same answers.
+            seed=0,
             verbose=False,
         )
         self.lock = threading.Lock()

@@ -104,7 +104,9 @@ def ask(
     on_status: Callable[[str], None] | None = None,
 ) -> Answer:
     """Answer `question` from the index with numbered citations, validated: accepted, repaired
-    or abstained (the Python API). `on_token` sees the first draft as it is written."""
+    or abstained (the Python API). `on_token` sees the first draft as it is written, its [n]
+    already numbered in order of first citation and markers to no retrieved passage left out
+    (the validated Answer may number differently: sentences can be cut or repaired)."""
     settings = settings or load_settings()
     model = model or settings.llm_model
     prompt = load_prompt("answer")
@@ -126,14 +128,15 @@ def ask(
         model,
     )
     shown: list[bool] = []
+    draft_numbers = Renumberer(valid=set(range(1, len(hits) + 1)))
 
     def relay(token: str) -> None:
         # The reply's prefilled start is shown with the model's first real token.
         if on_token is not None:
             if prefill and not shown:
                 shown.append(True)
-                on_token(prefill)
-            on_token(token)
+                on_token(draft_numbers.feed(prefill))
+            on_token(draft_numbers.feed(token))
 
     generation = complete(
         messages,
@@ -142,6 +145,8 @@ def ask(
         on_token=relay,
         litellm_kwargs=litellm_kwargs,
     )
+    if on_token is not None:
+        on_token(draft_numbers.flush())
     generated = time.perf_counter()
     passages = {n: hit.text for n, hit in enumerate(hits, start=1)}
     repair = load_prompt("repair")

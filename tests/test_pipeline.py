@@ -93,7 +93,14 @@ def _ask(index: Settings, **kwargs: Any) -> Answer:
 def test_answer_cites_only_real_passages(index: Settings, mocked: ScriptedLiteLLM) -> None:
     tokens: list[str] = []
     answer = _ask(index, on_token=tokens.append)
-    assert "".join(tokens) == RAW  # the draft streams as written
+    # The draft streams as written, numbered as it will be shown: [2] cited first becomes [1],
+    # and the invented [9] goes.
+    streamed = "".join(tokens)
+    assert streamed.startswith("## Summary\nNo. Volunteers cleaned the river banks [1]. The police")
+    assert "[9]" not in streamed and "The council acted [2]." in streamed
+    assert streamed.replace("[1]", "[x]").replace("[2]", "[1]").replace("[x]", "[2]") == (
+        RAW.replace(" [1, 9]", " [1]")
+    )
     hits = {h.passage_id: h for h in answer.hits}
     assert len(answer.hits) == 2
     # Renumbered by first use: the model's [2] is shown as [1]; its invented [9] is dropped.

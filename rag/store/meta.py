@@ -176,6 +176,17 @@ class MetaDB:
         keys = ("id", "title", "text", "url", "date", "path", "content_hash")
         return Source(**dict(zip(keys, row, strict=True)))
 
+    def source_page(self, offset: int, limit: int) -> list[dict[str, object]]:
+        """Sources sorted by id from `offset`, at most `limit`, with their passage counts."""
+        rows = self.conn.execute(
+            "SELECT s.id, s.title, s.url, s.date, "
+            "(SELECT COUNT(*) FROM passages p WHERE p.source_id = s.id) "
+            "FROM sources s ORDER BY s.id LIMIT ? OFFSET ?",
+            (limit, offset),
+        )
+        keys = ("id", "title", "url", "date", "passages")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
     def source_ids(self) -> list[str]:
         """Every source id, sorted."""
         return [r[0] for r in self.conn.execute("SELECT id FROM sources ORDER BY id")]
