@@ -162,7 +162,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     _install_error_handlers(app)
     _limits(app, settings)
     _reading_routes(app, service, settings)
-    _admin_routes(app, service, settings)
+    _admin_routes(app, service)
     app.mount("/static", StaticFiles(directory=str(WEB)), name="static")
 
     @app.get("/", include_in_schema=False)
@@ -293,35 +293,39 @@ def _event(name: str, data: dict[str, Any]) -> str:
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def _admin_routes(app: FastAPI, service: Service, settings: Settings) -> None:
-    bearer = HTTPBearer(auto_error=False, description="RAG_ADMIN_TOKEN of the server")
+_bearer = HTTPBearer(auto_error=False, description="RAG_ADMIN_TOKEN of the server")
 
-    def admin(
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    ) -> None:
-        if settings.admin_token is None:
-            raise ApiError(
-                403,
-                "admin_disabled",
-                "changing the index over HTTP is disabled; start the server with "
-                "RAG_ADMIN_TOKEN set to enable it",
-            )
-        expected = settings.admin_token.get_secret_value().encode()
-        given = credentials.credentials.encode() if credentials else b""
-        if not hmac.compare_digest(given, expected):  # constant time: no guessing by timing
-            raise ApiError(
-                401,
-                "unauthorized",
-                "missing or wrong admin token; send the header Authorization: Bearer <token>",
-                {"WWW-Authenticate": "Bearer"},
-            )
 
+def _admin(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """The admin token check: off without RAG_ADMIN_TOKEN, compared in constant time."""
+    token = request.app.state.service.settings.admin_token
+    if token is None:
+        raise ApiError(
+            403,
+            "admin_disabled",
+            "changing the index over HTTP is disabled; start the server with "
+            "RAG_ADMIN_TOKEN set to enable it",
+        )
+    given = credentials.credentials.encode() if credentials else b""
+    if not hmac.compare_digest(given, token.get_secret_value().encode()):
+        raise ApiError(
+            401,
+            "unauthorized",
+            "missing or wrong admin token; send the header Authorization: Bearer <token>",
+            {"WWW-Authenticate": "Bearer"},
+        )
+
+
+def _admin_routes(app: FastAPI, service: Service) -> None:
     @app.post(
         "/sources",
         response_model=UploadResult,
         status_code=202,
         tags=["admin"],
-        dependencies=[Depends(admin)],
+        dependencies=[Depends(_admin)],
     )
     async def upload(files: Annotated[list[UploadFile], File(description="Files")]) -> Any:
         """Upload .txt, .md, .html, .pdf or .jsonl files; they are indexed in the background."""
@@ -333,7 +337,7 @@ def _admin_routes(app: FastAPI, service: Service, settings: Settings) -> None:
         response_model=Job,
         status_code=202,
         tags=["admin"],
-        dependencies=[Depends(admin)],
+        dependencies=[Depends(_admin)],
     )
     def delete(source_id: str) -> Job:
         """Remove a source; the index is rebuilt without it in the background."""
@@ -344,7 +348,7 @@ def _admin_routes(app: FastAPI, service: Service, settings: Settings) -> None:
         response_model=Job,
         status_code=202,
         tags=["admin"],
-        dependencies=[Depends(admin)],
+        dependencies=[Depends(_admin)],
     )
     def rebuild(
         full: Annotated[bool, Query(description="Re-embed every passage.")] = False,
