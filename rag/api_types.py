@@ -36,13 +36,16 @@ class SearchResponse(Contract):
     hits: list[Hit] = Field(description="Passages, best first.")
 
 
-class SourceSummary(Contract):
-    """One source in `GET /sources`."""
-
+class _SourceFields(Contract):
     id: str = Field(description="Source id.")
     title: str = Field(description="Title.")
     url: str | None = Field(None, description="Web address, if known.")
     date: str | None = Field(None, description="Publication date, if known.")
+
+
+class SourceSummary(_SourceFields):
+    """One source in `GET /sources`."""
+
     passages: int = Field(description="Passages the source was cut into.")
 
 
@@ -56,14 +59,10 @@ class SourceList(Contract):
     sources: list[SourceSummary] = Field(description="The page of sources.")
 
 
-class SourceDetail(Contract):
+class SourceDetail(_SourceFields):
     """`GET /sources/{id}`: a source with its passages."""
 
     index_version: int = Field(description="Index version read.")
-    id: str = Field(description="Source id.")
-    title: str = Field(description="Title.")
-    url: str | None = Field(None, description="Web address, if known.")
-    date: str | None = Field(None, description="Publication date, if known.")
     passages: list[Passage] = Field(description="Passages in order.")
 
 

@@ -34,7 +34,7 @@ from rag.pipeline import ask
 from rag.prompts import load_prompt
 from rag.retrieve import Searcher
 from rag.store import IndexLayout, IndexReader
-from rag.types import Answer, SourceFailure
+from rag.types import Answer, Source, SourceFailure
 
 log = logging.getLogger("rag.server")
 UPLOADS = "uploads"
@@ -201,13 +201,7 @@ class Service:
 
     def source(self, source_id: str) -> SourceDetail:
         """A source with its passages, or SourceNotFoundError."""
-        reader = self.searcher().reader
-        found = reader.meta.source(source_id)
-        if found is None:
-            raise SourceNotFoundError(
-                f"no source {source_id!r} in index version {reader.version}; "
-                "GET /sources lists the ids"
-            )
+        reader, found = self._source(source_id)
         return SourceDetail(
             index_version=reader.version,
             id=found.id,
@@ -216,6 +210,16 @@ class Service:
             date=found.date,
             passages=reader.meta.passages_of_source(source_id),
         )
+
+    def _source(self, source_id: str) -> tuple[IndexReader, Source]:
+        reader = self.searcher().reader
+        found = reader.meta.source(source_id)
+        if found is None:
+            raise SourceNotFoundError(
+                f"no source {source_id!r} in index version {reader.version}; "
+                "GET /sources lists the ids"
+            )
+        return reader, found
 
     def health(self) -> Health:
         """Readiness and what is served."""
@@ -303,13 +307,7 @@ class Service:
     def delete_source(self, source_id: str) -> Job:
         """Queue a build without this source: an uploaded file of its own is deleted; any other
         source is excluded by id (as `rag index remove ID` does)."""
-        reader = self.searcher().reader
-        found = reader.meta.source(source_id)
-        if found is None:
-            raise SourceNotFoundError(
-                f"no source {source_id!r} in index version {reader.version}; "
-                "GET /sources lists the ids"
-            )
+        _, found = self._source(source_id)
         path = Path(found.path) if found.path else None
         own_file = (
             path is not None
