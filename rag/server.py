@@ -13,7 +13,7 @@ from importlib import resources
 from typing import Annotated, Any
 
 import anyio
-from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -87,7 +87,9 @@ def error_of(exc: RagError) -> tuple[int, ErrorBody]:
     raise AssertionError("RagError is the last row")  # pragma: no cover
 
 
-def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Any:
+def _error(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse(
         ErrorBody(code=code, message=message).model_dump(), status_code=status, headers=headers
     )
@@ -96,29 +98,29 @@ def _error(status: int, code: str, message: str, headers: dict[str, str] | None 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> Response:
-        return _error(exc.status, exc.code, exc.message, exc.headers)  # type: ignore[no-any-return]
+        return _error(exc.status, exc.code, exc.message, exc.headers)
 
     @app.exception_handler(RagError)
     async def rag_error(request: Request, exc: RagError) -> Response:
         status, body = error_of(exc)
-        return JSONResponse(body.model_dump(), status_code=status)
+        return _error(status, body.code, body.message)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5]
         )
-        return _error(422, "invalid_request", f"{problems}; see /docs for the request shape")  # type: ignore[no-any-return]
+        return _error(422, "invalid_request", f"{problems}; see /docs for the request shape")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return _error(exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))  # type: ignore[no-any-return]
+        return _error(exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def internal(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return _error(500, "internal", "internal error; the server log has the details")  # type: ignore[no-any-return]
+        return _error(500, "internal", "internal error; the server log has the details")
 
 
 def _limits(app: FastAPI, settings: Settings) -> None:
@@ -320,35 +322,32 @@ def _admin(
 
 
 def _admin_routes(app: FastAPI, service: Service) -> None:
-    @app.post(
+    # Every route of this router changes the index, so the token check sits on the router.
+    admin = APIRouter(tags=["admin"], dependencies=[Depends(_admin)])
+
+    @admin.post(
         "/sources",
         response_model=UploadResult,
         status_code=202,
-        tags=["admin"],
-        dependencies=[Depends(_admin)],
     )
     async def upload(files: Annotated[list[UploadFile], File(description="Files")]) -> Any:
         """Upload .txt, .md, .html, .pdf or .jsonl files; they are indexed in the background."""
         read = [(f.filename or "upload", await f.read()) for f in files]
         return await anyio.to_thread.run_sync(lambda: service.upload(read))
 
-    @app.delete(
+    @admin.delete(
         "/sources/{source_id:path}",
         response_model=Job,
         status_code=202,
-        tags=["admin"],
-        dependencies=[Depends(_admin)],
     )
     def delete(source_id: str) -> Job:
         """Remove a source; the index is rebuilt without it in the background."""
         return service.delete_source(source_id)
 
-    @app.post(
+    @admin.post(
         "/index/rebuild",
         response_model=Job,
         status_code=202,
-        tags=["admin"],
-        dependencies=[Depends(_admin)],
     )
     def rebuild(
         full: Annotated[bool, Query(description="Re-embed every passage.")] = False,
@@ -356,3 +355,5 @@ def _admin_routes(app: FastAPI, service: Service) -> None:
         """Rescan every registered location and publish a new version, in the background;
         queries are answered from the current version until it is published."""
         return service.rebuild(full)
+
+    app.include_router(admin)

@@ -122,12 +122,12 @@ class Service:
         try:
             served = self._searcher
             if served is None or served.reader.version != current:
-                served = self._open(served)
+                served = self._open(served, current)
             return served
         finally:
             self._swap.release()
 
-    def _open(self, served: Searcher | None) -> Searcher:
+    def _open(self, served: Searcher | None, current: int) -> Searcher:
         if self.embedder is None:
             raise RagError("the service was not started; call start() first")
         try:
@@ -137,7 +137,7 @@ class Service:
             if served is None:
                 raise
             # Keep answering from the version that works; say why in /healthz.
-            self._failed_version = self.layout.current_version()
+            self._failed_version = current
             self.problem = str(exc)
             log.error("keeping index version %s: %s", served.reader.version, exc)
             return served

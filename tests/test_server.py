@@ -480,3 +480,14 @@ def test_serve_refuses_a_public_address_without_a_token(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "RAG_ADMIN_TOKEN" in json.loads(result.stdout)["error"]["message"]
+
+
+def test_a_new_version_that_fails_to_open_is_not_served(
+    client: TestClient, indexed: Settings, tmp_path: Path
+) -> None:
+    more = write_corpus(tmp_path / "more.jsonl", [{"id": "m", "title": "M", "text": "Ferry."}])
+    build_index(indexed, add=[str(more)], embedder=_embedder())
+    (indexed.index_dir / "versions" / "000002" / "manifest.json").unlink()
+    assert client.get("/search", params={"q": "police"}).json()["index_version"] == 1
+    health = client.get("/healthz").json()
+    assert health["index_version"] == 1 and "missing its manifest" in health["problem"]
