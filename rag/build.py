@@ -9,7 +9,6 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import faiss
 import numpy as np
 
 from rag.chunk import ChunkSpec, chunk_source, vector_id
@@ -19,6 +18,7 @@ from rag.errors import ConfigError, IndexCorruptError, IndexMismatchError, RagEr
 from rag.progress import Reporter, Silent
 from rag.scan import Plan, Scan, plan, scan_locations
 from rag.store import META_FILE, IndexLayout, IndexReader
+from rag.store.ann import fit
 from rag.store.lexical import LexicalIndex
 from rag.store.manifest import (
     ChunkingInfo,
@@ -235,7 +235,7 @@ class Builder:
         with_titles = self.settings.embed_titles
         meta = MetaDB.create(build_dir / META_FILE, copy_from=base.meta if base else None)
         if base is not None:
-            vectors = VectorStore(faiss.clone_index(base.vectors.index))
+            vectors = base.vectors.copy()
             dimension, model_id = vectors.dimension, base.manifest.embedding.model_id
         else:
             dimension, model_id = self.embedder.dimension, self.embedder.model_id
@@ -280,6 +280,7 @@ class Builder:
                 f"{passages.total}, FAISS {len(vectors)}, BM25 {len(lexical)}); "
                 "nothing was published"
             )
+        vectors, vector_info = self._fit(vectors, base)
         vectors.save(build_dir)
         lexical.save(build_dir)
         version = self.layout.next_version()
@@ -296,7 +297,7 @@ class Builder:
                 model_id=model_id, dimension=dimension, embed_titles=with_titles
             ),
             chunking=chunking_info(self.settings),
-            vectors=VectorInfo(count=len(vectors)),
+            vectors=vector_info,
             locations=locations,
             excluded=sorted(excluded),
             sources=n_sources,
@@ -306,6 +307,20 @@ class Builder:
         self.layout.publish(build_dir, version)
         self.layout.prune(self.settings.keep_versions)
         return report
+
+    def _fit(
+        self, vectors: VectorStore, base: IndexReader | None
+    ) -> tuple[VectorStore, VectorInfo]:
+        """Exact or IVF by size; IVF work (training, measuring recall) takes seconds, so shown."""
+        settings = self.settings
+        trained_on = base.manifest.vectors.trained_on if base is not None else None
+        args = (settings.ann_threshold, settings.ann_target_recall, settings.ann_sample, trained_on)
+        if len(vectors) < settings.ann_threshold:
+            return fit(vectors, *args)
+        with self.reporter.task("IVF index: train, add, measure recall", 1) as tick:
+            fitted = fit(vectors, *args)
+            tick(1)
+        return fitted
 
     def _vectors_for(
         self,

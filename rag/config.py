@@ -60,6 +60,28 @@ class Settings(BaseSettings):
         100, ge=1, description="Candidates each retriever contributes before fusion."
     )
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant k in 1/(k + rank).")
+    ann_threshold: int = Field(
+        50_000,
+        ge=1,
+        description=(
+            "Passages from which the vectors go into an approximate FAISS IVF index instead of "
+            "an exact flat one (an exact search over 100k vectors costs ~10 ms on 2 cores)."
+        ),
+    )
+    ann_target_recall: float = Field(
+        0.97,
+        gt=0,
+        le=1,
+        description=(
+            "Recall@10 against exact search that the approximate index must reach; the build "
+            "probes more lists until it does, and records what it measured."
+        ),
+    )
+    ann_sample: int = Field(
+        500,
+        ge=10,
+        description="Indexed passages used as queries to measure the approximate recall.",
+    )
     keep_versions: int = Field(
         3, ge=1, description="Published index versions kept on disk (older ones are deleted)."
     )

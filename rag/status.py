@@ -38,7 +38,7 @@ class IndexStatus(Contract):
                 f"{m.chunking.target_words} words target, {m.chunking.max_words} max, "
                 f"{m.chunking.overlap_words} overlap",
             ),
-            ("vectors", f"FAISS {m.vectors.kind}, {m.vectors.count} vectors"),
+            ("vectors", m.vectors.describe()),
             ("size", f"{self.size_bytes / 1e6:.1f} MB"),
             ("locations", "\n".join(m.locations) or "(none)"),
             ("excluded", ", ".join(m.excluded) or "(none)"),

@@ -37,10 +37,36 @@ class ChunkingInfo(Contract):
 
 
 class VectorInfo(Contract):
-    """The FAISS index of a version."""
+    """The FAISS index of a version: exact while small, IVF above RAG_ANN_THRESHOLD."""
 
-    kind: str = Field("IDMap2,Flat,IP", description="FAISS index type.")
+    kind: str = Field(
+        "IDMap2,Flat,IP", description="FAISS index type ('IDMap2,Flat,IP' or 'IVF<nlist>,Flat,IP')."
+    )
     count: int = Field(0, ge=0, description="Vectors stored.")
+    nlist: int | None = Field(None, ge=1, description="IVF lists (k-means centroids).")
+    nprobe: int | None = Field(None, ge=1, description="IVF lists searched per query.")
+    trained_on: int | None = Field(
+        None, ge=1, description="Vectors in the index when its quantizer was trained."
+    )
+    recall_at_10: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Measured at build: share of the exact top 10 the IVF search returns.",
+    )
+    recall_queries: int | None = Field(
+        None, ge=1, description="Indexed passages used as queries for recall_at_10."
+    )
+
+    def describe(self) -> str:
+        """One line for `rag index status`."""
+        if self.nlist is None:
+            return f"FAISS exact ({self.kind}), {self.count} vectors"
+        return (
+            f"FAISS approximate ({self.kind}, nprobe {self.nprobe}, trained on "
+            f"{self.trained_on}), {self.count} vectors; recall@10 vs exact {self.recall_at_10:.3f} "
+            f"over {self.recall_queries} sampled passages"
+        )
 
 
 class Manifest(Contract):

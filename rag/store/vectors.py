@@ -1,4 +1,8 @@
-"""FAISS vectors of one index version: exact inner product behind stable int64 ids."""
+"""FAISS vectors of one index version behind stable int64 ids: exact flat or IVF.
+
+Both layouts keep the full float32 vectors, so a later build can reuse them without
+re-embedding, and both remove by id, so an incremental build edits a copy in place.
+"""
 
 from __future__ import annotations
 
@@ -11,18 +15,50 @@ import numpy.typing as npt
 from rag.errors import IndexCorruptError
 
 FAISS_FILE = "vectors.faiss"
+Matrix = npt.NDArray[np.float32]
+IdArray = npt.NDArray[np.int64]
+# faiss.DirectMap.Hashtable (absent from faiss's stubs): lets an IVF index reconstruct and
+# remove by arbitrary id.
+_HASHTABLE = 2
 
 
 class VectorStore:
-    """An `IndexIDMap2` over a flat inner-product index (cosine, as vectors are normalized)."""
+    """An `IndexIDMap2` over `IndexFlatIP`, or an `IndexIVFFlat` (inner product) with a hashtable
+    direct map; vectors are normalized, so scores are cosines either way."""
 
     def __init__(self, index: faiss.Index) -> None:
+        # read_index and clone_index already return the concrete type; a downcast here would
+        # make a second wrapper and let the first free the sub-index it owns.
         self.index = index
+        if not isinstance(self.index, faiss.IndexIDMap2 | faiss.IndexIVFFlat):
+            raise IndexCorruptError(
+                f"unexpected FAISS index type {type(self.index).__name__}; "
+                "rebuild with `rag index rebuild --full`"
+            )
 
     @classmethod
     def empty(cls, dimension: int) -> VectorStore:
-        """A store with no vectors."""
+        """An exact store with no vectors."""
         return cls(faiss.IndexIDMap2(faiss.IndexFlatIP(dimension)))
+
+    @classmethod
+    def ivf(cls, matrix: Matrix, ids: IdArray, nlist: int, train_size: int) -> VectorStore:
+        """An IVF store over these vectors, its quantizer trained by spherical k-means on a
+        seeded sample of `train_size` of them."""
+        dimension = matrix.shape[1]
+        index = faiss.IndexIVFFlat(
+            faiss.IndexFlatIP(dimension), dimension, nlist, faiss.METRIC_INNER_PRODUCT
+        )
+        index.cp.spherical = True
+        index.cp.seed = 1234
+        index.cp.max_points_per_centroid = max(1, train_size // nlist)
+        index.cp.min_points_per_centroid = 1  # the sample size is chosen here, on purpose
+        sample = np.random.default_rng(0).choice(len(matrix), min(train_size, len(matrix)), False)
+        index.train(matrix[np.sort(sample)])
+        index.set_direct_map_type(_HASHTABLE)
+        store = cls(index)
+        store.add(matrix, ids)
+        return store
 
     @classmethod
     def load(cls, folder: Path) -> VectorStore:
@@ -39,6 +75,35 @@ class VectorStore:
         """Write the vectors into a version folder."""
         faiss.write_index(self.index, str(folder / FAISS_FILE))
 
+    def copy(self) -> VectorStore:
+        """An independent copy, to edit for the next version while readers use this one."""
+        return VectorStore(faiss.clone_index(self.index))
+
+    @property
+    def is_ivf(self) -> bool:
+        """True for the approximate layout."""
+        return isinstance(self.index, faiss.IndexIVFFlat)
+
+    @property
+    def nlist(self) -> int | None:
+        """IVF lists, or None for the exact layout."""
+        return int(self.index.nlist) if isinstance(self.index, faiss.IndexIVFFlat) else None
+
+    @property
+    def nprobe(self) -> int | None:
+        """IVF lists searched per query, or None for the exact layout."""
+        return int(self.index.nprobe) if isinstance(self.index, faiss.IndexIVFFlat) else None
+
+    @nprobe.setter
+    def nprobe(self, value: int) -> None:
+        if isinstance(self.index, faiss.IndexIVFFlat):
+            self.index.nprobe = int(value)
+
+    @property
+    def kind(self) -> str:
+        """The layout as a FAISS factory-style string, for the manifest."""
+        return f"IVF{self.nlist},Flat,IP" if self.is_ivf else "IDMap2,Flat,IP"
+
     @property
     def dimension(self) -> int:
         """Vector length."""
@@ -49,11 +114,32 @@ class VectorStore:
 
     def ids(self) -> list[int]:
         """Every stored id (to check FAISS against SQLite and BM25)."""
-        index = faiss.downcast_index(self.index)
-        assert isinstance(index, faiss.IndexIDMap2)
-        return [int(i) for i in faiss.vector_to_array(index.id_map)]
+        return [int(i) for i in self.arrays()[0]]
 
-    def add(self, vectors: npt.NDArray[np.float32], ids: list[int]) -> None:
+    def arrays(self) -> tuple[IdArray, Matrix]:
+        """All ids and their vectors, row for row (copies)."""
+        index = self.index
+        if isinstance(index, faiss.IndexIDMap2):
+            ids = faiss.vector_to_array(index.id_map).astype(np.int64)
+            flat = faiss.downcast_index(index.index)
+            assert isinstance(flat, faiss.IndexFlatIP)
+            codes = faiss.vector_to_array(flat.codes).view(np.float32)
+            return ids, codes.reshape(len(ids), self.dimension).copy()
+        assert isinstance(index, faiss.IndexIVFFlat)
+        invlists = index.invlists
+        assert invlists is not None
+        id_parts, vec_parts = [], []
+        for lst in range(index.nlist):
+            size = invlists.list_size(lst)
+            if size:
+                id_parts.append(faiss.rev_swig_ptr(invlists.get_ids(lst), size).copy())
+                raw = faiss.rev_swig_ptr(invlists.get_codes(lst), size * invlists.code_size)
+                vec_parts.append(raw.copy().view(np.float32).reshape(size, self.dimension))
+        if not id_parts:
+            return np.zeros(0, np.int64), np.zeros((0, self.dimension), np.float32)
+        return np.concatenate(id_parts).astype(np.int64), np.concatenate(vec_parts)
+
+    def add(self, vectors: Matrix, ids: list[int] | IdArray) -> None:
         """Add vectors under their ids."""
         if len(ids):
             self.index.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
@@ -63,19 +149,26 @@ class VectorStore:
         if not ids:
             return 0
         batch = np.asarray(ids, dtype=np.int64)
-        return int(self.index.remove_ids(faiss.IDSelectorBatch(batch.size, faiss.swig_ptr(batch))))
+        # The IVF hashtable direct map only accepts an array selector.
+        selector = faiss.IDSelectorArray if self.is_ivf else faiss.IDSelectorBatch
+        return int(self.index.remove_ids(selector(batch.size, faiss.swig_ptr(batch))))
 
-    def reconstruct(self, ids: list[int]) -> npt.NDArray[np.float32]:
+    def reconstruct(self, ids: list[int]) -> Matrix:
         """The stored vectors of these ids (to reuse them without re-embedding)."""
         out = np.empty((len(ids), self.dimension), dtype=np.float32)
         for row, vec_id in enumerate(ids):
             out[row] = self.index.reconstruct(int(vec_id))
         return out
 
-    def search(self, query: npt.NDArray[np.float32], k: int) -> tuple[list[int], list[float]]:
+    def search_many(self, queries: Matrix, k: int) -> tuple[IdArray, Matrix]:
+        """Top-k ids (-1 where fewer were found) and scores for each query row."""
+        scores, ids = self.index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+        return ids, scores
+
+    def search(self, query: Matrix, k: int) -> tuple[list[int], list[float]]:
         """Top-k ids and cosine scores for one query vector."""
         if len(self) == 0 or k <= 0:
             return [], []
-        scores, ids = self.index.search(query.reshape(1, -1), min(k, len(self)))
+        ids, scores = self.search_many(query.reshape(1, -1), min(k, len(self)))
         keep = ids[0] >= 0
         return [int(i) for i in ids[0][keep]], [float(s) for s in scores[0][keep]]

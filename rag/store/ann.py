@@ -1,0 +1,109 @@
+"""Choose the FAISS layout by size and measure what the approximate one costs in recall.
+
+Below the threshold an exact flat index is both fast enough and perfect. Above it an IVF index
+(trained quantizer, full vectors kept) answers in a fraction of the time; the build then picks
+the smallest nprobe whose recall@10 against exact search reaches the target, on passages of the
+index itself used as queries, and records both in the manifest. IVF rather than HNSW because an
+incremental build must delete vectors by id, which FAISS's HNSW cannot do.
+"""
+
+from __future__ import annotations
+
+import math
+
+import faiss
+import numpy as np
+
+from rag.store.manifest import VectorInfo
+from rag.store.vectors import IdArray, Matrix, VectorStore
+
+_RETRAIN_GROWTH = 4  # a quantizer trained on n vectors serves up to 4n before it is retrained
+_TRAIN_PER_LIST = 40
+_K = 10
+
+
+def nlist_for(count: int) -> int:
+    """IVF lists for `count` vectors: ~4 sqrt(n), the usual FAISS guidance."""
+    return max(16, min(65_536, int(4 * math.sqrt(count))))
+
+
+def fit(
+    store: VectorStore,
+    threshold: int,
+    target_recall: float,
+    sample: int,
+    trained_on: int | None = None,
+) -> tuple[VectorStore, VectorInfo]:
+    """The store in the layout its size calls for, and the facts for the manifest.
+
+    `trained_on` is what the base version's quantizer was trained on, to keep reusing it
+    while the index has not outgrown it."""
+    count = len(store)
+    if count < threshold:
+        if store.is_ivf:
+            ids, matrix = store.arrays()
+            store = VectorStore.empty(store.dimension)
+            store.add(matrix, ids)
+        return store, VectorInfo(kind=store.kind, count=count)
+    if not store.is_ivf or trained_on is None or count > _RETRAIN_GROWTH * trained_on:
+        ids, matrix = store.arrays()
+        nlist = nlist_for(count)
+        store = VectorStore.ivf(matrix, ids, nlist, _TRAIN_PER_LIST * nlist)
+        trained_on = count
+    else:
+        ids, matrix = store.arrays()
+    nprobe, recall, queries = tune_nprobe(store, ids, matrix, target_recall, sample)
+    store.nprobe = nprobe
+    return store, VectorInfo(
+        kind=store.kind,
+        count=count,
+        nlist=store.nlist,
+        nprobe=nprobe,
+        trained_on=trained_on,
+        recall_at_10=round(recall, 4),
+        recall_queries=queries,
+    )
+
+
+def tune_nprobe(
+    store: VectorStore, ids: IdArray, matrix: Matrix, target: float, sample: int
+) -> tuple[int, float, int]:
+    """The smallest power-of-two nprobe reaching `target`, its recall, and the queries used."""
+    rows = np.sort(np.random.default_rng(7).choice(len(ids), min(sample, len(ids)), False))
+    queries = matrix[rows]
+    exact_scores, exact_rows = faiss.knn(queries, matrix, _K + 1, metric=faiss.METRIC_INNER_PRODUCT)
+    exact_ids = ids[exact_rows]
+    nlist = store.nlist or 1
+    nprobe, recall = 1, 0.0
+    while True:
+        store.nprobe = nprobe
+        found, _ = store.search_many(queries, _K + 1)
+        recall = recall_at_k(ids[rows], exact_ids, exact_scores, found, matrix, ids)
+        if recall >= target or nprobe >= nlist:
+            return nprobe, recall, len(rows)
+        nprobe = min(nlist, nprobe * 2)
+
+
+def recall_at_k(
+    query_ids: IdArray,
+    exact_ids: IdArray,
+    exact_scores: Matrix,
+    found: IdArray,
+    matrix: Matrix,
+    ids: IdArray,
+) -> float:
+    """Mean share of each query's exact top k (itself left out) that the approximate search
+    returned; a returned passage tied with the exact k-th score counts too, as duplicates
+    of a text have equal vectors and either is a right answer."""
+    row_of = {int(v): r for r, v in enumerate(ids)}
+    total = 0.0
+    for q, qid in enumerate(query_ids):
+        others = [(int(i), float(s)) for i, s in zip(exact_ids[q], exact_scores[q], strict=True)]
+        others = [(i, s) for i, s in others if i != qid][:_K]
+        truth = {i for i, _ in others}
+        kth = others[-1][1] if others else 1.0
+        got = [int(i) for i in found[q] if i >= 0 and i != qid][:_K]
+        query = matrix[row_of[int(qid)]]
+        hits = sum(1 for i in got if i in truth or float(matrix[row_of[i]] @ query) >= kth - 1e-6)
+        total += min(hits, len(truth)) / max(1, len(truth))
+    return total / max(1, len(query_ids))

@@ -1,0 +1,173 @@
+"""FAISS layout by size: exact below the threshold, IVF above it with measured recall."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faiss
+import numpy as np
+import pytest
+from conftest import synthetic_text, write_corpus
+from fakes import HashEmbedder
+
+from rag.build import build_index
+from rag.config import Settings
+from rag.retrieve import Searcher
+from rag.status import index_status
+from rag.store import IndexReader
+from rag.store import vectors as vectors_module
+from rag.store.ann import fit, nlist_for, recall_at_k
+from rag.store.vectors import VectorStore
+
+
+def clustered(n: int, dimension: int = 32, clusters: int = 40, seed: int = 0) -> np.ndarray:
+    """Unit vectors around `clusters` centres, as text embeddings are (not uniform noise)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((clusters, dimension)).astype(np.float32)
+    noise = 0.35 * rng.standard_normal((n, dimension))
+    points = (centres[rng.integers(0, clusters, n)] + noise).astype(np.float32)
+    faiss.normalize_L2(points)
+    return points
+
+
+def flat_store(matrix: np.ndarray, first_id: int = 1000) -> VectorStore:
+    store = VectorStore.empty(matrix.shape[1])
+    store.add(matrix, np.arange(first_id, first_id + len(matrix), dtype=np.int64))
+    return store
+
+
+def test_hashtable_constant_matches_faiss() -> None:
+    assert int(vars(faiss)["DirectMap"].Hashtable) == vectors_module._HASHTABLE  # absent from stubs
+
+
+@pytest.mark.parametrize(
+    ("count", "expected"),
+    [(10, 16), (1_000, 126), (50_000, 894), (100_000, 1264), (1_000_000, 4000), (10**9, 65_536)],
+)
+def test_nlist_grows_with_the_square_root(count: int, expected: int) -> None:
+    assert nlist_for(count) == expected
+
+
+def test_below_the_threshold_the_index_stays_exact() -> None:
+    store, info = fit(flat_store(clustered(500)), threshold=1_000, target_recall=0.95, sample=50)
+    assert not store.is_ivf
+    assert (info.kind, info.count, info.nlist, info.recall_at_10) == (
+        "IDMap2,Flat,IP",
+        500,
+        None,
+        None,
+    )
+    assert "exact" in info.describe()
+
+
+@pytest.mark.parametrize("target", [0.9, 0.99])
+def test_above_the_threshold_ivf_reaches_the_target_recall(target: float) -> None:
+    matrix = clustered(4_000)
+    store, info = fit(flat_store(matrix), threshold=1_000, target_recall=target, sample=200)
+    assert store.is_ivf and store.nlist == nlist_for(4_000) == info.nlist
+    assert info.kind == f"IVF{info.nlist},Flat,IP"
+    assert info.recall_at_10 is not None and info.recall_at_10 >= target
+    assert (info.count, info.trained_on, info.recall_queries) == (4_000, 4_000, 200)
+    assert store.nprobe == info.nprobe
+    assert info.nprobe is not None and info.nprobe < info.nlist  # approximate, not exhaustive
+    assert "recall@10 vs exact" in info.describe()
+
+
+def test_ivf_keeps_every_vector_and_edits_by_id(tmp_path: Path) -> None:
+    matrix = clustered(3_000)
+    store, _ = fit(flat_store(matrix), threshold=1_000, target_recall=0.95, sample=100)
+    ids, back = store.arrays()
+    order = np.argsort(ids)
+    assert np.array_equal(ids[order], np.arange(1000, 4000))
+    assert np.array_equal(back[order], matrix)
+    assert np.array_equal(store.reconstruct([1005, 3999]), matrix[[5, 2999]])
+
+    copy = store.copy()
+    assert copy.remove([1000, 1001, 77]) == 2
+    assert (len(copy), len(store)) == (2_998, 3_000)  # the copy is independent
+    copy.add(matrix[:2], [9000, 9001])
+    assert {9000, 9001} <= set(copy.ids()) and 1000 not in set(copy.ids())
+
+    copy.save(tmp_path)
+    loaded = VectorStore.load(tmp_path)
+    assert loaded.is_ivf and loaded.nprobe == copy.nprobe
+    assert loaded.search(matrix[7], 10) == copy.search(matrix[7], 10)
+
+
+def test_shrinking_below_the_threshold_goes_back_to_exact() -> None:
+    matrix = clustered(2_000)
+    ivf, _ = fit(flat_store(matrix), threshold=1_000, target_recall=0.95, sample=100)
+    ivf.remove(list(range(1000, 2500)))
+    exact, info = fit(ivf, threshold=1_000, target_recall=0.95, sample=100, trained_on=2_000)
+    assert not exact.is_ivf and info.nlist is None
+    assert sorted(exact.ids()) == list(range(2500, 3000))
+    assert np.array_equal(exact.reconstruct([2500]), matrix[[1500]])
+
+
+@pytest.mark.parametrize(("added", "retrained"), [(1_000, False), (7_000, True)])
+def test_the_quantizer_is_reused_until_the_index_outgrows_it(added: int, retrained: bool) -> None:
+    matrix = clustered(2_000 + added)
+    ivf, first = fit(flat_store(matrix[:2_000]), threshold=1_000, target_recall=0.95, sample=100)
+    ivf.add(matrix[2_000:], np.arange(5_000, 5_000 + added))
+    _, info = fit(ivf, threshold=1_000, target_recall=0.95, sample=100, trained_on=2_000)
+    assert (info.trained_on == 2_000 + added) is retrained
+    assert (info.nlist == first.nlist) is not retrained
+    assert info.recall_at_10 is not None and info.recall_at_10 >= 0.95
+
+
+def test_recall_at_k_by_hand() -> None:
+    """Query 0 (id 100) left out of its own lists; exact others: 1..10. The approximate search
+    found 1..8, a tie of id 10's score (id 11, same vector as 10) and a miss: 9 of 10."""
+    dimension = 4
+    matrix = np.zeros((13, dimension), dtype=np.float32)
+    ids = np.array([100, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], dtype=np.int64)
+    scores = np.linspace(1.0, 0.5, 11).astype(np.float32)
+    query = np.array([1, 0, 0, 0], dtype=np.float32)
+    matrix[0] = query
+    for row, score in enumerate(scores[1:], start=1):
+        matrix[row] = [score, np.sqrt(1 - score**2), 0, 0]
+    matrix[11] = matrix[10]  # id 11 duplicates id 10
+    matrix[12] = [0, 0, 1, 0]  # id 12 is far away
+    exact_ids = np.array([[100, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]])
+    exact_scores = scores.reshape(1, -1)
+    found = np.array([[100, 1, 2, 3, 4, 5, 6, 7, 8, 11, 12]])
+    got = recall_at_k(ids[:1], exact_ids, exact_scores, found, matrix, ids)
+    assert got == pytest.approx(0.9)
+
+
+def test_a_large_build_is_ivf_and_searches_like_exact(
+    tmp_path: Path, settings: Settings, embedder: HashEmbedder
+) -> None:
+    corpus = write_corpus(
+        tmp_path / "c.jsonl",
+        [{"id": f"s{i}", "title": f"T{i}", "text": synthetic_text(i)} for i in range(300)],
+    )
+    exact_settings = settings.model_copy(update={"index_dir": tmp_path / "exact"})
+    ivf_settings = settings.model_copy(
+        update={"ann_threshold": 100, "ann_target_recall": 1.0, "ann_sample": 50}
+    )
+    build_index(exact_settings, add=[str(corpus)], embedder=embedder)
+    build_index(ivf_settings, add=[str(corpus)], embedder=embedder)
+    status = index_status(ivf_settings)
+    info = status.manifest.vectors
+    assert info.nlist is not None and info.recall_at_10 == 1.0
+    assert any(label == "vectors" and "approximate" in value for label, value in status.rows())
+    reader = IndexReader.open(ivf_settings.index_dir)
+    assert reader.vectors.is_ivf and len(reader.vectors) == info.count == reader.manifest.passages
+
+    query = "Item42 sentence 3 mentions council police"
+    got = Searcher(reader, ivf_settings, embedder).search(query, mode="dense")
+    exact_reader = IndexReader.open(exact_settings.index_dir)
+    want = Searcher(exact_reader, exact_settings, embedder).search(query, mode="dense")
+    assert [h.passage_id for h in got] == [h.passage_id for h in want]
+
+    # An incremental build edits the IVF copy and keeps its quantizer.
+    more = write_corpus(
+        tmp_path / "more.jsonl",
+        [{"id": f"n{i}", "title": f"N{i}", "text": synthetic_text(1000 + i)} for i in range(3)],
+    )
+    before = embedder.texts_embedded
+    build_index(ivf_settings, add=[str(more)], embedder=embedder)
+    grown = IndexReader.open(ivf_settings.index_dir).manifest.vectors
+    assert grown.trained_on == info.trained_on and grown.count > info.count
+    assert embedder.texts_embedded - before == grown.count - info.count
