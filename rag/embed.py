@@ -11,9 +11,12 @@ import numpy as np
 import numpy.typing as npt
 
 from rag.config import DEFAULT_EMBED_MODEL, Settings
+from rag.embed_onnx import OnnxEncoder, load_onnx_encoder
 from rag.errors import EmbeddingError
 
 Vectors = npt.NDArray[np.float32]
+# Above two texts torch's batching wins (measured; see embed_onnx.py).
+_ONNX_MAX_TEXTS = 2
 
 
 def set_offline() -> None:
@@ -75,7 +78,15 @@ def expected_model_id(settings: Settings) -> str:
 class SentenceTransformerEmbedder:
     """sentence-transformers on the CPU; loading never touches the network."""
 
-    def __init__(self, name: str, batch_size: int = 32, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        batch_size: int = 32,
+        threads: int | None = None,
+        onnx_cache: Path | None = None,
+    ) -> None:
+        """`onnx_cache` set: one or two texts at a time go through an ONNX Runtime export
+        kept there (3x faster for a question; embed_onnx.py has the figures)."""
         set_offline()
         path = resolve_model_path(name)
         import torch
@@ -94,6 +105,9 @@ class SentenceTransformerEmbedder:
             raise EmbeddingError(f"model at {path} does not report an embedding dimension")
         self._dim = int(dim)
         self._batch = batch_size
+        self._small: OnnxEncoder | None = None
+        if onnx_cache is not None:
+            self._small = load_onnx_encoder(self._model, path, onnx_cache, threads)
 
     @property
     def model_id(self) -> str:
@@ -106,6 +120,8 @@ class SentenceTransformerEmbedder:
     def encode(self, texts: list[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self._dim), dtype=np.float32)
+        if self._small is not None and len(texts) <= _ONNX_MAX_TEXTS:
+            return self._small.encode(texts)
         out = self._model.encode(
             texts,
             batch_size=self._batch,
@@ -116,12 +132,13 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(out, dtype=np.float32)
 
 
-_CACHE: dict[tuple[str, int, int | None], SentenceTransformerEmbedder] = {}
+_CACHE: dict[tuple[str, int, int | None, Path | None], SentenceTransformerEmbedder] = {}
 
 
 def load_embedder(settings: Settings) -> Embedder:
     """The configured embedder, loaded once per process."""
-    key = (settings.embed_model, settings.embed_batch_size, settings.torch_threads)
+    onnx_cache = settings.local_cache_dir if settings.query_encoder == "onnx" else None
+    key = (settings.embed_model, settings.embed_batch_size, settings.torch_threads, onnx_cache)
     if key not in _CACHE:
         _CACHE[key] = SentenceTransformerEmbedder(*key)
     return _CACHE[key]

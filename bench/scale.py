@@ -1,0 +1,287 @@
+"""Indexing and query speed at 10k / 100k passages, and the IVF index's recall at 1M vectors.
+
+    python bench/scale.py --sizes 10000 100000 --ann-size 1000000
+
+For each size: a synthetic corpus of that many one-passage sources (real sentences from
+../shared/data drawn at random, 50-90 words each, seeded), then, each step in its own process so
+its memory peak is its own:
+- full build with the packaged MiniLM (seconds, passages/s, time inside the encoder, peak RSS);
+- the bare encoder on a sample of the same texts, same batch sizes (passages/s);
+- query latency over the gold questions: embed + dense + BM25 + fusion + SQLite fetch (p50/p95);
+- incremental build after adding 1% new sources, as a share of the full build;
+- the FAISS layout the build chose, with its measured recall@10 against exact search.
+Then the ANN check at --ann-size: encoding a million passages takes ~2.5 h here, so its vectors
+are made from the largest size's real embeddings (each the normalized sum of two random ones: a
+passage about two things), IVF-fitted exactly as a build would, and measured against exact
+search. Prints a table and writes bench/results/scale.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def sentences() -> list[str]:
+    """Every sentence of the shared corpora (the raw material of synthetic passages)."""
+    out: list[str] = []
+    for name in ("hotpotqa", "squad2"):
+        path = SHARED / name / "corpus.jsonl"
+        if not path.is_file():
+            sys.exit(f"{path} is missing; this benchmark draws its text from ../shared/data")
+        for line in path.read_text(encoding="utf-8").splitlines():
+            text = json.loads(line)["text"]
+            out += [s for s in re.split(r"(?<=[.!?])\s+", text) if 4 <= len(s.split()) <= 60]
+    return out
+
+
+def questions() -> list[str]:
+    """The gold questions of both QA sets, as queries."""
+    out = []
+    for name in ("hotpotqa", "squad2"):
+        for line in (SHARED / name / "gold.jsonl").read_text(encoding="utf-8").splitlines():
+            out.append(json.loads(line)["question"])
+    return out
+
+
+def write_corpus(path: Path, start: int, count: int, pool: list[str], seed: int) -> list[str]:
+    """`count` one-passage sources in a JSONL file; returns their texts."""
+    rng = random.Random(seed)
+    texts = []
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(start, start + count):
+            words: list[str] = []
+            target = rng.randint(50, 90)
+            while len(words) < target:
+                words += rng.choice(pool).split()
+            text = " ".join(words[:90])
+            texts.append(text)
+            out.write(json.dumps({"id": f"syn-{i}", "title": f"Synthetic {i}", "text": text}))
+            out.write("\n")
+    return texts
+
+
+def peak_mb() -> float:
+    """Peak resident memory of this process (Linux reports kB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def in_child(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+    """Run one step in a fresh process, so its memory peak is its own."""
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+        return pool.submit(fn, *args).result()
+
+
+class TimedEmbedder:
+    """The real encoder, counting the seconds spent inside it."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.seconds = 0.0
+
+    @property
+    def model_id(self) -> str:
+        return str(self.inner.model_id)
+
+    @property
+    def dimension(self) -> int:
+        return int(self.inner.dimension)
+
+    def encode(self, texts: list[str]) -> Any:
+        start = time.perf_counter()
+        try:
+            return self.inner.encode(texts)
+        finally:
+            self.seconds += time.perf_counter() - start
+
+
+def step_build(index_dir: str, add: str) -> dict[str, Any]:
+    """A build (full or incremental) with the real encoder; the model loads before the clock."""
+    from rag.build import build_index
+    from rag.config import load_settings
+    from rag.embed import load_embedder
+
+    settings = load_settings(index_dir=Path(index_dir))
+    embedder = TimedEmbedder(load_embedder(settings))
+    start = time.perf_counter()
+    report = build_index(settings, add=[add], embedder=embedder)
+    seconds = time.perf_counter() - start
+    from rag.store import IndexReader
+
+    vectors = IndexReader.open(Path(index_dir)).manifest.vectors
+    return {
+        "seconds": round(seconds, 2),
+        "embedded": report.passages.embedded,
+        "total": report.passages.total,
+        "passages_per_s": round(report.passages.embedded / seconds, 1),
+        "encoder_seconds": round(embedder.seconds, 2),
+        "outside_encoder_seconds": round(seconds - embedder.seconds, 2),
+        "peak_rss_mb": peak_mb(),
+        "vectors": vectors.model_dump(),
+    }
+
+
+def step_bare_encoder(texts: list[str]) -> dict[str, Any]:
+    """The encoder alone on the same texts, in the builder's block size."""
+    from rag.build import _EMBED_BLOCK
+    from rag.config import load_settings
+    from rag.embed import load_embedder
+
+    embedder = load_embedder(load_settings())
+    embedder.encode(texts[:32])  # warm-up
+    start = time.perf_counter()
+    for i in range(0, len(texts), _EMBED_BLOCK):
+        embedder.encode(texts[i : i + _EMBED_BLOCK])
+    seconds = time.perf_counter() - start
+    return {
+        "texts": len(texts),
+        "seconds": round(seconds, 2),
+        "passages_per_s": round(len(texts) / seconds, 1),
+        "peak_rss_mb": peak_mb(),
+    }
+
+
+def step_queries(index_dir: str, queries: list[str]) -> dict[str, Any]:
+    """End-to-end search latency (embed + FAISS + BM25 + fusion + fetch), warm."""
+    from rag.config import load_settings
+    from rag.search import open_searcher
+
+    settings = load_settings(index_dir=Path(index_dir))
+    searcher = open_searcher(settings)
+    embedder = searcher.embedder
+    assert embedder is not None
+    for q in queries[:20]:
+        searcher.search(q)
+    parts: dict[str, list[float]] = {"search": [], "encode": [], "dense": [], "bm25": []}
+    for q in queries:
+        start = time.perf_counter()
+        searcher.search(q)
+        parts["search"].append(time.perf_counter() - start)
+    for q in queries:
+        start = time.perf_counter()
+        vector = embedder.encode([q])[0]
+        parts["encode"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        searcher.reader.vectors.search(vector, settings.fusion_candidates)
+        parts["dense"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        searcher.bm25(q, settings.fusion_candidates)
+        parts["bm25"].append(time.perf_counter() - start)
+    out: dict[str, Any] = {"queries": len(queries), "peak_rss_mb": peak_mb()}
+    for name, values in parts.items():
+        out[f"{name}_p50_ms"] = round(1000 * statistics.median(values), 2)
+        out[f"{name}_p95_ms"] = round(1000 * float(np.percentile(values, 95)), 2)
+    return out
+
+
+def step_ann(index_dir: str, size: int) -> dict[str, Any]:
+    """IVF at `size` vectors made from a real index's embeddings, fitted as a build would."""
+    import faiss
+
+    from rag.config import load_settings
+    from rag.store import IndexReader
+    from rag.store.ann import fit
+    from rag.store.vectors import VectorStore
+
+    settings = load_settings()
+    _, real = IndexReader.open(Path(index_dir)).vectors.arrays()
+    rng = np.random.default_rng(11)
+    matrix = np.empty((size, real.shape[1]), dtype=np.float32)
+    for first in range(0, size, 100_000):
+        stop = min(size, first + 100_000)
+        pairs = rng.integers(0, len(real), (stop - first, 2))
+        matrix[first:stop] = real[pairs[:, 0]] + real[pairs[:, 1]]
+    faiss.normalize_L2(matrix)
+    flat = VectorStore.empty(matrix.shape[1])
+    flat.add(matrix, np.arange(size, dtype=np.int64))
+    start = time.perf_counter()
+    store, info = fit(flat, settings.ann_threshold, settings.ann_target_recall, settings.ann_sample)
+    fit_seconds = time.perf_counter() - start
+    queries = matrix[rng.integers(0, size, 200)]
+    timings = {}
+    for name, index in (("ivf", store), ("flat", flat)):
+        values = []
+        for q in queries:
+            t0 = time.perf_counter()
+            index.search(q, settings.fusion_candidates)
+            values.append(time.perf_counter() - t0)
+        timings[f"{name}_search_p50_ms"] = round(1000 * statistics.median(values), 2)
+    return {
+        "vectors": size,
+        "made_from": len(real),
+        "fit_seconds": round(fit_seconds, 1),
+        "info": info.model_dump(),
+        **timings,
+        "peak_rss_mb": peak_mb(),
+    }
+
+
+def run_size(size: int, work: Path, pool: list[str], queries: list[str]) -> dict[str, Any]:
+    """Every step at one corpus size."""
+    folder = work / str(size)
+    (folder / "corpus").mkdir(parents=True)
+    (folder / "new").mkdir()
+    texts = write_corpus(folder / "corpus" / "part.jsonl", 0, size, pool, seed=size)
+    write_corpus(folder / "new" / "added.jsonl", size, max(1, size // 100), pool, seed=size + 1)
+    index_dir = str(folder / "index")
+    print(f"[{size}] full build ...", flush=True)
+    full = in_child(step_build, index_dir, str(folder / "corpus"))
+    print(f"[{size}] {json.dumps(full)}", flush=True)
+    sample = random.Random(3).sample(texts, min(size, 5_000))
+    bare = in_child(step_bare_encoder, sample)
+    print(f"[{size}] bare encoder {json.dumps(bare)}", flush=True)
+    query = in_child(step_queries, index_dir, queries)
+    print(f"[{size}] queries {json.dumps(query)}", flush=True)
+    incremental = in_child(step_build, index_dir, str(folder / "new"))
+    print(f"[{size}] +1% {json.dumps(incremental)}", flush=True)
+    return {
+        "passages": size,
+        "full_build": full,
+        "bare_encoder": bare,
+        "indexing_vs_bare_encoder": round(full["passages_per_s"] / bare["passages_per_s"], 3),
+        "queries": query,
+        "incremental_1pct": incremental,
+        "incremental_share_of_full": round(incremental["seconds"] / full["seconds"], 4),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--ann-size", type=int, default=1_000_000, help="0 skips the ANN check")
+    parser.add_argument("--out", type=Path, default=RESULTS / "scale.json")
+    args = parser.parse_args()
+    pool, queries = sentences(), questions()
+    result: dict[str, Any] = {"sizes": {}, "cpu_threads": __import__("os").cpu_count()}
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in args.sizes:
+            result["sizes"][str(size)] = run_size(size, Path(tmp), pool, queries)
+        if args.ann_size:
+            largest = str(max(args.sizes))
+            print(f"[ann] {args.ann_size} vectors ...", flush=True)
+            result["ann"] = in_child(step_ann, str(Path(tmp) / largest / "index"), args.ann_size)
+            print(f"[ann] {json.dumps(result['ann'])}", flush=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

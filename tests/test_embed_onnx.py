@@ -1,0 +1,84 @@
+"""The ONNX query encoder: exported locally, cached, equal to torch, refused when it is not."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.embed import SentenceTransformerEmbedder, resolve_model_path
+from rag.embed_onnx import MIN_COSINE, _fingerprint, load_onnx_encoder
+from rag.errors import EmbeddingError
+
+QUESTIONS = [
+    "Which magazine was started first, Arthur's Magazine or First for Women?",
+    "Are Minneapolis police helping ICE?",
+    "¿Qué dijo el consejo municipal sobre la ordenanza?",
+    "",
+    "word " * 600,  # past the 256-token window: truncated the same way
+]
+
+
+def test_fingerprint_follows_the_model_files(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text("{}")
+    first = _fingerprint(tmp_path)
+    assert _fingerprint(tmp_path) == first
+    (tmp_path / "config.json").write_text('{"changed": true}')
+    assert _fingerprint(tmp_path) != first
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[SentenceTransformerEmbedder, Path]:
+    cache = tmp_path_factory.mktemp("onnx-cache")
+    return SentenceTransformerEmbedder("all-MiniLM-L6-v2", onnx_cache=cache), cache
+
+
+@pytest.mark.slow
+def test_onnx_vectors_equal_torch(pair: tuple[SentenceTransformerEmbedder, Path]) -> None:
+    embedder, _ = pair
+    for question in QUESTIONS:
+        fast = embedder.encode([question])
+        slow = embedder._model.encode([question], normalize_embeddings=True)
+        assert fast.dtype == np.float32 and fast.shape == (1, 384)
+        assert float(fast[0] @ slow[0]) >= MIN_COSINE
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("count", "onnx"), [(1, True), (2, True), (3, False), (40, False)])
+def test_small_calls_go_to_onnx_and_batches_to_torch(
+    pair: tuple[SentenceTransformerEmbedder, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    count: int,
+    onnx: bool,
+) -> None:
+    embedder, _ = pair
+    used: list[int] = []
+    assert embedder._small is not None
+    real = embedder._small.encode
+
+    def spy(texts: list[str]) -> np.ndarray:
+        used.append(len(texts))
+        return real(texts)
+
+    monkeypatch.setattr(embedder._small, "encode", spy)
+    assert embedder.encode(["a passage"] * count).shape == (count, 384)
+    assert (used == [count]) is onnx
+
+
+@pytest.mark.slow
+def test_the_export_is_cached_and_a_broken_one_refused(
+    pair: tuple[SentenceTransformerEmbedder, Path],
+) -> None:
+    embedder, cache = pair
+    [exported] = list(cache.glob("onnx/*/model.onnx"))
+    stamp = exported.stat().st_mtime_ns
+    path = resolve_model_path("all-MiniLM-L6-v2")
+    load_onnx_encoder(embedder._model, path, cache, threads=None)
+    assert exported.stat().st_mtime_ns == stamp  # reused, not exported again
+
+    exported.write_bytes(b"not an onnx graph")
+    os.utime(exported, ns=(stamp, stamp))
+    with pytest.raises(EmbeddingError, match="RAG_QUERY_ENCODER=torch"):
+        load_onnx_encoder(embedder._model, path, cache, threads=None)
