@@ -37,6 +37,7 @@ import numpy as np
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 RESULTS = Path(__file__).resolve().parent / "results"
+_PER_FILE = 10_000
 
 
 def sentences() -> list[str]:
@@ -62,19 +63,22 @@ def questions() -> list[str]:
 
 
 def write_corpus(path: Path, start: int, count: int, pool: list[str], seed: int) -> list[str]:
-    """`count` one-passage sources in a JSONL file; returns their texts."""
+    """`count` one-passage sources in JSONL files of at most 10k lines (`path`, then `path`
+    with -1, -2 ... before the suffix), well under RAG_MAX_FILE_MB; returns their texts."""
     rng = random.Random(seed)
     texts = []
-    with path.open("w", encoding="utf-8") as out:
-        for i in range(start, start + count):
-            words: list[str] = []
-            target = rng.randint(50, 90)
-            while len(words) < target:
-                words += rng.choice(pool).split()
-            text = " ".join(words[:90])
-            texts.append(text)
-            out.write(json.dumps({"id": f"syn-{i}", "title": f"Synthetic {i}", "text": text}))
-            out.write("\n")
+    for part, first in enumerate(range(start, start + count, _PER_FILE)):
+        name = path if part == 0 else path.with_name(f"{path.stem}-{part}{path.suffix}")
+        with name.open("w", encoding="utf-8") as out:
+            for i in range(first, min(start + count, first + _PER_FILE)):
+                words: list[str] = []
+                target = rng.randint(50, 90)
+                while len(words) < target:
+                    words += rng.choice(pool).split()
+                text = " ".join(words[:90])
+                texts.append(text)
+                out.write(json.dumps({"id": f"syn-{i}", "title": f"Synthetic {i}", "text": text}))
+                out.write("\n")
     return texts
 
 
@@ -130,7 +134,8 @@ def step_build(index_dir: str, add: str) -> dict[str, Any]:
         "seconds": round(seconds, 2),
         "embedded": report.passages.embedded,
         "total": report.passages.total,
-        "passages_per_s": round(report.passages.embedded / seconds, 1),
+        "passages_per_s": round(report.passages.total / seconds, 1),
+        "embedded_per_s": round(report.passages.embedded / seconds, 1),
         "encoder_seconds": round(embedder.seconds, 2),
         "outside_encoder_seconds": round(seconds - embedder.seconds, 2),
         "peak_rss_mb": peak_mb(),
@@ -243,8 +248,10 @@ def run_size(size: int, work: Path, pool: list[str], queries: list[str]) -> dict
     index_dir = str(folder / "index")
     print(f"[{size}] full build ...", flush=True)
     full = in_child(step_build, index_dir, str(folder / "corpus"))
+    if full["total"] != size:
+        sys.exit(f"the full build indexed {full['total']} of {size} passages: {full}")
     print(f"[{size}] {json.dumps(full)}", flush=True)
-    sample = random.Random(3).sample(texts, min(size, 5_000))
+    sample = random.Random(3).sample(texts, min(size, 10_000))
     bare = in_child(step_bare_encoder, sample)
     print(f"[{size}] bare encoder {json.dumps(bare)}", flush=True)
     query = in_child(step_queries, index_dir, queries)

@@ -89,6 +89,15 @@ class Settings(BaseSettings):
         ge=10,
         description="Indexed passages used as queries to measure the approximate recall.",
     )
+    link_hits: int = Field(
+        3,
+        ge=0,
+        le=20,
+        description=(
+            "Best hybrid hits scanned for other sources' titles; the sources they mention are "
+            "ranked by cosine and fused in, the second hop of multi-part questions (0 = off)."
+        ),
+    )
     keep_versions: int = Field(
         3, ge=1, description="Published index versions kept on disk (older ones are deleted)."
     )

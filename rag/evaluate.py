@@ -40,6 +40,9 @@ _BUILD_FIELDS = {
     "chunk_max_words",
     "chunk_min_words",
     "chunk_overlap_words",
+    "ann_threshold",
+    "ann_target_recall",
+    "ann_sample",
 }
 
 

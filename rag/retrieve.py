@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from rag.config import SearchMode, Settings
-from rag.embed import Embedder
+from rag.embed import Embedder, Vectors
 from rag.errors import ConfigError
 from rag.store import IndexReader
 from rag.types import Hit, Retriever
@@ -36,11 +38,36 @@ class Searcher:
         if embedder is not None:
             reader.check_model(embedder.model_id, embedder.dimension)
 
-    def dense(self, query: str, n: int) -> Ranking:
-        """Top-n by cosine similarity."""
+    def encode(self, query: str) -> Vectors:
+        """The query's unit vector."""
         if self.embedder is None:
             raise ConfigError("dense and hybrid search need the embedding model; use --mode bm25")
-        return self.reader.vectors.search(self.embedder.encode([query])[0], n)
+        vector: Vectors = self.embedder.encode([query])[0]
+        return vector
+
+    def dense(self, query: str, n: int) -> Ranking:
+        """Top-n by cosine similarity."""
+        return self.reader.vectors.search(self.encode(query), n)
+
+    def hybrid(self, query: str, n: int) -> Ranking:
+        """Dense and BM25 fused by reciprocal rank, then the title links of the best hits
+        (links.py) ranked by cosine and fused in."""
+        vector = self.encode(query)
+        ids, scores = rrf(
+            [self.reader.vectors.search(vector, n)[0], self.bm25(query, n)[0]],
+            self.settings.rrf_k,
+        )
+        hops = self.settings.link_hits
+        if not hops or not ids:
+            return ids, scores
+        rows = self.reader.meta.passages_by_vec_ids(ids[:hops])
+        top = [(v, rows[v].passage.title, rows[v].passage.text) for v in ids[:hops]]
+        linked = self.reader.links.linked(top)
+        if not linked:
+            return ids, scores
+        by_cosine = self.reader.vectors.reconstruct(linked) @ vector
+        ranked = [linked[i] for i in np.argsort(-by_cosine, kind="stable")]
+        return rrf([ids, ranked], self.settings.rrf_k)
 
     def bm25(self, query: str, n: int) -> Ranking:
         """Top-n by BM25."""
@@ -61,10 +88,7 @@ class Searcher:
             ids, scores = self.bm25(query, k)
             retriever = "bm25"
         else:
-            n = max(k, self.settings.fusion_candidates)
-            ids, scores = rrf(
-                [self.dense(query, n)[0], self.bm25(query, n)[0]], self.settings.rrf_k
-            )
+            ids, scores = self.hybrid(query, max(k, self.settings.fusion_candidates))
             retriever = "fused"
         ids, scores = ids[:k], scores[:k]
         rows = self.reader.meta.passages_by_vec_ids(ids)

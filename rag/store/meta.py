@@ -165,6 +165,13 @@ class MetaDB:
             "ORDER BY p.vec_id"
         )
 
+    def iter_titles(self) -> Iterator[tuple[int, str, str]]:
+        """(vec_id, source_id, title) of every passage, for title links."""
+        yield from self.conn.execute(
+            "SELECT p.vec_id, p.source_id, s.title FROM passages p "
+            "JOIN sources s ON s.id = p.source_id"
+        )
+
     def source(self, source_id: str) -> Source | None:
         """One source by id."""
         row = self.conn.execute(

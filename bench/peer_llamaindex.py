@@ -1,0 +1,149 @@
+"""rag against LlamaIndex on the same corpus, same model, same run: indexing time, query latency.
+
+    pip install llama-index-core llama-index-vector-stores-faiss llama-index-embeddings-huggingface
+    python bench/peer_llamaindex.py --size 5000
+
+The corpus is bench/scale.py's synthetic one (real sentences from ../shared/data, one passage per
+source). LlamaIndex gets the same packaged all-MiniLM-L6-v2 folder through its HuggingFace
+embedding, a FAISS IndexFlatIP vector store, and its SentenceSplitter (each source stays one node,
+as in rag); it runs once with its defaults (embed_batch_size 10) and once with rag's batch size
+(32). rag builds its whole index (FAISS + BM25 + SQLite) and answers hybrid searches (dense + BM25
++ fusion + fetch); its dense-only search is timed too. Each side indexes in its own process, the
+model loaded before the clock starts. Queries: the gold questions of both QA sets, top 10.
+Prints ratios and writes bench/results/peer_llamaindex.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from scale import RESULTS, in_child, peak_mb, questions, sentences, write_corpus
+
+
+def latency(search: Any, queries: list[str]) -> dict[str, float]:
+    """p50/p95 in ms of `search(q)` over the queries, after 20 warm-up calls."""
+    for q in queries[:20]:
+        search(q)
+    values = []
+    for q in queries:
+        start = time.perf_counter()
+        search(q)
+        values.append(time.perf_counter() - start)
+    return {
+        "p50_ms": round(1000 * statistics.median(values), 2),
+        "p95_ms": round(1000 * float(np.percentile(values, 95)), 2),
+    }
+
+
+def run_rag(corpus: str, index_dir: str, queries: list[str]) -> dict[str, Any]:
+    """rag: full build, then hybrid and dense search latency."""
+    from rag.build import build_index
+    from rag.config import load_settings
+    from rag.embed import load_embedder
+    from rag.search import open_searcher
+
+    settings = load_settings(index_dir=Path(index_dir))
+    load_embedder(settings)
+    start = time.perf_counter()
+    report = build_index(settings, add=[corpus])
+    seconds = time.perf_counter() - start
+    searcher = open_searcher(settings)
+    return {
+        "index_seconds": round(seconds, 2),
+        "passages": report.passages.total,
+        "hybrid_search": latency(lambda q: searcher.search(q, k=10), queries),
+        "dense_search": latency(lambda q: searcher.search(q, k=10, mode="dense"), queries),
+        "peak_rss_mb": peak_mb(),
+    }
+
+
+def run_llamaindex(corpus: str, batch: int | None, queries: list[str]) -> dict[str, Any]:
+    """LlamaIndex: documents -> SentenceSplitter -> HuggingFaceEmbedding -> FaissVectorStore."""
+    from rag.embed import resolve_model_path, set_offline
+
+    set_offline()
+    import faiss
+    from llama_index.core import Document, StorageContext, VectorStoreIndex
+    from llama_index.core.node_parser import SentenceSplitter
+    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+    from llama_index.vector_stores.faiss import FaissVectorStore
+
+    path = str(resolve_model_path("all-MiniLM-L6-v2"))
+    model = (
+        HuggingFaceEmbedding(model_name=path, device="cpu")
+        if batch is None
+        else HuggingFaceEmbedding(model_name=path, device="cpu", embed_batch_size=batch)
+    )
+    model.get_text_embedding("warm up")
+    records = [json.loads(line) for line in Path(corpus).read_text().splitlines()]
+    documents = [
+        Document(text=r["text"], doc_id=r["id"], metadata={"title": r["title"]}) for r in records
+    ]
+    start = time.perf_counter()
+    index = VectorStoreIndex.from_documents(
+        documents,
+        storage_context=StorageContext.from_defaults(
+            vector_store=FaissVectorStore(faiss_index=faiss.IndexFlatIP(384))
+        ),
+        embed_model=model,
+        transformations=[SentenceSplitter()],
+    )
+    seconds = time.perf_counter() - start
+    retriever = index.as_retriever(similarity_top_k=10)
+    nodes = len(index.docstore.docs)
+    return {
+        "embed_batch_size": model.embed_batch_size,
+        "index_seconds": round(seconds, 2),
+        "nodes": nodes,
+        "dense_search": latency(retriever.retrieve, queries),
+        "peak_rss_mb": peak_mb(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size", type=int, default=5_000, help="passages in the corpus")
+    parser.add_argument("--out", type=Path, default=RESULTS / "peer_llamaindex.json")
+    args = parser.parse_args()
+    queries = questions()
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "corpus.jsonl"
+        write_corpus(corpus, 0, args.size, sentences(), seed=args.size)
+        ours = in_child(run_rag, str(corpus), str(Path(tmp) / "index"), queries)
+        print(f"rag {json.dumps(ours)}", flush=True)
+        peers = {}
+        for name, batch in (("defaults", None), ("batch_32", 32)):
+            peers[name] = in_child(run_llamaindex, str(corpus), batch, queries)
+            print(f"llamaindex {name} {json.dumps(peers[name])}", flush=True)
+    ratios = {
+        f"indexing_speedup_vs_{name}": round(p["index_seconds"] / ours["index_seconds"], 2)
+        for name, p in peers.items()
+    }
+    for name, p in peers.items():
+        ratios[f"dense_query_p50_speedup_vs_{name}"] = round(
+            p["dense_search"]["p50_ms"] / ours["dense_search"]["p50_ms"], 2
+        )
+        ratios[f"hybrid_query_p50_speedup_vs_{name}"] = round(
+            p["dense_search"]["p50_ms"] / ours["hybrid_search"]["p50_ms"], 2
+        )
+    result = {"passages": args.size, "queries": len(queries), "rag": ours, "llamaindex": peers}
+    result["ratios"] = ratios
+    print(json.dumps(ratios, indent=2))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
