@@ -98,6 +98,13 @@ class Settings(BaseSettings):
             "ranked by cosine and fused in, the second hop of multi-part questions (0 = off)."
         ),
     )
+    decompose: bool = Field(
+        False,
+        description=(
+            "Hybrid search also asks RAG_LLM_MODEL to split the question into up to 3 search "
+            "queries and fuses their results (one LLM call per search)."
+        ),
+    )
     keep_versions: int = Field(
         3, ge=1, description="Published index versions kept on disk (older ones are deleted)."
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -35,6 +35,11 @@ class Searcher:
         self.reader = reader
         self.settings = settings
         self.embedder = embedder
+        self.decomposer: Callable[[str], list[str]] | None = None
+        if settings.decompose:
+            from rag.decompose import Decomposer  # litellm is imported only when asked for
+
+            self.decomposer = Decomposer(settings)
         if embedder is not None:
             reader.check_model(embedder.model_id, embedder.dimension)
 
@@ -88,7 +93,12 @@ class Searcher:
             ids, scores = self.bm25(query, k)
             retriever = "bm25"
         else:
-            ids, scores = self.hybrid(query, max(k, self.settings.fusion_candidates))
+            n = max(k, self.settings.fusion_candidates)
+            ids, scores = self.hybrid(query, n)
+            if self.decomposer is not None:
+                extra = [self.hybrid(q, n)[0] for q in self.decomposer(query)]
+                if extra:
+                    ids, scores = rrf([ids, *extra], self.settings.rrf_k)
             retriever = "fused"
         ids, scores = ids[:k], scores[:k]
         rows = self.reader.meta.passages_by_vec_ids(ids)
