@@ -274,10 +274,14 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--ann-size", type=int, default=1_000_000, help="0 skips the ANN check")
     parser.add_argument("--out", type=Path, default=RESULTS / "scale.json")
+    parser.add_argument(
+        "--work", type=Path, help="keep corpora and indexes in this (new) folder, not a temp one"
+    )
     args = parser.parse_args()
     pool, queries = sentences(), questions()
     result: dict[str, Any] = {"sizes": {}, "cpu_threads": __import__("os").cpu_count()}
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = args.work or Path(scratch)
         for size in args.sizes:
             result["sizes"][str(size)] = run_size(size, Path(tmp), pool, queries)
         if args.ann_size:

@@ -76,7 +76,7 @@ class Settings(BaseSettings):
         ),
     )
     ann_target_recall: float = Field(
-        0.97,
+        0.95,
         gt=0,
         le=1,
         description=(

@@ -85,17 +85,19 @@ class LexicalIndex:
         return len(self.vec_ids)
 
     def search(self, query: str, k: int) -> tuple[list[int], list[float]]:
-        """Top-k FAISS ids and BM25 scores; a query of stopwords only finds nothing."""
-        tokens = tokenize([query])
-        if not len(self) or not tokens[0] or k <= 0:
+        """Top-k FAISS ids and BM25 scores; a query of stopwords only finds nothing.
+
+        Scores come straight from bm25s's sparse matrix and the top k from one argpartition:
+        0.6 ms at 100k passages where `BM25.retrieve` takes 5.2 ms for the same ranking
+        (docs/retrieval.md)."""
+        tokens = tokenize([query])[0]
+        vocab = self.model.vocab_dict if len(self) else {}
+        ids = [vocab[t] for t in tokens if t in vocab]
+        if not ids or k <= 0:
             return [], []
-        docs, scores = self.model.retrieve(
-            tokens, k=min(k, len(self)), show_progress=False, n_threads=1
-        )
-        out_ids: list[int] = []
-        out_scores: list[float] = []
-        for row, score in zip(docs[0], scores[0], strict=True):
-            if score > 0:
-                out_ids.append(int(self.vec_ids[int(row)]))
-                out_scores.append(float(score))
-        return out_ids, out_scores
+        scores = self.model.get_scores_from_ids(ids)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        top = top[np.lexsort((top, -scores[top]))]  # ties by row: the same order every run
+        keep = top[scores[top] > 0]
+        return [int(self.vec_ids[row]) for row in keep], [float(scores[row]) for row in keep]
