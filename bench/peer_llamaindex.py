@@ -7,7 +7,7 @@ The corpus is bench/scale.py's synthetic one (real sentences from ../shared/data
 source). LlamaIndex gets the same packaged all-MiniLM-L6-v2 folder through its HuggingFace
 embedding, a FAISS IndexFlatIP vector store, and its SentenceSplitter (each source stays one node,
 as in rag); it runs once with its defaults (embed_batch_size 10) and once with rag's batch size
-(32). rag builds its whole index (FAISS + BM25 + SQLite) and answers hybrid searches (dense + BM25
+(8). rag builds its whole index (FAISS + BM25 + SQLite) and answers hybrid searches (dense + BM25
 + fusion + fetch); its dense-only search is timed too. Each side indexes in its own process, the
 model loaded before the clock starts. Queries: the gold questions of both QA sets, top 10.
 Prints ratios and writes bench/results/peer_llamaindex.json.
@@ -123,7 +123,7 @@ def main() -> None:
         ours = in_child(run_rag, str(corpus), str(Path(tmp) / "index"), queries)
         print(f"rag {json.dumps(ours)}", flush=True)
         peers = {}
-        for name, batch in (("defaults", None), ("batch_32", 32)):
+        for name, batch in (("defaults", None), ("batch_8", 8)):
             peers[name] = in_child(run_llamaindex, str(corpus), batch, queries)
             print(f"llamaindex {name} {json.dumps(peers[name])}", flush=True)
     ratios = {

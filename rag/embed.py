@@ -81,12 +81,12 @@ class SentenceTransformerEmbedder:
     def __init__(
         self,
         name: str,
-        batch_size: int = 32,
+        batch_size: int = 8,
         threads: int | None = None,
         onnx_cache: Path | None = None,
     ) -> None:
         """`onnx_cache` set: one or two texts at a time go through an ONNX Runtime export
-        kept there (3x faster for a question; embed_onnx.py has the figures)."""
+        kept there (2.5x faster for a question; embed_onnx.py has the figures)."""
         set_offline()
         path = resolve_model_path(name)
         import torch
