@@ -35,8 +35,8 @@ class Settings(BaseSettings):
         ge=1,
         le=4096,
         description=(
-            "Texts per encoder batch (on 2 cores 8 encoded 63-68 passages/s, 32 only 56, "
-            "64 only 42: bench/encoders.py)."
+            "Texts per encoder batch (on 2 cores batch 8 encoded 62.5 passages/s, 32 only "
+            "48, 64 only 36: bench/encoders.py)."
         ),
     )
     embed_titles: bool = Field(
@@ -49,7 +49,7 @@ class Settings(BaseSettings):
         "onnx",
         description=(
             "Runtime for one or two texts at a time (questions): 'onnx' (a local ONNX Runtime "
-            "export of the same model, ~2.5x faster, checked to cosine >= 0.99) or 'torch'."
+            "export of the same model, ~2x faster, checked to cosine >= 0.99) or 'torch'."
         ),
     )
     chunk_target_words: int = Field(

@@ -86,7 +86,7 @@ class SentenceTransformerEmbedder:
         onnx_cache: Path | None = None,
     ) -> None:
         """`onnx_cache` set: one or two texts at a time go through an ONNX Runtime export
-        kept there (2.5x faster for a question; embed_onnx.py has the figures)."""
+        kept there (2x faster for a question; embed_onnx.py has the figures)."""
         set_offline()
         path = resolve_model_path(name)
         import torch
