@@ -113,8 +113,18 @@ class VectorStore:
         return int(self.index.ntotal)
 
     def ids(self) -> list[int]:
-        """Every stored id (to check FAISS against SQLite and BM25)."""
-        return [int(i) for i in self.arrays()[0]]
+        """Every stored id (to check FAISS against SQLite and BM25), without copying vectors."""
+        index = self.index
+        if isinstance(index, faiss.IndexIDMap2):
+            return [int(i) for i in faiss.vector_to_array(index.id_map)]
+        assert isinstance(index, faiss.IndexIVFFlat) and index.invlists is not None
+        invlists = index.invlists
+        return [
+            int(i)
+            for lst in range(index.nlist)
+            if invlists.list_size(lst)
+            for i in faiss.rev_swig_ptr(invlists.get_ids(lst), invlists.list_size(lst))
+        ]
 
     def arrays(self) -> tuple[IdArray, Matrix]:
         """All ids and their vectors, row for row (copies)."""
