@@ -116,22 +116,14 @@ def test_the_quantizer_is_reused_until_the_index_outgrows_it(added: int, retrain
 
 
 def test_recall_at_k_by_hand() -> None:
-    """Query 0 (id 100) left out of its own lists; exact others: 1..10. The approximate search
-    found 1..8, a tie of id 10's score (id 11, same vector as 10) and a miss: 9 of 10."""
-    dimension = 4
-    matrix = np.zeros((13, dimension), dtype=np.float32)
-    ids = np.array([100, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], dtype=np.int64)
+    """Query id 100 left out of its own lists; exact others: 1..10. The approximate search
+    found 1..8, id 11 with id 10's score (a duplicate of it) and id 12 far away: 9 of 10."""
     scores = np.linspace(1.0, 0.5, 11).astype(np.float32)
-    query = np.array([1, 0, 0, 0], dtype=np.float32)
-    matrix[0] = query
-    for row, score in enumerate(scores[1:], start=1):
-        matrix[row] = [score, np.sqrt(1 - score**2), 0, 0]
-    matrix[11] = matrix[10]  # id 11 duplicates id 10
-    matrix[12] = [0, 0, 1, 0]  # id 12 is far away
     exact_ids = np.array([[100, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]])
     exact_scores = scores.reshape(1, -1)
     found = np.array([[100, 1, 2, 3, 4, 5, 6, 7, 8, 11, 12]])
-    got = recall_at_k(ids[:1], exact_ids, exact_scores, found, matrix, ids)
+    found_scores = np.array([[*scores[:9], scores[10], 0.0]], dtype=np.float32)
+    got = recall_at_k(np.array([100]), exact_ids, exact_scores, found, found_scores)
     assert got == pytest.approx(0.9)
 
 

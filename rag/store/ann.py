@@ -77,8 +77,8 @@ def tune_nprobe(
     nprobe, recall = 1, 0.0
     while True:
         store.nprobe = nprobe
-        found, _ = store.search_many(queries, _K + 1)
-        recall = recall_at_k(ids[rows], exact_ids, exact_scores, found, matrix, ids)
+        found, found_scores = store.search_many(queries, _K + 1)
+        recall = recall_at_k(ids[rows], exact_ids, exact_scores, found, found_scores)
         if recall >= target or nprobe >= nlist:
             return nprobe, recall, len(rows)
         nprobe = min(nlist, nprobe * 2)
@@ -89,21 +89,23 @@ def recall_at_k(
     exact_ids: IdArray,
     exact_scores: Matrix,
     found: IdArray,
-    matrix: Matrix,
-    ids: IdArray,
+    found_scores: Matrix,
 ) -> float:
     """Mean share of each query's exact top k (itself left out) that the approximate search
     returned; a returned passage tied with the exact k-th score counts too, as duplicates
-    of a text have equal vectors and either is a right answer."""
-    row_of = {int(v): r for r, v in enumerate(ids)}
+    of a text have equal vectors and either is a right answer. IVFFlat scores are exact inner
+    products of the stored vectors, so the approximate search's own scores decide ties."""
     total = 0.0
     for q, qid in enumerate(query_ids):
         others = [(int(i), float(s)) for i, s in zip(exact_ids[q], exact_scores[q], strict=True)]
         others = [(i, s) for i, s in others if i != qid][:_K]
         truth = {i for i, _ in others}
         kth = others[-1][1] if others else 1.0
-        got = [int(i) for i in found[q] if i >= 0 and i != qid][:_K]
-        query = matrix[row_of[int(qid)]]
-        hits = sum(1 for i in got if i in truth or float(matrix[row_of[i]] @ query) >= kth - 1e-6)
+        got = [
+            (int(i), float(s))
+            for i, s in zip(found[q], found_scores[q], strict=True)
+            if i >= 0 and i != qid
+        ][:_K]
+        hits = sum(1 for i, s in got if i in truth or s >= kth - 1e-6)
         total += min(hits, len(truth)) / max(1, len(truth))
     return total / max(1, len(query_ids))
