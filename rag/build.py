@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.chunk import ChunkSpec, chunk_source, vector_id
+from rag.chunk import ChunkSpec, chunk_source, titled, vector_id
 from rag.config import Settings
 from rag.embed import Embedder, expected_model_id, load_embedder
 from rag.errors import ConfigError, IndexCorruptError, IndexMismatchError, RagError
@@ -62,7 +62,7 @@ def chunking_info(settings: Settings) -> ChunkingInfo:
 
 def embed_text(passage: Passage, with_title: bool) -> str:
     """What the encoder and BM25 see for a passage."""
-    return f"{passage.title}\n{passage.text}" if with_title else passage.text
+    return titled(passage.title, passage.text, with_title)
 
 
 def _as_list(value: object) -> list[object]:
@@ -280,7 +280,12 @@ class Builder:
                 f"{passages.total}, FAISS {len(vectors)}, BM25 {len(lexical)}); "
                 "nothing was published"
             )
-        vectors, vector_info = self._fit(vectors, base)
+        vectors, vector_info = fit_vectors(
+            self.settings,
+            vectors,
+            base.manifest.vectors.trained_on if base is not None else None,
+            self.reporter,
+        )
         vectors.save(build_dir)
         lexical.save(build_dir)
         version = self.layout.next_version()
@@ -308,20 +313,6 @@ class Builder:
         self.layout.prune(self.settings.keep_versions)
         return report
 
-    def _fit(
-        self, vectors: VectorStore, base: IndexReader | None
-    ) -> tuple[VectorStore, VectorInfo]:
-        """Exact or IVF by size; IVF work (training, measuring recall) takes seconds, so shown."""
-        settings = self.settings
-        trained_on = base.manifest.vectors.trained_on if base is not None else None
-        args = (settings.ann_threshold, settings.ann_target_recall, settings.ann_sample, trained_on)
-        if len(vectors) < settings.ann_threshold:
-            return fit(vectors, *args)
-        with self.reporter.task("IVF index: train, add, measure recall", 1) as tick:
-            fitted = fit(vectors, *args)
-            tick(1)
-        return fitted
-
     def _vectors_for(
         self,
         texts: dict[str, str],
@@ -340,16 +331,40 @@ class Builder:
                     out[digest] = row
         todo = [h for h in texts if h not in out]
         counts.reused = len(texts) - len(todo)
-        with self.reporter.task("embedding passages", len(todo)) as tick:
-            for i in range(0, len(todo), _EMBED_BLOCK):
-                block = todo[i : i + _EMBED_BLOCK]
-                encoded = self.embedder.encode([texts[h] for h in block])
-                if encoded.shape != (len(block), self.embedder.dimension):
-                    raise RagError(f"encoder returned shape {encoded.shape} for {len(block)} texts")
-                out.update(zip(block, encoded, strict=True))
-                tick(len(block))
+        if todo:
+            encoded = embed_in_blocks(self.embedder, [texts[h] for h in todo], self.reporter)
+            out.update(zip(todo, encoded, strict=True))
         counts.embedded = len(todo)
         return out
+
+
+def embed_in_blocks(embedder: Embedder, texts: list[str], reporter: Reporter) -> np.ndarray:
+    """Vectors of `texts`, encoded a block at a time with progress shown."""
+    parts: list[np.ndarray] = []
+    with reporter.task("embedding passages", len(texts)) as tick:
+        for i in range(0, len(texts), _EMBED_BLOCK):
+            block = texts[i : i + _EMBED_BLOCK]
+            encoded = embedder.encode(block)
+            if encoded.shape != (len(block), embedder.dimension):
+                raise RagError(f"encoder returned shape {encoded.shape} for {len(block)} texts")
+            parts.append(encoded)
+            tick(len(block))
+    if not parts:
+        return np.zeros((0, embedder.dimension), dtype=np.float32)
+    return np.concatenate(parts).astype(np.float32, copy=False)
+
+
+def fit_vectors(
+    settings: Settings, vectors: VectorStore, trained_on: int | None, reporter: Reporter
+) -> tuple[VectorStore, VectorInfo]:
+    """Exact or IVF by size; IVF work (training, measuring recall) takes seconds, so shown."""
+    args = (settings.ann_threshold, settings.ann_target_recall, settings.ann_sample, trained_on)
+    if len(vectors) < settings.ann_threshold:
+        return fit(vectors, *args)
+    with reporter.task("IVF index: train, add, measure recall", 1) as tick:
+        fitted = fit(vectors, *args)
+        tick(1)
+    return fitted
 
 
 def build_index(

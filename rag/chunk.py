@@ -105,6 +105,11 @@ def passage_id(source_id: str, start: int, text: str) -> str:
     return sha256_hex(source_id, str(start), sha256_hex(text))[:16]
 
 
+def titled(title: str, text: str, with_title: bool) -> str:
+    """What the encoder and BM25 see for a passage: its text, after its title if asked."""
+    return f"{title}\n{text}" if with_title else text
+
+
 def vector_id(pid: str) -> int:
     """FAISS int64 id derived from the passage id (60 bits, so always positive)."""
     return int(pid[:15], 16)

@@ -1,7 +1,8 @@
 """The `rag` command: the only place (with the server) where errors become messages and exit codes.
 
 Exit codes: 0 done; 1 error (nothing changed); 2 usage error; 3 index published but some
-sources failed and were skipped (listed); 4 another process is building the index.
+sources failed and were skipped (listed); 4 another process is building the index; 5 `rag index
+check` found parts of the index that disagree (listed).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import click
 
 from rag.cli_common import (
     EXIT_PARTIAL,
+    EXIT_PROBLEMS,
     F,
     emit_json,
     err,
@@ -131,6 +133,45 @@ def index_status(index_dir: Path | None, as_json: bool) -> None:
     for key, value in status.rows():
         # Plain lines, not a table: paths must stay whole for copying and grepping.
         click.echo(f"{key:<11} " + value.replace("\n", "\n" + " " * 12))
+
+
+@index.command("check")
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Publish a repaired version: keep sound vectors, re-embed the rest from SQLite.",
+)
+@index_option
+@json_option
+@handles_errors
+def index_check(repair: bool, index_dir: Path | None, as_json: bool) -> None:
+    """Verify that SQLite, FAISS, BM25 and the manifest agree (same passage ids and counts)."""
+    from rag.check import check_index, repair_index
+
+    settings = _settings(index_dir=index_dir)
+    report = (
+        repair_index(settings, reporter=reporter_for(as_json)) if repair else check_index(settings)
+    )
+    if as_json:
+        emit_json(report.model_dump())
+    else:
+        counts = ", ".join(f"{k} {v}" for k, v in report.counts.items())
+        if report.repaired_from is not None:
+            out.print(
+                f"repaired version {report.repaired_from} as version {report.version}: "
+                f"{report.kept_vectors} vectors kept, {report.re_embedded} passages re-embedded",
+                highlight=False,
+            )
+        state = "[green]ok[/]" if report.ok else "[red]problems found[/]"
+        out.print(f"index version {report.version}: {state} (passages: {counts})", highlight=False)
+        for problem in report.problems:
+            err.print(f"  {problem.part}: {problem.message}", highlight=False, markup=False)
+        for path in report.leftovers:
+            err.print(f"  left by a build that died (harmless): {path}", highlight=False)
+        if not report.ok:
+            err.print("repair with `rag index check --repair`", highlight=False)
+    if not report.ok:
+        sys.exit(EXIT_PROBLEMS)
 
 
 @cli.command("search")

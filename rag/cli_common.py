@@ -17,6 +17,7 @@ from rag.errors import RagError
 from rag.progress import Reporter, RichReporter, Silent
 
 EXIT_PARTIAL = 3
+EXIT_PROBLEMS = 5
 F = TypeVar("F", bound=Callable[..., Any])
 
 out = Console(soft_wrap=True)

@@ -1,4 +1,6 @@
-"""A build with a slow fake embedder, for the SIGKILL test: slow_build.py INDEX CORPUS MARKER."""
+"""The real `rag` command with a slow fake embedder in place of the model, for the SIGKILL and
+lock tests: slow_build.py MARKER DELAY RAG-ARGS... (MARKER holds "0" once the command starts,
+then the number of embedding blocks done)."""
 
 from __future__ import annotations
 
@@ -9,10 +11,16 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from fakes import HashEmbedder
 
-from rag.build import build_index
-from rag.config import load_settings
+import rag.build
+import rag.check
+from rag.cli import main
+from rag.config import DEFAULT_EMBED_MODEL
 
 if __name__ == "__main__":
-    index_dir, corpus, marker = sys.argv[1:4]
-    embedder = HashEmbedder(delay=0.5, started_marker=Path(marker))
-    build_index(load_settings(index_dir=index_dir), add=[corpus], embedder=embedder)
+    marker, delay, *args = sys.argv[1:]
+    embedder = HashEmbedder(DEFAULT_EMBED_MODEL, delay=float(delay), started_marker=Path(marker))
+    rag.build.load_embedder = lambda settings: embedder  # type: ignore[assignment]
+    rag.check.load_embedder = lambda settings: embedder  # type: ignore[assignment]
+    Path(marker).write_text("0")
+    sys.argv = ["rag", *args]
+    main()

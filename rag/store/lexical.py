@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from rag.chunk import titled
 from rag.errors import IndexCorruptError
 
 BM25_DIR = "bm25"
@@ -47,7 +48,7 @@ class LexicalIndex:
         texts: list[str] = []
         for vec_id, title, text in rows:
             ids.append(vec_id)
-            texts.append(f"{title}\n{text}" if with_titles else text)
+            texts.append(titled(title, text, with_titles))
         model = bm25s.BM25()
         if texts:
             model.index(tokenize(texts), show_progress=False)
@@ -77,7 +78,7 @@ class LexicalIndex:
         except (OSError, ValueError) as exc:
             raise IndexCorruptError(
                 f"cannot read BM25 index in {target}: {exc}; "
-                "rebuild with `rag index rebuild --full`"
+                "repair with `rag index check --repair`"
             ) from exc
         return cls(model, vec_ids)
 

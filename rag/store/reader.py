@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -54,14 +55,21 @@ class IndexReader:
         if not (folder / MANIFEST).is_file():
             raise IndexCorruptError(
                 f"index version {version} in {index_dir} is missing its manifest; "
-                "rebuild with `rag index rebuild --full`"
+                "repair with `rag index check --repair`"
             )
         manifest = load_manifest(folder / MANIFEST)
-        meta = MetaDB.open_readonly(folder / META_FILE)
+        try:
+            meta = MetaDB.open_readonly(folder / META_FILE)
+            passages = meta.count("passages")
+        except sqlite3.DatabaseError as exc:  # missing, truncated or overwritten
+            raise IndexCorruptError(
+                f"cannot read {folder / META_FILE}: {exc}; "
+                "repair with `rag index check --repair`"
+            ) from exc
         vectors = VectorStore.load(folder)
         lexical = LexicalIndex.load(folder)
         counts = {
-            "SQLite": meta.count("passages"),
+            "SQLite": passages,
             "FAISS": len(vectors),
             "BM25": len(lexical),
             "manifest": manifest.passages,
@@ -69,7 +77,7 @@ class IndexReader:
         if len(set(counts.values())) != 1:
             raise IndexCorruptError(
                 f"index version {version} disagrees on passage counts {counts}; "
-                "rebuild with `rag index rebuild --full`"
+                "repair with `rag index check --repair`"
             )
         return cls(layout, version, manifest, meta, vectors, lexical)
 

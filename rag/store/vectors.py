@@ -68,7 +68,7 @@ class VectorStore:
             return cls(faiss.read_index(str(path)))
         except RuntimeError as exc:
             raise IndexCorruptError(
-                f"cannot read {path}: {exc}; rebuild with `rag index rebuild --full`"
+                f"cannot read {path}: {exc}; repair with `rag index check --repair`"
             ) from exc
 
     def save(self, folder: Path) -> None:

@@ -1,0 +1,223 @@
+"""`rag index check`: each way a version's parts can disagree is found, named and repaired."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import faiss
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from conftest import synthetic_text, write_corpus
+from fakes import HashEmbedder
+
+import rag.build
+import rag.check
+from rag.build import build_index
+from rag.check import check_index, repair_index
+from rag.cli import cli
+from rag.config import DEFAULT_EMBED_MODEL, Settings
+from rag.errors import IndexCorruptError
+from rag.retrieve import Searcher
+from rag.store import IndexLayout, IndexReader
+from rag.store.lexical import BM25_DIR
+from rag.store.vectors import FAISS_FILE, VectorStore
+
+N_SOURCES = 30
+QUERIES = ["Item7 sentence harbor", "council police ordinance", "Item21 railway strike"]
+
+
+@pytest.fixture
+def built(settings: Settings, tmp_path: Path) -> Settings:
+    corpus = write_corpus(
+        tmp_path / "c.jsonl",
+        [{"id": f"s{i}", "title": f"T{i}", "text": synthetic_text(i)} for i in range(N_SOURCES)],
+    )
+    build_index(settings, add=[str(corpus)], embedder=HashEmbedder(model_id=DEFAULT_EMBED_MODEL))
+    return settings
+
+
+def folder(settings: Settings) -> Path:
+    layout = IndexLayout(settings.index_dir)
+    return layout.version_dir(layout.require_current())
+
+
+def results(settings: Settings) -> list[list[tuple[str, float]]]:
+    reader = IndexReader.open(settings.index_dir)
+    searcher = Searcher(reader, settings, HashEmbedder(model_id=DEFAULT_EMBED_MODEL))
+    try:
+        return [
+            [(h.passage_id, round(h.score, 5)) for h in searcher.search(q, k=8)] for q in QUERIES
+        ]
+    finally:
+        reader.close()
+
+
+def edit_vectors(settings: Settings, change: Callable[[VectorStore], None]) -> None:
+    store = VectorStore.load(folder(settings))
+    change(store)
+    store.save(folder(settings))
+
+
+def drop_first_vector(settings: Settings) -> None:
+    edit_vectors(settings, lambda s: s.remove(s.ids()[:1]))
+
+
+def add_stray_vector(settings: Settings) -> None:
+    vec = np.zeros((1, 64), np.float32)
+    vec[0, 0] = 1.0
+    edit_vectors(settings, lambda s: s.add(vec, [123456789]))
+
+
+def break_one_vector(settings: Settings) -> None:
+    def change(store: VectorStore) -> None:
+        first = store.ids()[0]
+        vec = store.reconstruct([first]) * 3.0  # no longer unit length: a torn write
+        store.remove([first])
+        store.add(vec, [first])
+
+    edit_vectors(settings, change)
+
+
+def garble_faiss(settings: Settings) -> None:
+    (folder(settings) / FAISS_FILE).write_bytes(b"not a faiss index")
+
+
+def drop_bm25_row(settings: Settings) -> None:
+    ids_file = folder(settings) / BM25_DIR / "vec_ids.npy"
+    ids = np.load(ids_file)
+    ids[0] = 42  # the row now names a passage that does not exist
+    np.save(ids_file, ids)
+
+
+def delete_bm25(settings: Settings) -> None:
+    shutil.rmtree(folder(settings) / BM25_DIR)
+
+
+def wrong_manifest_count(settings: Settings) -> None:
+    path = folder(settings) / "manifest.json"
+    data = json.loads(path.read_text())
+    data["passages"] += 5
+    path.write_text(json.dumps(data))
+
+
+def garble_sqlite(settings: Settings) -> None:
+    (folder(settings) / "meta.sqlite").write_bytes(b"SQLite format 3\x00" + b"\xff" * 4000)
+
+
+# (corruption, part named, words in the message, passages re-embedded by the repair)
+CASES = [
+    (drop_first_vector, "FAISS", "1 passage(s) in SQLite are missing", 1),
+    (add_stray_vector, "FAISS", "1 id(s) belong to no passage in SQLite: 123456789", 0),
+    (break_one_vector, "FAISS", "1 vector(s) not unit length", 1),
+    (garble_faiss, "FAISS", "cannot read", None),  # None: every passage
+    (drop_bm25_row, "BM25", "belong to no passage in SQLite: 42", 0),
+    (delete_bm25, "BM25", "cannot read BM25 index", 0),
+    (wrong_manifest_count, "manifest", "passages, SQLite has", 0),
+    (garble_sqlite, "SQLite", "cannot read the metadata", None),  # full rebuild from the corpus
+]
+
+
+def test_a_sound_index_checks_ok(built: Settings) -> None:
+    report = check_index(built)
+    assert report.ok and report.problems == [] and report.leftovers == []
+    assert len(set(report.counts.values())) == 1 and set(report.counts) == {
+        "manifest",
+        "SQLite",
+        "FAISS",
+        "BM25",
+    }
+
+
+@pytest.mark.parametrize(("corrupt", "part", "message", "re_embedded"), CASES)
+def test_check_names_the_problem_and_repair_restores_the_same_results(
+    built: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    corrupt: Callable[[Settings], None],
+    part: str,
+    message: str,
+    re_embedded: int | None,
+) -> None:
+    fake = HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
+    monkeypatch.setattr(rag.build, "load_embedder", lambda s: fake)
+    monkeypatch.setattr(rag.check, "load_embedder", lambda s: fake)
+    before = results(built)
+    total = check_index(built).counts["SQLite"]
+    corrupt(built)
+
+    report = check_index(built)
+    assert not report.ok
+    assert any(p.part == part and message in p.message for p in report.problems), report.problems
+
+    repaired = repair_index(built)
+    assert repaired.ok and repaired.repaired_from == 1 and repaired.version == 2
+    assert repaired.re_embedded == (total if re_embedded is None else re_embedded)
+    assert check_index(built).ok
+    assert results(built) == before
+
+
+def test_repair_of_a_sound_index_publishes_nothing(built: Settings) -> None:
+    report = repair_index(built)
+    assert report.ok and report.repaired_from is None and report.version == 1
+
+
+def test_leftovers_of_dead_builds_are_listed_and_cleared(built: Settings) -> None:
+    layout = IndexLayout(built.index_dir)
+    dead = layout.new_build_dir()
+    unpublished = layout.version_dir(2)
+    shutil.copytree(layout.version_dir(1), unpublished)  # renamed, but CURRENT never swapped
+    report = check_index(built)
+    assert report.ok and report.leftovers == [str(dead), str(unpublished)]
+    assert repair_index(built).leftovers == []
+    assert not dead.exists() and not unpublished.exists()
+
+
+def test_a_lost_manifest_cannot_be_repaired_and_says_what_to_do(built: Settings) -> None:
+    (folder(built) / "manifest.json").unlink()
+    assert [p.part for p in check_index(built).problems] == ["manifest"]
+    with pytest.raises(IndexCorruptError, match="add the locations again"):
+        repair_index(built)
+
+
+def test_current_naming_a_missing_folder_is_a_layout_problem(built: Settings) -> None:
+    shutil.rmtree(folder(built))
+    [problem] = check_index(built).problems
+    assert problem.part == "layout" and "does not exist" in problem.message
+
+
+def test_a_reader_refuses_a_broken_version_and_names_the_repair(built: Settings) -> None:
+    drop_first_vector(built)
+    with pytest.raises(IndexCorruptError, match="rag index check --repair"):
+        IndexReader.open(built.index_dir)
+    garble_sqlite(built)
+    with pytest.raises(IndexCorruptError, match=r"cannot read .*meta\.sqlite"):
+        IndexReader.open(built.index_dir)
+
+
+def test_cli_check_exit_codes_and_json(built: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
+    monkeypatch.setattr(rag.check, "load_embedder", lambda s: fake)
+    index = ["--index", str(built.index_dir)]
+    ok = CliRunner().invoke(cli, ["index", "check", *index])
+    assert ok.exit_code == 0 and "ok" in ok.stdout
+    drop_first_vector(built)
+    bad = CliRunner().invoke(cli, ["index", "check", *index, "--json"])
+    assert bad.exit_code == 5
+    assert json.loads(bad.stdout)["problems"][0]["part"] == "FAISS"
+    fixed = CliRunner().invoke(cli, ["index", "check", "--repair", *index])
+    assert fixed.exit_code == 0, fixed.output
+    assert "repaired version 1 as version 2" in fixed.stdout
+    assert "1 passages re-embedded" in fixed.stdout
+
+
+def test_repair_keeps_an_ivf_layout_approximate(built: Settings) -> None:
+    settings = built.model_copy(update={"ann_threshold": 10, "ann_sample": 20})
+    build_index(settings, full=True, embedder=HashEmbedder(model_id=DEFAULT_EMBED_MODEL))
+    assert isinstance(VectorStore.load(folder(settings)).index, faiss.IndexIVFFlat)
+    drop_first_vector(settings)
+    report = repair_index(settings, embedder=HashEmbedder(model_id=DEFAULT_EMBED_MODEL))
+    assert report.ok and report.re_embedded == 1
+    assert isinstance(VectorStore.load(folder(settings)).index, faiss.IndexIVFFlat)
