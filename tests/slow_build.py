@@ -19,8 +19,8 @@ from rag.config import DEFAULT_EMBED_MODEL
 if __name__ == "__main__":
     marker, delay, *args = sys.argv[1:]
     embedder = HashEmbedder(DEFAULT_EMBED_MODEL, delay=float(delay), started_marker=Path(marker))
-    rag.build.load_embedder = lambda settings: embedder  # type: ignore[assignment]
-    rag.check.load_embedder = lambda settings: embedder  # type: ignore[assignment]
+    for module in (rag.build, rag.check):
+        vars(module)["load_embedder"] = lambda settings: embedder
     Path(marker).write_text("0")
     sys.argv = ["rag", *args]
     main()

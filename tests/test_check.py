@@ -56,7 +56,7 @@ def results(settings: Settings) -> list[list[tuple[str, float]]]:
         reader.close()
 
 
-def edit_vectors(settings: Settings, change: Callable[[VectorStore], None]) -> None:
+def edit_vectors(settings: Settings, change: Callable[[VectorStore], object]) -> None:
     store = VectorStore.load(folder(settings))
     change(store)
     store.save(folder(settings))

@@ -171,8 +171,8 @@ def test_sigkill_at_random_points_never_breaks_the_index(
     assert killed >= 15, f"only {killed} of 20 builds were still running when the kill came"
 
     # The next build clears what the dead ones left and publishes normally.
-    report = build_index(settings, full=True, embedder=fake())
-    assert report.version == IndexLayout(settings.index_dir).current_version()
+    build = build_index(settings, full=True, embedder=fake())
+    assert build.version == IndexLayout(settings.index_dir).current_version()
     assert check_index(settings).leftovers == []
 
 

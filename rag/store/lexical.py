@@ -77,8 +77,7 @@ class LexicalIndex:
             )
         except (OSError, ValueError) as exc:
             raise IndexCorruptError(
-                f"cannot read BM25 index in {target}: {exc}; "
-                "repair with `rag index check --repair`"
+                f"cannot read BM25 index in {target}: {exc}; repair with `rag index check --repair`"
             ) from exc
         return cls(model, vec_ids)
 

@@ -63,8 +63,7 @@ class IndexReader:
             passages = meta.count("passages")
         except sqlite3.DatabaseError as exc:  # missing, truncated or overwritten
             raise IndexCorruptError(
-                f"cannot read {folder / META_FILE}: {exc}; "
-                "repair with `rag index check --repair`"
+                f"cannot read {folder / META_FILE}: {exc}; repair with `rag index check --repair`"
             ) from exc
         vectors = VectorStore.load(folder)
         lexical = LexicalIndex.load(folder)
