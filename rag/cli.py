@@ -262,6 +262,8 @@ def ask_command(
                 f"  cut: {check.text} ({check.reason})", style="dim", highlight=False, markup=False
             )
         click.echo(answer.text)
+    for note in answer.notes:
+        err.print(f"[yellow]note:[/] {note}", highlight=False)
     _print_sources(answer)
 
 

@@ -15,6 +15,9 @@ from rag.errors import LLMError, ProviderConfigError
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before litellm is imported
 
 OnToken = Callable[[str], None]
+# A token is ~4 characters of English; a reply past 8 a token ignored max_tokens (some
+# servers do) and is cut, so a runaway model cannot stall validation or fill memory.
+CHARS_PER_TOKEN_CAP = 8
 
 
 @dataclass
@@ -28,6 +31,7 @@ class Generation:
     attempts: int = 1
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    truncated: bool = False  # the reply ran past the cap and was cut at a sentence end
 
 
 def _litellm() -> Any:
@@ -190,28 +194,40 @@ def complete(
             **(litellm_kwargs or {}),
         },
     )
+    cap = kwargs["max_tokens"] * CHARS_PER_TOKEN_CAP
     started = time.perf_counter()
     for attempt in range(1, settings.llm_retries + 2):
         pieces: list[str] = []
         chunks: list[Any] = []
         first: float | None = None
+        length = 0
         try:
-            for chunk in litellm.completion(**kwargs):
+            stream = litellm.completion(**kwargs)
+            for chunk in stream:
                 chunks.append(chunk)
                 delta = chunk.choices[0].delta.content if chunk.choices else None
                 if delta:
                     if first is None:
                         first = time.perf_counter() - started
+                    delta = delta[: cap - length]
                     pieces.append(delta)
+                    length += len(delta)
                     if on_token is not None:
                         on_token(delta)
+                    if length >= cap:
+                        getattr(stream, "close", lambda: None)()  # stop the generation too
+                        break
         except Exception as exc:
             # Tokens already shown cannot be taken back; give up rather than repeat them.
-            _give_up_or_wait(exc, model, attempt, settings, retryable, shown=bool(pieces))
+            shown = bool(pieces) and on_token is not None
+            _give_up_or_wait(exc, model, attempt, settings, retryable, shown=shown)
             continue
         text = "".join(pieces)
         if not text.strip():
             raise LLMError(f"{model!r} returned an empty answer")
+        truncated = length >= cap
+        if truncated:
+            text = _at_sentence_end(text)
         prompt_tokens, completion_tokens = _usage(litellm, chunks, model, messages, text)
         return Generation(
             text=text,
@@ -221,5 +237,12 @@ def complete(
             attempts=attempt,
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
+            truncated=truncated,
         )
     raise LLMError(f"{model!r} gave no answer")  # unreachable: the loop returns or raises
+
+
+def _at_sentence_end(text: str) -> str:
+    """`text` up to its last line break or sentence end, so no half sentence is checked."""
+    end = max(text.rfind("\n"), *(text.rfind(stop) for stop in (". ", "! ", "? ")))
+    return text[: end + 1] if end > 0 else text

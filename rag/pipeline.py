@@ -32,6 +32,7 @@ def build_answer(
     timings: dict[str, float],
     outcome: Outcome | None = None,
     usage: dict[str, int] | None = None,
+    notes: list[str] | None = None,
 ) -> Answer:
     """Parse what the model wrote into an Answer whose every [n] maps to a given passage;
     `outcome` (the validator's) gives the status and the checks, renumbered like the text."""
@@ -79,6 +80,7 @@ def build_answer(
         checked_on=today,
         timings=timings,
         usage=usage or {},
+        notes=(outcome.notes if outcome else []) + (notes or []),
     )
 
 
@@ -142,7 +144,8 @@ def ask(
         messages,
         settings,
         model=model,
-        on_token=relay,
+        # Without a listener nothing is shown, so a stream that breaks can still be retried.
+        on_token=relay if on_token is not None else None,
         litellm_kwargs=litellm_kwargs,
     )
     if on_token is not None:
@@ -200,6 +203,16 @@ def ask(
         "total": round(done - started, 3),
     }
     usage["judge_calls"] = validator.judge_calls
+    notes = []
+    if generation.truncated:
+        notes.append(
+            "the draft ran far past the token limit (the provider ignored max_tokens) and was "
+            "cut at its last sentence end before checking"
+        )
+    if validator.judge_failure is not None:
+        notes.append(
+            "claims the judge had to settle were refused unchecked: " + validator.judge_failure
+        )
     return build_answer(
         question,
         outcome.text,
@@ -210,4 +223,5 @@ def ask(
         timings,
         outcome,
         usage,
+        notes,
     )

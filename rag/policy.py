@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from rag.claims import split_claims
 from rag.context import sentences
+from rag.errors import LLMError
 from rag.types import AnswerStatus, SentenceCheck, Verdict
 from rag.validate import Validator
 
@@ -48,6 +49,7 @@ class Outcome:
     rounds: int = 0
     dropped: list[SentenceCheck] = field(default_factory=list)
     first: Verdict | None = None  # the first draft's, before any repair or cut
+    notes: list[str] = field(default_factory=list)  # what failed on the way without stopping it
 
 
 def _supported_claims(verdict: Verdict) -> int:
@@ -110,9 +112,17 @@ def settle(
         return Outcome(draft, "accepted", verdict, first=first)
     best, best_verdict = draft, verdict
     used = 0
+    notes: list[str] = []
     while not verdict.accepted and revise is not None and used < rounds and verdict.sentences:
+        if validator.judge_failure is not None:
+            break  # a rewrite cannot fix a judge that does not answer
         used += 1
-        draft = revise(draft, repair_notes(verdict))
+        try:
+            draft = revise(draft, repair_notes(verdict))
+        except LLMError as exc:
+            # The draft is still there to cut down: a failed repair is no reason to fail.
+            notes.append(f"the repair request failed, so the draft was cut down instead: {exc}")
+            break
         verdict = validator.check(draft, passages)
         if verdict.accepted and verdict.sentences:
             return Outcome(draft, "repaired", verdict, rounds=used, first=first)
@@ -122,7 +132,9 @@ def settle(
     cut = cut_down(best, best_verdict)
     cut_verdict = validator.check(cut, passages)
     if cut_verdict.accepted and cut_verdict.sentences and _answers(cut, cut_verdict):
-        return Outcome(cut, "repaired", cut_verdict, rounds=used, dropped=dropped, first=first)
+        return Outcome(
+            cut, "repaired", cut_verdict, rounds=used, dropped=dropped, first=first, notes=notes
+        )
     kept = cut if cut_verdict.accepted else ""
     text = abstention(passages, kept)
     return Outcome(
@@ -132,4 +144,5 @@ def settle(
         rounds=used,
         dropped=dropped,
         first=first,
+        notes=notes,
     )

@@ -249,6 +249,11 @@ class Answer(Contract):
         description="prompt_tokens and completion_tokens over the draft and repairs; "
         "judge_calls made while checking.",
     )
+    notes: list[str] = Field(
+        default_factory=list,
+        description="What failed on the way without stopping the answer: a repair request or "
+        "the judge that did not answer, a draft cut short for running past the token limit.",
+    )
 
 
 class GoldQuestion(BaseModel):

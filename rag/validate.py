@@ -16,6 +16,7 @@ from rag.claims import Claim, split_claims
 from rag.config import Settings
 from rag.context import sentences
 from rag.embed import Embedder
+from rag.errors import LLMError
 from rag.support import Evidence, measure, similarity, strip_markers
 from rag.types import SentenceCheck, Verdict
 
@@ -48,6 +49,9 @@ class Validator:
         self._vectors: dict[str, np.ndarray] = {}
         self._cache_size = cache_size
         self.judge_calls = 0
+        # Set once the judge fails (after its retries): the claims it should have settled are
+        # then refused, never accepted unchecked.
+        self.judge_failure: str | None = None
         # Scores where a verdict changes: the embedding is computed only if it could cross one.
         if self.judge is None or settings.validate_mode == "strict":
             self._cuts: tuple[float, ...] = (settings.support_threshold,)
@@ -163,9 +167,17 @@ class Validator:
         if not low <= score < high:
             ok = score >= high
             return _check(claim, ok, score, "fast", "unsupported", _explain(evidence, marks, ok))
-        self.judge_calls += 1
-        cited = [passages[n] for n in claim.citations]
-        probability = self.judge(evidence.claim, self._judge_text(evidence.claim, cited))
+        if self.judge_failure is None:
+            self.judge_calls += 1
+            cited = [passages[n] for n in claim.citations]
+            try:
+                probability = self.judge(evidence.claim, self._judge_text(evidence.claim, cited))
+            except LLMError as exc:
+                # Retried already; asking again for every claim would only multiply the wait.
+                self.judge_failure = str(exc)
+        if self.judge_failure is not None:
+            reason = f"not checked, the judge failed ({self.judge_failure}; fast score {score:.2f})"
+            return _check(claim, False, score, "judge", "unsupported", reason)
         ok = probability >= settings.judge_threshold
         reason = f"judge: P(supported) = {probability:.2f} (fast score {score:.2f})"
         return _check(claim, ok, probability, "judge", "unsupported", reason)

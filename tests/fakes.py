@@ -59,12 +59,17 @@ class HashEmbedder:
         return sum(self.calls)
 
 
-class ScriptedLiteLLM:
-    """litellm itself, but each completion first raises the queued `failures`, then answers
-    through litellm's own mock_response (so streaming and parsing stay real): `reply`, or each
-    of a list of replies in turn, the last one repeated."""
+# A queued fault: raised at the call; None (this call goes through); or (text, error): the
+# stream yields `text` and then breaks with `error`.
+Fault = BaseException | None | tuple[str, BaseException]
 
-    def __init__(self, failures: list[BaseException], reply: str | list[str] = "ok [1]") -> None:
+
+class ScriptedLiteLLM:
+    """litellm itself, but each completion first takes the next queued fault (see Fault), then
+    answers through litellm's own mock_response (so streaming and parsing stay real): `reply`,
+    or each of a list of replies in turn, the last one repeated."""
+
+    def __init__(self, failures: list[Fault], reply: str | list[str] = "ok [1]") -> None:
         from rag.generate import _litellm
 
         self.real = _litellm()
@@ -79,7 +84,18 @@ class ScriptedLiteLLM:
     def completion(self, **kwargs: Any) -> Iterator[Any]:
         self.calls += 1
         self.requests.append(kwargs)
-        if self.failures:
-            raise self.failures.pop(0)
+        fault = self.failures.pop(0) if self.failures else None
+        if isinstance(fault, BaseException):
+            raise fault
+        if isinstance(fault, tuple):
+            partial, error = fault
+            return _breaking(self.real.completion(**kwargs, mock_response=partial), error)
         reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+        if not reply:  # litellm would treat an empty mock_response as none and call out
+            return iter([])
         return self.real.completion(**kwargs, mock_response=reply)  # type: ignore[no-any-return]
+
+
+def _breaking(stream: Iterator[Any], error: BaseException) -> Iterator[Any]:
+    yield from stream
+    raise error

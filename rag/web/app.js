@@ -217,6 +217,7 @@ function renderAnswer(answer) {
     );
     article.append(cut);
   }
+  (answer.notes || []).forEach((note) => article.append(el("p", { class: "note", text: `Note: ${note}` })));
   const t = answer.timings;
   article.append(
     el("p", {
