@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 
 from rag.cli_common import (
     EXIT_PARTIAL,
@@ -58,7 +59,10 @@ def _print_build(report: BuildReport, as_json: bool) -> None:
             highlight=False,
         )
         for failure in s.failed:
-            err.print(f"[yellow]skipped[/] {failure.path}: {failure.reason}", highlight=False)
+            err.print(
+                f"[yellow]skipped[/] {escape(failure.path)}: {escape(failure.reason)}",
+                highlight=False,
+            )
     if report.sources.failed:
         sys.exit(EXIT_PARTIAL)
 
@@ -167,7 +171,7 @@ def index_check(repair: bool, index_dir: Path | None, as_json: bool) -> None:
         for problem in report.problems:
             err.print(f"  {problem.part}: {problem.message}", highlight=False, markup=False)
         for path in report.leftovers:
-            err.print(f"  left by a build that died (harmless): {path}", highlight=False)
+            err.print(f"  left by a build that died (harmless): {escape(path)}", highlight=False)
         if not report.ok:
             err.print("repair with `rag index check --repair`", highlight=False)
     if not report.ok:
@@ -190,11 +194,12 @@ def search(
     question: str, k: int | None, mode: str | None, index_dir: Path | None, as_json: bool
 ) -> None:
     """Ranked passages for a question."""
+    from rag.question import clean_question
     from rag.search import open_searcher
 
     settings = _settings(index_dir=index_dir, search_k=k, search_mode=mode)
     searcher = open_searcher(settings, need_embedder=settings.search_mode != "bm25")
-    hits = searcher.search(question)
+    hits = searcher.search(clean_question(question, settings.max_question_chars))
     if as_json:
         emit_json([hit.model_dump() for hit in hits])
         return
@@ -203,9 +208,10 @@ def search(
     for hit in hits:
         flat = " ".join(hit.text.split())
         snippet = flat if len(flat) <= 300 else flat[:297] + "..."
+        # Titles and text are the sources' own words: never read as markup.
         out.print(
-            f"[bold]{hit.rank}.[/] [cyan]{hit.title}[/] [dim]({hit.source_id}, "
-            f"{hit.retriever} {hit.score:.4f})[/]\n   {snippet}",
+            f"[bold]{hit.rank}.[/] [cyan]{escape(hit.title)}[/] [dim]({escape(hit.source_id)}, "
+            f"{hit.retriever} {hit.score:.4f})[/]\n   {escape(snippet)}",
             highlight=False,
         )
 
@@ -263,7 +269,7 @@ def ask_command(
             )
         click.echo(answer.text)
     for note in answer.notes:
-        err.print(f"[yellow]note:[/] {note}", highlight=False)
+        err.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
     _print_sources(answer)
 
 

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from rag.errors import RagError
 from rag.progress import Reporter, RichReporter, Silent
@@ -31,7 +32,7 @@ def emit_json(data: Any) -> None:
 def _fail(kind: str, message: str, code: int, as_json: bool) -> None:
     if as_json:
         emit_json({"error": {"type": kind, "message": message}})
-    err.print(f"[bold red]Error:[/] {message}", highlight=False)
+    err.print(f"[bold red]Error:[/] {escape(message)}", highlight=False)
     sys.exit(code)
 
 

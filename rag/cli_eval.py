@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from rag.cli_common import (
@@ -126,9 +127,9 @@ def eval_run(
         )
     else:
         for line in run.skipped:
-            err.print(f"[yellow]skipped[/] {line}", highlight=False)
+            err.print(f"[yellow]skipped[/] {escape(line)}", highlight=False)
         for r in failed:
-            err.print(f"[yellow]failed[/] {r.id}: {r.error}", highlight=False, markup=False)
+            err.print(f"[yellow]failed[/] {escape(r.id)}: {escape(r.error)}", highlight=False)
         out.print(_metrics_table(run.metrics))
         resumed = f" ({run.resumed} from an earlier run)" if run.resumed else ""
         out.print(

@@ -13,6 +13,14 @@ class ConfigError(RagError):
     """A setting or flag has a value the library cannot use."""
 
 
+class QuestionError(ConfigError):
+    """A question that cannot be asked as given: empty or too long."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 class IngestError(RagError):
     """A source could not be read; carries the path and the reason."""
 

@@ -49,16 +49,47 @@ def find_files(location: str) -> Iterator[FoundFile | SourceFailure]:
     if os.path.isfile(location):
         yield _found(location, root)
         return
+    real_root = os.path.realpath(location)
     for dirpath, dirnames, filenames in os.walk(location, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        visible = sorted(d for d in dirnames if not d.startswith("."))
+        # Links to folders are not followed: they can loop, or lead out of the location.
+        dirnames[:] = [d for d in visible if not os.path.islink(os.path.join(dirpath, d))]
+        for name in sorted(set(visible) - set(dirnames)):
+            yield SourceFailure(
+                path=_printable(os.path.join(dirpath, name)),
+                reason="link to a folder, not followed (links can loop or lead elsewhere); "
+                "register the folder it points to if it should be indexed",
+            )
         for name in sorted(filenames):
             if name.startswith("."):
                 continue
             path = os.path.join(dirpath, name)
-            if not os.path.isfile(path):
-                yield SourceFailure(path=path, reason="not a regular file (broken link or device)")
+            problem = _refusal(path, real_root)
+            if problem:
+                yield SourceFailure(path=_printable(path), reason=problem)
                 continue
             yield _found(path, root)
+
+
+def _printable(path: str) -> str:
+    """A path as valid UTF-8 (undecodable bytes of a file name shown as U+FFFD)."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _refusal(path: str, real_root: str) -> str | None:
+    """Why a file under a location is not read, or None."""
+    if _printable(path) != path:
+        return "file name is not valid UTF-8; rename the file"
+    if not os.path.isfile(path):
+        return "not a regular file (a broken or looping link, or a device)"
+    if os.path.islink(path):
+        target = os.path.realpath(path)
+        if os.path.commonpath([target, real_root]) != real_root:
+            return (
+                f"link to {_printable(target)}, outside the registered location; register "
+                "that file itself if it should be indexed"
+            )
+    return None
 
 
 def _found(path: str, root: str) -> FoundFile:

@@ -15,6 +15,7 @@ from rag.generate import OnToken, complete, prepare
 from rag.judge import LLMJudge
 from rag.policy import Outcome, settle
 from rag.prompts import Prompt, load_prompt
+from rag.question import clean_question
 from rag.retrieve import Searcher
 from rag.search import open_searcher
 from rag.shape import parse_answer, render_answer
@@ -110,6 +111,7 @@ def ask(
     already numbered in order of first citation and markers to no retrieved passage left out
     (the validated Answer may number differently: sentences can be cut or repaired)."""
     settings = settings or load_settings()
+    question = clean_question(question, settings.max_question_chars)
     model = model or settings.llm_model
     prompt = load_prompt("answer")
     loading = time.perf_counter()

@@ -74,6 +74,51 @@ _HTML_BLOCKS = (
 )
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
 _FRONT_KEYS = ("title", "url", "date")
+MAX_HTML_DEPTH = 1000
+_TOO_DEEP = (
+    f"HTML nested over {MAX_HTML_DEPTH} elements deep (browsers stop at 512); not a page to "
+    "read, save it again from a browser"
+)
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)[^>]*>")
+# Void elements and those whose end tag may be left out: they do not nest by themselves.
+_NO_DEPTH = frozenset(
+    [
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+        "p",
+        "li",
+        "dt",
+        "dd",
+        "tr",
+        "td",
+        "th",
+        "option",
+        "optgroup",
+        "thead",
+        "tbody",
+        "tfoot",
+        "colgroup",
+        "caption",
+        "rb",
+        "rt",
+        "rtc",
+        "rp",
+        "html",
+        "head",
+        "body",
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -87,16 +132,35 @@ class Document:
     id: str | None = None
 
 
+# C0/C1 controls but tab and newlines (a terminal obeys ESC sequences; NUL ends C strings) and
+# the invisible characters that reorder or hide text (bidi overrides, zero-width space, BOM).
+_CONTROLS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u202a-\u202e\u2066-\u2069\ufeff]"
+)
+
+
+def strip_controls(text: str) -> str:
+    """`text` without control and bidi-override characters (tab, CR and LF are kept)."""
+    return _CONTROLS.sub("", text)
+
+
 def normalize_text(text: str) -> str:
-    """NFC, unix newlines, no trailing spaces, at most one blank line between paragraphs."""
+    """NFC, unix newlines, no control characters or trailing spaces, at most one blank line
+    between paragraphs."""
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
-    text = text.replace("\x00", "")
+    text = strip_controls(text)
     lines = [re.sub(r"[ \t\f\v\u00a0]+", " ", line).strip() for line in text.split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 def decode_utf8(data: bytes, name: str) -> str:
     """Strict UTF-8 (a BOM is allowed); binary or other encodings are refused with the fix."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or data[:4] == b"\x00\x00\xfe\xff":
+        raise IngestError(
+            name,
+            "UTF-16 or UTF-32 text (it starts with a byte-order mark); convert it to UTF-8, "
+            "e.g. `iconv -f utf-16 -t utf-8`",
+        )
     if b"\x00" in data[:8192]:
         raise IngestError(
             name, "binary file (contains NUL bytes); only text, HTML and PDF are read"
@@ -142,7 +206,14 @@ def read_html(data: bytes, name: str) -> Document:
 
     if b"\x00" in data[:8192]:
         raise IngestError(name, "binary file (contains NUL bytes) with an .html name")
-    tree = LexborHTMLParser(_decode_html(data))
+    html = _decode_html(data)
+    # The parser's time grows with depth squared (100,000 nested divs: 22 s), so what is
+    # plainly too deep is refused unparsed; the parsed tree is then held to the real limit.
+    if _open_tags_deeper_than(html, 5 * MAX_HTML_DEPTH):
+        raise IngestError(name, _TOO_DEEP)
+    tree = LexborHTMLParser(html)
+    if tree.root is not None and _deeper_than(tree.root, MAX_HTML_DEPTH):
+        raise IngestError(name, _TOO_DEEP)
     title = _meta(tree, "og:title") or _node_text(tree.css_first("title"))
     url = _meta(tree, "og:url")
     canonical = tree.css_first('link[rel="canonical"]')
@@ -174,6 +245,35 @@ def read_html(data: bytes, name: str) -> Document:
     text = normalize_text(re.sub(r"[ \t]*\n[ \t]*\n\s*", "\n\n", root.text(deep=True)))
     text = "\n\n".join(re.sub(r"\s+", " ", block).strip() for block in text.split("\n\n"))
     return Document(title=title, text=normalize_text(text), url=url, date=date)
+
+
+def _open_tags_deeper_than(html: str, limit: int) -> bool:
+    """A parser-free upper bound on nesting: start tags minus end tags, counting only elements
+    whose end tag is required (a sloppy page's unclosed <p> or <li> would count otherwise)."""
+    depth = 0
+    for match in _TAG.finditer(html):
+        closing, tag = match.group(1), match.group(2).lower()
+        if tag in _NO_DEPTH or match.group(0).endswith("/>"):
+            continue
+        depth = max(0, depth - 1) if closing else depth + 1
+        if depth > limit:
+            return True
+    return False
+
+
+def _deeper_than(root: LexborNode, limit: int) -> bool:
+    """Whether any element sits more than `limit` levels down (extraction slows with depth
+    squared: 100,000 nested divs take 25 s)."""
+    stack = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        child = node.child
+        while child is not None:
+            stack.append((child, depth + 1))
+            child = child.next
+    return False
 
 
 def _decode_html(data: bytes) -> str:

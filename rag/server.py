@@ -41,10 +41,12 @@ from rag.errors import (
     IndexNotFoundError,
     LLMError,
     ProviderConfigError,
+    QuestionError,
     RagError,
     SourceNotFoundError,
 )
 from rag.limits import BodyLimit, RateLimit, RateLimiter
+from rag.question import clean_question
 from rag.service import Service
 from rag.types import Answer
 
@@ -114,6 +116,14 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            # FastAPI's words for a body that is not UTF-8 or nests too deep to decode.
+            return _error(
+                422,
+                "invalid_request",
+                "the body could not be read as JSON (not UTF-8, or nested too deep); send "
+                'a JSON object such as {"question": "..."}; see /docs for the request shape',
+            )
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return _error(exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
 
@@ -175,17 +185,10 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
 
 
 def _check_question(question: str, settings: Settings) -> str:
-    question = question.strip()
-    if not question:
-        raise ApiError(400, "empty_question", "the question is empty; type what you want to know")
-    if len(question) > settings.max_question_chars:
-        raise ApiError(
-            400,
-            "question_too_long",
-            f"the question has {len(question)} characters; the limit is "
-            f"{settings.max_question_chars} (RAG_MAX_QUESTION_CHARS)",
-        )
-    return question
+    try:
+        return clean_question(question, settings.max_question_chars)
+    except QuestionError as exc:
+        raise ApiError(400, exc.code, str(exc)) from exc
 
 
 def _reading_routes(app: FastAPI, service: Service, settings: Settings) -> None:

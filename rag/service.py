@@ -270,6 +270,12 @@ class Service:
         can be read from is refused and not kept; bad lines of a JSONL file are listed."""
         if not files:
             raise ConfigError("no files in the upload; send them as multipart field 'files'")
+        if self.uploads.is_symlink():
+            # Files are written only inside the index folder, never where a link leads.
+            raise ConfigError(
+                f"{self.uploads} is a link; uploads are only written inside the index folder: "
+                "replace the link with a plain folder"
+            )
         self.uploads.mkdir(parents=True, exist_ok=True)
         checked: list[tuple[Path, Path]] = []
         skipped: list[SourceFailure] = []

@@ -52,7 +52,7 @@ def test_partial_failure_exits_3_and_lists_the_file(tmp_path: Path) -> None:
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "good.txt").write_text("Good title\nSome good text here.")
-    (folder / "bad.txt").write_bytes(b"\xff\xfe\x00\x00")
+    (folder / "bad.txt").write_bytes(b"\x00\x01\x02\x03")
     code, out, _ = run("index", "add", str(folder), "--index", str(tmp_path / "ix"), "--json")
     assert code == 3
     [failure] = json.loads(out)["sources"]["failed"]
