@@ -13,6 +13,7 @@ from rag.context import best_quote, passage_block
 from rag.embed import load_embedder
 from rag.generate import OnToken, complete, prepare
 from rag.judge import LLMJudge
+from rag.leaks import LeakFilter, cut_leaks, secret_grams
 from rag.policy import Outcome, settle
 from rag.prompts import Prompt, load_prompt
 from rag.question import clean_question
@@ -133,14 +134,18 @@ def ask(
     )
     shown: list[bool] = []
     draft_numbers = Renumberer(valid=set(range(1, len(hits) + 1)))
+    repair = load_prompt("repair")
+    # What a source may tell the model to print: its instructions. Never shown, streamed or not.
+    grams = secret_grams([prompt.system, repair.system], [question, *(h.text for h in hits)])
+    unleaked = LeakFilter(grams)
 
     def relay(token: str) -> None:
         # The reply's prefilled start is shown with the model's first real token.
         if on_token is not None:
             if prefill and not shown:
                 shown.append(True)
-                on_token(draft_numbers.feed(prefill))
-            on_token(draft_numbers.feed(token))
+                on_token(unleaked.feed(draft_numbers.feed(prefill)))
+            on_token(unleaked.feed(draft_numbers.feed(token)))
 
     generation = complete(
         messages,
@@ -151,10 +156,9 @@ def ask(
         litellm_kwargs=litellm_kwargs,
     )
     if on_token is not None:
-        on_token(draft_numbers.flush())
+        on_token(unleaked.feed(draft_numbers.flush()) + unleaked.flush())
     generated = time.perf_counter()
     passages = {n: hit.text for n, hit in enumerate(hits, start=1)}
-    repair = load_prompt("repair")
     usage = {
         "prompt_tokens": generation.prompt_tokens,
         "completion_tokens": generation.completion_tokens,
@@ -205,7 +209,13 @@ def ask(
         "total": round(done - started, 3),
     }
     usage["judge_calls"] = validator.judge_calls
+    final_text, leaked_lines = cut_leaks(outcome.text, grams)
     notes = []
+    if leaked_lines or unleaked.leaked:
+        notes.append(
+            "the model repeated its instructions (a source may have asked it to); "
+            f"{leaked_lines} line(s) of the answer and the repeated words of the draft were removed"
+        )
     if generation.truncated:
         notes.append(
             "the draft ran far past the token limit (the provider ignored max_tokens) and was "
@@ -217,7 +227,7 @@ def ask(
         )
     return build_answer(
         question,
-        outcome.text,
+        final_text,
         hits,
         model,
         f"{prompt.id}" + (f",{repair.id}" if outcome.rounds else ""),

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from rag.claims import split_claims
 from rag.context import sentences
 from rag.errors import LLMError
+from rag.injection import is_instruction
 from rag.types import AnswerStatus, SentenceCheck, Verdict
 from rag.validate import Validator
 
@@ -89,12 +90,14 @@ def abstention(passages: Mapping[int, str], kept: str) -> str:
     held = [c.text for c in split_claims(kept) if c.citations]
     if held:
         lines += ["", "## What the sources do say", *held]
-    if passages:
-        lines += ["", "## Closest passages found"]
-        for n, text in passages.items():
-            first = (sentences(text) or [text])[0]
+    closest = []
+    for n, text in passages.items():
+        said = [s for s in sentences(text) or [text] if not is_instruction(s)]
+        if said:
             # Verbatim, so the abstention itself passes the validator.
-            lines.append(f"- {first} [{n}]")
+            closest.append(f"- {said[0]} [{n}]")
+    if closest:
+        lines += ["", "## Closest passages found", *closest]
     lines += ["", "## What the sources cannot settle", "The question as asked."]
     return "\n".join(lines) + "\n"
 

@@ -17,6 +17,7 @@ from rag.config import Settings
 from rag.context import sentences
 from rag.embed import Embedder
 from rag.errors import LLMError
+from rag.injection import without_instructions
 from rag.support import Evidence, measure, similarity, strip_markers
 from rag.types import SentenceCheck, Verdict
 
@@ -75,6 +76,11 @@ class Validator:
         """Verdicts on many answers; their embeddings go through the encoder in one batch."""
         # Per claim: its structural failure, else the lexical evidence for it.
         found: list[list[tuple[Claim, SentenceCheck | Evidence]]] = []
+        # A source sentence that instructs the model is no evidence for what it asks to be said.
+        answers = [
+            (answer, {n: without_instructions(text) for n, text in passages.items()})
+            for answer, passages in answers
+        ]
         for answer, passages in answers:
             rows: list[tuple[Claim, SentenceCheck | Evidence]] = []
             for claim in split_claims(answer):

@@ -1,0 +1,97 @@
+"""Leaks: the instructions given to the model never reach the user, even when a source tells the
+model to print them. A run of GRAM words from the instructions that no passage contains is a
+leak: such lines are cut from the answer, and such words held back from the streamed draft."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+GRAM = 8  # words in a row; shorter runs are everyday phrases ("the sources do not say")
+Grams = frozenset[tuple[str, ...]]
+
+_WORD = re.compile(r"\s*\S+\s+")
+
+
+def _norm(word: str) -> str:
+    return re.sub(r"\W+", "", word.lower())
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in (_norm(t) for t in text.split()) if w]
+
+
+def _grams(words: list[str]) -> set[tuple[str, ...]]:
+    return {tuple(words[i : i + GRAM]) for i in range(len(words) - GRAM + 1)}
+
+
+def secret_grams(instructions: Iterable[str], passages: Iterable[str]) -> Grams:
+    """The word runs of the instructions that none of the passages (or the question) has."""
+    secret: set[tuple[str, ...]] = set()
+    for text in instructions:
+        secret |= _grams(_words(text))
+    for text in passages:
+        secret -= _grams(_words(text))
+    return frozenset(secret)
+
+
+def cut_leaks(text: str, grams: Grams) -> tuple[str, int]:
+    """`text` without the lines that repeat the instructions, and how many lines went."""
+    kept, cut = [], 0
+    for line in text.splitlines(keepends=True):
+        if _grams(_words(line)) & grams:
+            cut += 1
+        else:
+            kept.append(line)
+    return "".join(kept), cut
+
+
+class LeakFilter:
+    """Stream filter: a word is passed on once the GRAM-1 words after it have arrived and no run
+    of GRAM words it is part of came from the instructions; leaked words are dropped."""
+
+    def __init__(self, grams: Grams) -> None:
+        self.grams = grams
+        self.words: list[str] = []  # normalized words so far
+        self.pending: list[tuple[str, int]] = []  # (raw piece, index of its word) not yet out
+        self.blocked: set[int] = set()
+        self.partial = ""
+        self.leaked = False
+
+    def feed(self, text: str) -> str:
+        """The part of the stream so far that is safe to show."""
+        self.partial += text
+        end = 0
+        for match in _WORD.finditer(self.partial):
+            if match.start() != end:
+                break
+            self._push(match.group(0))
+            end = match.end()
+        self.partial = self.partial[end:]
+        return self._release(len(self.words) - GRAM + 1)
+
+    def flush(self) -> str:
+        """The rest, at the end of the stream."""
+        if self.partial:
+            self._push(self.partial)
+            self.partial = ""
+        return self._release(len(self.words))
+
+    def _push(self, piece: str) -> None:
+        word = _norm(piece)
+        if word:
+            self.words.append(word)
+            last = tuple(self.words[-GRAM:])
+            if len(last) == GRAM and last in self.grams:
+                self.blocked.update(range(len(self.words) - GRAM, len(self.words)))
+                self.leaked = True
+        # Punctuation alone travels with the word before it.
+        self.pending.append((piece, max(0, len(self.words) - 1)))
+
+    def _release(self, upto: int) -> str:
+        out = []
+        while self.pending and self.pending[0][1] < upto:
+            piece, index = self.pending.pop(0)
+            if index not in self.blocked:
+                out.append(piece)
+        return "".join(out)
