@@ -75,7 +75,7 @@ class LeakFilter:
         if self.partial:
             self._push(self.partial)
             self.partial = ""
-        return self._release(len(self.words))
+        return self._release(len(self.words) + 1)  # + 1: pieces before any word, too
 
     def _push(self, piece: str) -> None:
         word = _norm(piece)
