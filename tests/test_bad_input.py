@@ -301,3 +301,15 @@ def test_clean_question(question: str, cleaned: str | None, error: str | None) -
 def test_the_library_refuses_an_empty_question_too(settings: Settings) -> None:
     with pytest.raises(QuestionError, match="the question is empty"):
         ask(" \x00 ", settings=settings)
+
+
+def test_the_hardening_doc_lists_every_case() -> None:
+    """docs/hardening.md is the table of what was tried: every case here and in the fault
+    tests has its row."""
+    from test_faults import CASES as FAULT_CASES
+
+    doc = (Path(__file__).parents[1] / "docs" / "hardening.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip() for line in doc.splitlines() if line.startswith("| ")}
+    names = [c[0] for c in FILE_CASES] + [c[0] for c in REQUEST_CASES]
+    names += [c[0] for c in FAULT_CASES]
+    assert [n for n in names if n not in rows] == []
