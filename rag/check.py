@@ -69,6 +69,8 @@ class _Parts:
     manifest: Manifest | None = None
     meta: MetaDB | None = None
     vectors: VectorStore | None = None
+    # Every stored id and vector, copied out once (checked here, reused by a repair).
+    stored: tuple[np.ndarray, np.ndarray] | None = None
     lexical: LexicalIndex | None = None
     sql_ids: set[int] = field(default_factory=set)
     problems: list[CheckProblem] = field(default_factory=list)
@@ -113,6 +115,7 @@ def _read(folder: Path) -> tuple[_Parts, dict[str, int]]:
         parts.meta = None
     try:
         parts.vectors = VectorStore.load(folder)
+        parts.stored = parts.vectors.arrays()
     except RagError as exc:
         add(CheckProblem(part="FAISS", message=str(exc)))
     try:
@@ -125,8 +128,8 @@ def _read(folder: Path) -> tuple[_Parts, dict[str, int]]:
 def _compare(parts: _Parts, counts: dict[str, int]) -> None:
     add = parts.problems.append
     id_sets: dict[Part, list[int]] = {}
-    if parts.vectors is not None:
-        id_sets["FAISS"] = parts.vectors.ids()
+    if parts.stored is not None:
+        id_sets["FAISS"] = [int(i) for i in parts.stored[0]]
     if parts.lexical is not None:
         id_sets["BM25"] = [int(i) for i in parts.lexical.vec_ids]
     for name, ids in id_sets.items():
@@ -151,8 +154,8 @@ def _compare(parts: _Parts, counts: dict[str, int]) -> None:
                     message=f"{len(extra)} id(s) belong to no passage in SQLite: {_few(extra)}",
                 )
             )
-    if parts.vectors is not None:
-        stored, matrix = parts.vectors.arrays()
+    if parts.stored is not None:
+        stored, matrix = parts.stored
         bad = {int(i) for i in stored[~_sound(matrix)]}
         if bad:
             add(
@@ -316,7 +319,7 @@ def _rebuild_from_sqlite(
         meta.commit()
         wanted = set(meta.all_vec_ids())
         store = VectorStore.empty(manifest.embedding.dimension)
-        kept = _sound_vectors(parts.vectors, wanted, manifest.embedding.dimension)
+        kept = _sound_vectors(parts, wanted, manifest.embedding.dimension)
         if kept is not None:
             store.add(kept[1], kept[0])
         have = set(kept[0].tolist()) if kept is not None else set()
@@ -357,13 +360,11 @@ def _rebuild_from_sqlite(
     return len(have), len(todo)
 
 
-def _sound_vectors(
-    vectors: VectorStore | None, wanted: set[int], dimension: int
-) -> tuple[Any, Any] | None:
+def _sound_vectors(parts: _Parts, wanted: set[int], dimension: int) -> tuple[Any, Any] | None:
     """(ids, matrix) of the stored vectors worth keeping: wanted, unique, finite, unit length."""
-    if vectors is None or vectors.dimension != dimension or not len(vectors):
+    if parts.vectors is None or parts.stored is None or parts.vectors.dimension != dimension:
         return None
-    ids, matrix = vectors.arrays()
+    ids, matrix = parts.stored
     good = _sound(matrix)
     good &= np.isin(ids, np.fromiter(wanted, dtype=np.int64, count=len(wanted)))
     _, first = np.unique(ids, return_index=True)

@@ -5,6 +5,7 @@ leak: such lines are cut from the answer, and such words held back from the stre
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Iterable
 
 GRAM = 8  # words in a row; shorter runs are everyday phrases ("the sources do not say")
@@ -53,7 +54,7 @@ class LeakFilter:
     def __init__(self, grams: Grams) -> None:
         self.grams = grams
         self.words: list[str] = []  # normalized words so far
-        self.pending: list[tuple[str, int]] = []  # (raw piece, index of its word) not yet out
+        self.pending: deque[tuple[str, int]] = deque()  # (raw piece, its word's index) not out
         self.blocked: set[int] = set()
         self.partial = ""
         self.leaked = False
@@ -91,7 +92,7 @@ class LeakFilter:
     def _release(self, upto: int) -> str:
         out = []
         while self.pending and self.pending[0][1] < upto:
-            piece, index = self.pending.pop(0)
+            piece, index = self.pending.popleft()
             if index not in self.blocked:
                 out.append(piece)
         return "".join(out)
