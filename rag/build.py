@@ -18,17 +18,22 @@ from rag.errors import ConfigError, IndexCorruptError, IndexMismatchError, RagEr
 from rag.progress import Reporter, Silent
 from rag.scan import Plan, Scan, plan, scan_locations
 from rag.store import META_FILE, IndexLayout, IndexReader
-from rag.store.ann import fit
+from rag.store.backends import (
+    check_same_store,
+    collect_vectors,
+    finish_vectors,
+    start_vectors,
+    token_of,
+)
 from rag.store.lexical import LexicalIndex
 from rag.store.manifest import (
     ChunkingInfo,
     EmbeddingInfo,
     Manifest,
-    VectorInfo,
+    load_manifest,
     read_raw,
 )
 from rag.store.meta import MetaDB
-from rag.store.vectors import VectorStore
 from rag.types import (
     BuildReport,
     Passage,
@@ -114,7 +119,7 @@ class Builder:
         if self.layout.current_version() is None:
             return None, [], set()
         try:
-            prev = IndexReader.open(self.layout.root)
+            prev = IndexReader.open(self.layout.root, token_of(self.settings))
         except (IndexMismatchError, IndexCorruptError):
             if not full:
                 raise
@@ -128,6 +133,7 @@ class Builder:
         return prev, list(prev.manifest.locations), set(prev.manifest.excluded)
 
     def _check_compatible(self, manifest: Manifest) -> None:
+        check_same_store(self.settings, manifest.vectors, self.layout.root)
         model = self._embedder.model_id if self._embedder else expected_model_id(self.settings)
         built = manifest.embedding
         if built.model_id != model or built.embed_titles != self.settings.embed_titles:
@@ -235,28 +241,35 @@ class Builder:
         with_titles = self.settings.embed_titles
         meta = MetaDB.create(build_dir / META_FILE, copy_from=base.meta if base else None)
         if base is not None:
-            vectors = base.vectors.copy()
-            dimension, model_id = vectors.dimension, base.manifest.embedding.model_id
+            dimension, model_id = base.vectors.dimension, base.manifest.embedding.model_id
         else:
             dimension, model_id = self.embedder.dimension, self.embedder.model_id
-            vectors = VectorStore.empty(dimension)
-
-        passages = PassageCounts()
-        if work.to_delete:
-            passages.deleted = vectors.remove(meta.vec_ids_of_sources(work.to_delete))
-            meta.delete_sources(work.to_delete)
 
         spec = chunk_spec(self.settings)
         rows: list[tuple[Passage, int, str]] = []
         texts: dict[str, str] = {}
         for sid in work.to_write:
-            source = scan.read[sid]
-            meta.insert_source(source)
-            for passage in chunk_source(source, spec):
+            for passage in chunk_source(scan.read[sid], spec):
                 text = embed_text(passage, with_titles)
                 digest = sha256_hex(text)
                 texts[digest] = text
                 rows.append((passage, vector_id(passage.id), digest))
+        version = self.layout.next_version()
+        vectors = start_vectors(
+            self.settings,
+            self.layout.root,
+            base.vectors if base is not None else None,
+            dimension,
+            version,
+            expected=len(rows) if base is None else len(base.vectors) + len(rows),
+        )
+
+        passages = PassageCounts()
+        if work.to_delete:
+            passages.deleted = vectors.remove(meta.vec_ids_of_sources(work.to_delete))
+            meta.delete_sources(work.to_delete)
+        for sid in work.to_write:
+            meta.insert_source(scan.read[sid])
         vector_of = self._vectors_for(texts, base, passages)
         if rows:
             matrix = np.stack([vector_of[h] for _, _, h in rows]).astype(np.float32)
@@ -280,15 +293,14 @@ class Builder:
                 f"{passages.total}, FAISS {len(vectors)}, BM25 {len(lexical)}); "
                 "nothing was published"
             )
-        vectors, vector_info = fit_vectors(
+        vectors, vector_info = finish_vectors(
             self.settings,
             vectors,
             base.manifest.vectors.trained_on if base is not None else None,
+            build_dir,
             self.reporter,
         )
-        vectors.save(build_dir)
         lexical.save(build_dir)
-        version = self.layout.next_version()
         report = BuildReport(
             version=version,
             index_dir=str(self.layout.root),
@@ -310,7 +322,7 @@ class Builder:
             last_build=report,
         ).write(build_dir / "manifest.json")
         self.layout.publish(build_dir, version)
-        self.layout.prune(self.settings.keep_versions)
+        publish_done(self.settings, self.layout)
         return report
 
     def _vectors_for(
@@ -354,17 +366,17 @@ def embed_in_blocks(embedder: Embedder, texts: list[str], reporter: Reporter) ->
     return np.concatenate(parts).astype(np.float32, copy=False)
 
 
-def fit_vectors(
-    settings: Settings, vectors: VectorStore, trained_on: int | None, reporter: Reporter
-) -> tuple[VectorStore, VectorInfo]:
-    """Exact or IVF by size; IVF work (training, measuring recall) takes seconds, so shown."""
-    args = (settings.ann_threshold, settings.ann_target_recall, settings.ann_sample, trained_on)
-    if len(vectors) < settings.ann_threshold:
-        return fit(vectors, *args)
-    with reporter.task("IVF index: train, add, measure recall", 1) as tick:
-        fitted = fit(vectors, *args)
-        tick(1)
-    return fitted
+def publish_done(settings: Settings, layout: IndexLayout) -> None:
+    """After a publish: prune old versions, then drop the vectors none of the kept ones read
+    (Milvus rows and collections; FAISS files went with their folders)."""
+    layout.prune(settings.keep_versions)
+    kept = []
+    for version in layout.published():
+        try:
+            kept.append(load_manifest(layout.version_dir(version) / "manifest.json"))
+        except RagError:
+            return  # unsure what an unreadable version reads: collect nothing
+    collect_vectors(settings, layout.root, kept)
 
 
 def build_index(

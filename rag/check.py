@@ -1,4 +1,5 @@
-"""Check: do SQLite, FAISS, BM25 and the manifest of the current version agree? And repair.
+"""Check: do SQLite, the vectors (FAISS or Milvus), BM25 and the manifest of the current version
+agree? And repair.
 
 SQLite is the source of truth (it holds every source's text and every passage): a repair keeps
 the vectors that are present and sound, re-embeds the passages whose vectors are missing or
@@ -18,21 +19,29 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
-from rag.build import Builder, embed_in_blocks, fit_vectors
+from rag.build import Builder, embed_in_blocks, publish_done
 from rag.chunk import titled
 from rag.config import Settings
 from rag.embed import Embedder, load_embedder
 from rag.errors import IndexCorruptError, IndexMismatchError, RagError
 from rag.progress import Reporter, Silent
 from rag.store import META_FILE, IndexLayout
+from rag.store.backends import (
+    Vectors,
+    check_same_store,
+    finish_vectors,
+    open_vectors,
+    start_vectors,
+    token_of,
+)
 from rag.store.layout import MANIFEST
 from rag.store.lexical import LexicalIndex
 from rag.store.manifest import Manifest, load_manifest
 from rag.store.meta import MetaDB
-from rag.store.vectors import VectorStore
+from rag.store.vectors import FAISS_FILE, VectorStore
 from rag.types import Contract
 
-Part = Literal["layout", "manifest", "SQLite", "FAISS", "BM25"]
+Part = Literal["layout", "manifest", "SQLite", "FAISS", "Milvus", "BM25"]
 _NORM_TOLERANCE = 1e-3
 _SHOWN = 5  # ids named in a message
 
@@ -50,7 +59,9 @@ class CheckReport(Contract):
     index_dir: str = Field(description="Index folder.")
     version: int = Field(description="The version checked (after a repair: the new one).")
     ok: bool = Field(description="True when every part agrees and nothing is broken.")
-    counts: dict[str, int] = Field(description="Passages in SQLite, FAISS, BM25, the manifest.")
+    counts: dict[str, int] = Field(
+        description="Passages in SQLite, the vectors (FAISS or Milvus), BM25, the manifest."
+    )
     problems: list[CheckProblem] = Field(description="What disagrees (empty when ok).")
     leftovers: list[str] = Field(
         description="Folders left by builds that died; harmless, removed by the next build."
@@ -68,7 +79,8 @@ class _Parts:
 
     manifest: Manifest | None = None
     meta: MetaDB | None = None
-    vectors: VectorStore | None = None
+    vectors: Vectors | None = None
+    vector_part: Part = "FAISS"
     # Every stored id and vector, copied out once (checked here, reused by a repair).
     stored: tuple[np.ndarray, np.ndarray] | None = None
     lexical: LexicalIndex | None = None
@@ -85,7 +97,7 @@ def _few(ids: set[int]) -> str:
     return shown + (f" and {len(ids) - _SHOWN} more" if len(ids) > _SHOWN else "")
 
 
-def _read(folder: Path) -> tuple[_Parts, dict[str, int]]:
+def _read(folder: Path, root: Path, token: str) -> tuple[_Parts, dict[str, int]]:
     parts = _Parts()
     counts: dict[str, int] = {}
     add = parts.problems.append
@@ -113,11 +125,19 @@ def _read(folder: Path) -> tuple[_Parts, dict[str, int]]:
         if parts.meta is not None:
             parts.meta.close()
         parts.meta = None
+    if parts.manifest is not None and parts.manifest.vectors.backend == "milvus":
+        parts.vector_part = "Milvus"
     try:
-        parts.vectors = VectorStore.load(folder)
-        parts.stored = parts.vectors.arrays()
+        if parts.manifest is not None:
+            parts.vectors = open_vectors(folder, parts.manifest, root, token)
+        elif (folder / FAISS_FILE).is_file():
+            parts.vectors = VectorStore.load(folder)
+        # else: a Milvus version without its manifest; which collection is unknown, and the
+        # manifest's own problem already says so.
+        if parts.vectors is not None:
+            parts.stored = parts.vectors.arrays()
     except RagError as exc:
-        add(CheckProblem(part="FAISS", message=str(exc)))
+        add(CheckProblem(part=parts.vector_part, message=str(exc)))
     try:
         parts.lexical = LexicalIndex.load(folder)
     except RagError as exc:
@@ -129,7 +149,7 @@ def _compare(parts: _Parts, counts: dict[str, int]) -> None:
     add = parts.problems.append
     id_sets: dict[Part, list[int]] = {}
     if parts.stored is not None:
-        id_sets["FAISS"] = [int(i) for i in parts.stored[0]]
+        id_sets[parts.vector_part] = [int(i) for i in parts.stored[0]]
     if parts.lexical is not None:
         id_sets["BM25"] = [int(i) for i in parts.lexical.vec_ids]
     for name, ids in id_sets.items():
@@ -160,7 +180,7 @@ def _compare(parts: _Parts, counts: dict[str, int]) -> None:
         if bad:
             add(
                 CheckProblem(
-                    part="FAISS",
+                    part=parts.vector_part,
                     message=f"{len(bad)} vector(s) not unit length or not finite: {_few(bad)}",
                 )
             )
@@ -170,7 +190,7 @@ def _compare(parts: _Parts, counts: dict[str, int]) -> None:
     if parts.vectors is not None and parts.vectors.dimension != manifest.embedding.dimension:
         add(
             CheckProblem(
-                part="FAISS",
+                part=parts.vector_part,
                 message=f"dimension {parts.vectors.dimension}, the manifest says "
                 f"{manifest.embedding.dimension}",
             )
@@ -188,14 +208,15 @@ def _compare(parts: _Parts, counts: dict[str, int]) -> None:
                     )
                 )
     if (
-        parts.vectors is not None
+        parts.stored is not None
         and "count" in manifest.vectors.model_fields_set
-        and manifest.vectors.count != len(parts.vectors)
+        and manifest.vectors.count != len(parts.stored[0])
     ):
         add(
             CheckProblem(
                 part="manifest",
-                message=f"records {manifest.vectors.count} vectors, FAISS has {len(parts.vectors)}",
+                message=f"records {manifest.vectors.count} vectors, {parts.vector_part} has "
+                f"{len(parts.stored[0])}",
             )
         )
 
@@ -225,7 +246,7 @@ def _leftovers(layout: IndexLayout, current: int) -> list[str]:
     return found
 
 
-def _inspect(layout: IndexLayout) -> tuple[CheckReport, _Parts]:
+def _inspect(layout: IndexLayout, token: str) -> tuple[CheckReport, _Parts]:
     version = layout.require_current()
     folder = layout.version_dir(version)
     if not folder.is_dir():
@@ -239,7 +260,7 @@ def _inspect(layout: IndexLayout) -> tuple[CheckReport, _Parts]:
         )
         counts: dict[str, int] = {}
     else:
-        parts, counts = _read(folder)
+        parts, counts = _read(folder, layout.root, token)
         _compare(parts, counts)
     report = CheckReport(
         index_dir=str(layout.root),
@@ -253,8 +274,8 @@ def _inspect(layout: IndexLayout) -> tuple[CheckReport, _Parts]:
 
 
 def check_index(settings: Settings) -> CheckReport:
-    """Compare the current version's SQLite, FAISS, BM25 and manifest; change nothing."""
-    report, parts = _inspect(IndexLayout(settings.index_dir))
+    """Compare the current version's SQLite, vectors, BM25 and manifest; change nothing."""
+    report, parts = _inspect(IndexLayout(settings.index_dir), token_of(settings))
     parts.close()
     return report
 
@@ -267,13 +288,14 @@ def repair_index(
     reporter = reporter or Silent()
     layout = IndexLayout(settings.index_dir)
     with layout.write_lock():  # also clears what dead builds left
-        report, parts = _inspect(layout)
+        report, parts = _inspect(layout, token_of(settings))
         manifest_readable = parts.manifest is not None
         try:
             if report.ok:
-                layout.prune(settings.keep_versions)  # versions a dead build left unpublished
+                publish_done(settings, layout)  # versions a dead build left unpublished
                 return report.model_copy(update={"leftovers": _leftovers(layout, report.version)})
             if parts.meta is not None and parts.manifest is not None:
+                check_same_store(settings, parts.manifest.vectors, layout.root)
                 kept, embedded = _rebuild_from_sqlite(layout, parts, settings, embedder, reporter)
                 after = check_index(settings)
                 return after.model_copy(
@@ -318,7 +340,10 @@ def _rebuild_from_sqlite(
         meta.conn.execute("DELETE FROM passages WHERE source_id NOT IN (SELECT id FROM sources)")
         meta.commit()
         wanted = set(meta.all_vec_ids())
-        store = VectorStore.empty(manifest.embedding.dimension)
+        version = layout.next_version()
+        store = start_vectors(
+            settings, layout.root, None, manifest.embedding.dimension, version, len(wanted)
+        )
         kept = _sound_vectors(parts, wanted, manifest.embedding.dimension)
         if kept is not None:
             store.add(kept[1], kept[0])
@@ -340,10 +365,8 @@ def _rebuild_from_sqlite(
         )
         n_sources, n_passages = meta.count("sources"), meta.count("passages")
         meta.close()
-        store, vector_info = fit_vectors(settings, store, None, reporter)
-        store.save(build_dir)
+        store, vector_info = finish_vectors(settings, store, None, build_dir, reporter)
         lexical.save(build_dir)
-        version = layout.next_version()
         manifest.model_copy(
             update={
                 "version": version,
@@ -356,7 +379,7 @@ def _rebuild_from_sqlite(
     except BaseException:
         shutil.rmtree(build_dir, ignore_errors=True)
         raise
-    layout.prune(settings.keep_versions)
+    publish_done(settings, layout)
     return len(have), len(todo)
 
 

@@ -12,6 +12,7 @@ from rag.errors import ConfigError
 
 SearchMode = Literal["dense", "bm25", "hybrid"]
 ValidateMode = Literal["fast", "judge", "strict"]
+StoreBackend = Literal["faiss", "milvus"]
 
 DEFAULT_EMBED_MODEL = "all-MiniLM-L6-v2"
 LOCAL_LLM = "local/qwen2.5-1.5b"
@@ -96,6 +97,33 @@ class Settings(BaseSettings):
         500,
         ge=10,
         description="Indexed passages used as queries to measure the approximate recall.",
+    )
+    store: StoreBackend = Field(
+        "faiss",
+        description=(
+            "Vector store: 'faiss' (vectors in the index folder, in memory when read) or "
+            "'milvus' (a Milvus Lite folder inside the index, or a Milvus server at "
+            "RAG_MILVUS_URI). Changing it needs `rag index rebuild --full`."
+        ),
+    )
+    milvus_uri: str | None = Field(
+        None,
+        description=(
+            "Milvus to use when RAG_STORE=milvus: a server or cluster URI "
+            "(http://host:19530) or a Milvus Lite folder path; unset: <index>/milvus.db "
+            "(Milvus Lite, one process at a time)."
+        ),
+    )
+    milvus_token: SecretStr | None = Field(
+        None, description="Token ('user:password' or an API key) for a Milvus server."
+    )
+    milvus_collection: str = Field(
+        "rag",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,200}$",
+        description=(
+            "Prefix of this index's Milvus collections (<prefix>_<version>); give each index "
+            "sharing one Milvus server its own."
+        ),
     )
     link_hits: int = Field(
         3,

@@ -48,6 +48,10 @@ class IndexCorruptError(RagError):
     """Files of a published index version are missing or disagree with each other."""
 
 
+class VectorStoreError(RagError):
+    """The vector database (a Milvus server) could not be reached or refused a request."""
+
+
 class SourceNotFoundError(RagError):
     """A source id the index does not hold."""
 

@@ -26,6 +26,7 @@ from rag.retrieve import Searcher
 from rag.scoring import RECALL_KS, SupportCheck, answer_scores, retrieval_scores, summarize
 from rag.search import open_searcher
 from rag.store import IndexReader
+from rag.store.backends import token_of
 from rag.types import EvalRecord, GoldQuestion, RunInfo, line_problem
 from rag.validate import Validator
 
@@ -41,6 +42,9 @@ _BUILD_FIELDS = {
     "chunk_min_words",
     "chunk_overlap_words",
     "ann_threshold",
+    "store",
+    "milvus_uri",
+    "milvus_collection",
     "ann_target_recall",
     "ann_sample",
 }
@@ -124,7 +128,7 @@ def corpus_index(
         update={"index_dir": settings.local_cache_dir / "eval-indexes" / key}
     )
     try:
-        IndexReader.open(indexed.index_dir).close()
+        IndexReader.open(indexed.index_dir, token_of(indexed)).close()
     except RagError:
         build_index(indexed, add=[str(corpus.resolve())], embedder=embedder, reporter=reporter)
     return indexed, digest
@@ -266,7 +270,9 @@ def run_eval(
         check_provider(model)  # a missing key fails here, not once per question
     out = out or default_out(gold_path, model)
     if embedder is not None:
-        searcher = Searcher(IndexReader.open(settings.index_dir), settings, embedder)
+        searcher = Searcher(
+            IndexReader.open(settings.index_dir, token_of(settings)), settings, embedder
+        )
     else:
         searcher = open_searcher(settings)
     info = _check_resumable(

@@ -6,11 +6,12 @@ from rag.config import Settings
 from rag.embed import expected_model_id, load_embedder
 from rag.retrieve import Searcher
 from rag.store import IndexReader
+from rag.store.backends import token_of
 
 
 def open_searcher(settings: Settings, need_embedder: bool = True) -> Searcher:
     """A searcher over the current version; the encoder is checked against the manifest."""
-    reader = IndexReader.open(settings.index_dir)
+    reader = IndexReader.open(settings.index_dir, token_of(settings))
     embedder = None
     if need_embedder:
         # Checked before loading, so a mismatch costs no model load.

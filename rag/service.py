@@ -34,6 +34,7 @@ from rag.pipeline import ask
 from rag.prompts import load_prompt
 from rag.retrieve import Searcher
 from rag.store import IndexLayout, IndexReader
+from rag.store.backends import token_of
 from rag.types import Answer, Source, SourceFailure
 
 log = logging.getLogger("rag.server")
@@ -131,7 +132,7 @@ class Service:
         if self.embedder is None:
             raise RagError("the service was not started; call start() first")
         try:
-            reader = IndexReader.open(self.settings.index_dir)
+            reader = IndexReader.open(self.settings.index_dir, token_of(self.settings))
             searcher = Searcher(reader, self.settings, self.embedder)
         except RagError as exc:
             if served is None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fakes import HashEmbedder
 
 from rag.config import Settings, load_settings
+from rag.store.milvus import close_clients
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -42,11 +46,58 @@ def write_corpus(path: Path, records: list[dict[str, str]]) -> Path:
     return path
 
 
+# The vector stores the store tests run on: a module that tests the store sets
+# `pytestmark = pytest.mark.parametrize("settings", STORES, indirect=True)`.
+STORES = ("faiss", "milvus")
+
+
+# Where several processes share one index (a build killed while readers search), Milvus
+# must be a server: "milvus-server" runs `milvus-lite server` in its own process.
+STORES_SHARED = ("faiss", "milvus-server")
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
     """Settings with the index in a temporary folder; claims checked by the fast layer alone
-    (tests that need the judge give it a scripted one)."""
-    return load_settings(index_dir=tmp_path / "index", validate_mode="fast")
+    (tests that need the judge give it a scripted one). FAISS, unless a test module asks for
+    each store in turn (Milvus: a Milvus Lite folder inside the index, or a server)."""
+    store = getattr(request, "param", "faiss")
+    index = tmp_path / "index"
+    if store != "milvus-server":
+        yield load_settings(index_dir=index, validate_mode="fast", store=store)
+        if store == "milvus":
+            close_clients()
+        return
+    with milvus_server(tmp_path / "milvus-server") as uri:
+        yield load_settings(index_dir=index, validate_mode="fast", store="milvus", milvus_uri=uri)
+        close_clients()
+
+
+@contextlib.contextmanager
+def milvus_server(data_dir: Path) -> Iterator[str]:
+    """A Milvus Lite gRPC server in its own process, on a free loopback port; its URI."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    args = ["server", "--data-dir", str(data_dir), "--host", "127.0.0.1", "--port", str(port)]
+    log = (data_dir.parent / "milvus-server.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "milvus_lite", *args], stdout=log, stderr=subprocess.STDOUT
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            assert proc.poll() is None, (data_dir.parent / "milvus-server.log").read_text()
+            assert time.monotonic() < deadline, "milvus-lite server did not start in 60 s"
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
 
 
 @pytest.fixture

@@ -145,7 +145,8 @@ def test_a_large_build_is_ivf_and_searches_like_exact(
     assert info.nlist is not None and info.recall_at_10 == 1.0
     assert any(label == "vectors" and "approximate" in value for label, value in status.rows())
     reader = IndexReader.open(ivf_settings.index_dir)
-    assert reader.vectors.is_ivf and len(reader.vectors) == info.count == reader.manifest.passages
+    assert isinstance(reader.vectors, VectorStore) and reader.vectors.is_ivf
+    assert len(reader.vectors) == info.count == reader.manifest.passages
 
     query = "Item42 sentence 3 mentions council police"
     got = Searcher(reader, ivf_settings, embedder).search(query, mode="dense")

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import synthetic_text, write_corpus
+from conftest import STORES, synthetic_text, write_corpus
 from fakes import HashEmbedder
 
 from rag.build import build_index
@@ -16,6 +16,8 @@ from rag.errors import ConfigError, IndexBusyError, IndexMismatchError
 from rag.retrieve import Searcher
 from rag.store import IndexLayout, IndexReader
 from rag.store.lexical import LexicalIndex
+
+pytestmark = pytest.mark.parametrize("settings", STORES, indirect=True)
 
 
 def records(n: int, start: int = 0) -> list[dict[str, str]]:
@@ -264,11 +266,27 @@ def test_incremental_build_refuses_other_model_or_chunking(
 ) -> None:
     corpus = write_corpus(tmp_path / "c.jsonl", records(3))
     build_index(settings, add=[str(corpus)], embedder=HashEmbedder())
-    changed = load_settings(index_dir=settings.index_dir, **overrides)
+    changed = load_settings(index_dir=settings.index_dir, store=settings.store, **overrides)
     with pytest.raises(IndexMismatchError, match=message):
         build_index(changed, embedder=embedder)
     report = build_index(changed, full=True, embedder=embedder)
     assert report.version == 2
+
+
+def test_incremental_build_refuses_another_store_and_full_rebuild_moves_it(
+    settings: Settings, tmp_path: Path
+) -> None:
+    corpus = write_corpus(tmp_path / "c.jsonl", records(3))
+    build_index(settings, add=[str(corpus)], embedder=HashEmbedder())
+    other = "faiss" if settings.store == "milvus" else "milvus"
+    changed = load_settings(index_dir=settings.index_dir, store=other)
+    with pytest.raises(IndexMismatchError, match=f"keeps its vectors in {settings.store}"):
+        build_index(changed, embedder=HashEmbedder())
+    report = build_index(changed, full=True, embedder=HashEmbedder())
+    reader = open_index(changed)
+    assert report.version == 2 and reader.manifest.vectors.backend == other
+    assert set(reader.vectors.ids()) == set(reader.meta.all_vec_ids())
+    reader.close()
 
 
 def test_search_refuses_an_index_of_another_model(settings: Settings, tmp_path: Path) -> None:

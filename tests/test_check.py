@@ -11,7 +11,7 @@ import faiss
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import synthetic_text, write_corpus
+from conftest import STORES, synthetic_text, write_corpus
 from fakes import HashEmbedder
 
 import rag.build
@@ -23,8 +23,13 @@ from rag.config import DEFAULT_EMBED_MODEL, Settings
 from rag.errors import IndexCorruptError
 from rag.retrieve import Searcher
 from rag.store import IndexLayout, IndexReader
+from rag.store.backends import Vectors, open_vectors
 from rag.store.lexical import BM25_DIR
+from rag.store.manifest import load_manifest
+from rag.store.milvus import ALIVE, MilvusVectors
 from rag.store.vectors import FAISS_FILE, VectorStore
+
+pytestmark = pytest.mark.parametrize("settings", STORES, indirect=True)
 
 N_SOURCES = 30
 QUERIES = ["Item7 sentence harbor", "council police ordinance", "Item21 railway strike"]
@@ -56,10 +61,25 @@ def results(settings: Settings) -> list[list[tuple[str, float]]]:
         reader.close()
 
 
-def edit_vectors(settings: Settings, change: Callable[[VectorStore], object]) -> None:
-    store = VectorStore.load(folder(settings))
+def vectors_of(settings: Settings) -> Vectors:
+    """The current version's vectors, opened for editing in place (for Milvus a view of the
+    published version, so its edits change what that version sees, like a file edit)."""
+    manifest = load_manifest(folder(settings) / "manifest.json")
+    return open_vectors(folder(settings), manifest, settings.index_dir)
+
+
+def vector_part(settings: Settings) -> str:
+    return "Milvus" if settings.store == "milvus" else "FAISS"
+
+
+def edit_vectors(settings: Settings, change: Callable[[Vectors], object]) -> None:
+    store = vectors_of(settings)
     change(store)
-    store.save(folder(settings))
+    if isinstance(store, VectorStore):
+        store.save(folder(settings))
+    else:
+        assert isinstance(store, MilvusVectors)
+        store.flush()
 
 
 def drop_first_vector(settings: Settings) -> None:
@@ -69,11 +89,17 @@ def drop_first_vector(settings: Settings) -> None:
 def add_stray_vector(settings: Settings) -> None:
     vec = np.zeros((1, 64), np.float32)
     vec[0, 0] = 1.0
-    edit_vectors(settings, lambda s: s.add(vec, [123456789]))
+    store = vectors_of(settings)
+    if isinstance(store, MilvusVectors):  # a row written by something other than rag
+        row = {"row": 2**50, "vid": 123456789, "born": 1, "died": ALIVE, "vec": vec[0].tolist()}
+        store.client.insert(store.collection, [row])
+        store.flush()
+    else:
+        edit_vectors(settings, lambda s: s.add(vec, [123456789]))
 
 
 def break_one_vector(settings: Settings) -> None:
-    def change(store: VectorStore) -> None:
+    def change(store: Vectors) -> None:
         first = store.ids()[0]
         vec = store.reconstruct([first]) * 3.0  # no longer unit length: a torn write
         store.remove([first])
@@ -82,8 +108,13 @@ def break_one_vector(settings: Settings) -> None:
     edit_vectors(settings, change)
 
 
-def garble_faiss(settings: Settings) -> None:
-    (folder(settings) / FAISS_FILE).write_bytes(b"not a faiss index")
+def lose_vectors(settings: Settings) -> None:
+    """FAISS: the file is overwritten; Milvus: the collection is dropped."""
+    store = vectors_of(settings)
+    if isinstance(store, MilvusVectors):
+        store.client.drop_collection(store.collection)
+    else:
+        (folder(settings) / FAISS_FILE).write_bytes(b"not a faiss index")
 
 
 def drop_bm25_row(settings: Settings) -> None:
@@ -108,12 +139,13 @@ def garble_sqlite(settings: Settings) -> None:
     (folder(settings) / "meta.sqlite").write_bytes(b"SQLite format 3\x00" + b"\xff" * 4000)
 
 
-# (corruption, part named, words in the message, passages re-embedded by the repair)
+# (corruption, part named, words in the message, passages re-embedded by the repair);
+# "vectors" is the store's part: FAISS or Milvus.
 CASES = [
-    (drop_first_vector, "FAISS", "1 passage(s) in SQLite are missing", 1),
-    (add_stray_vector, "FAISS", "1 id(s) belong to no passage in SQLite: 123456789", 0),
-    (break_one_vector, "FAISS", "1 vector(s) not unit length", 1),
-    (garble_faiss, "FAISS", "cannot read", None),  # None: every passage
+    (drop_first_vector, "vectors", "1 passage(s) in SQLite are missing", 1),
+    (add_stray_vector, "vectors", "1 id(s) belong to no passage in SQLite: 123456789", 0),
+    (break_one_vector, "vectors", "1 vector(s) not unit length", 1),
+    (lose_vectors, "vectors", "cannot read|has no collection", None),  # None: every passage
     (drop_bm25_row, "BM25", "belong to no passage in SQLite: 42", 0),
     (delete_bm25, "BM25", "cannot read BM25 index", 0),
     (wrong_manifest_count, "manifest", "passages, SQLite has", 0),
@@ -127,7 +159,7 @@ def test_a_sound_index_checks_ok(built: Settings) -> None:
     assert len(set(report.counts.values())) == 1 and set(report.counts) == {
         "manifest",
         "SQLite",
-        "FAISS",
+        vector_part(built),
         "BM25",
     }
 
@@ -150,7 +182,9 @@ def test_check_names_the_problem_and_repair_restores_the_same_results(
 
     report = check_index(built)
     assert not report.ok
-    assert any(p.part == part and message in p.message for p in report.problems), report.problems
+    part = vector_part(built) if part == "vectors" else part
+    found = [p for p in report.problems if p.part == part]
+    assert any(m in p.message for p in found for m in message.split("|")), report.problems
 
     repaired = repair_index(built)
     assert repaired.ok and repaired.repaired_from == 1 and repaired.version == 2
@@ -189,9 +223,16 @@ def test_current_naming_a_missing_folder_is_a_layout_problem(built: Settings) ->
 
 
 def test_a_reader_refuses_a_broken_version_and_names_the_repair(built: Settings) -> None:
-    drop_first_vector(built)
-    with pytest.raises(IndexCorruptError, match="rag index check --repair"):
-        IndexReader.open(built.index_dir)
+    if built.store == "milvus":
+        # Counting a version's Milvus rows is a scan (~5 s per 100k on Lite), so a reader
+        # takes the manifest's count and `rag index check` does the counting.
+        lose_vectors(built)
+        with pytest.raises(IndexCorruptError, match="rag index check --repair"):
+            IndexReader.open(built.index_dir)
+    else:
+        drop_first_vector(built)
+        with pytest.raises(IndexCorruptError, match="rag index check --repair"):
+            IndexReader.open(built.index_dir)
     garble_sqlite(built)
     with pytest.raises(IndexCorruptError, match=r"cannot read .*meta\.sqlite"):
         IndexReader.open(built.index_dir)
@@ -200,24 +241,33 @@ def test_a_reader_refuses_a_broken_version_and_names_the_repair(built: Settings)
 def test_cli_check_exit_codes_and_json(built: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     fake = HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
     monkeypatch.setattr(rag.check, "load_embedder", lambda s: fake)
+    monkeypatch.setenv("RAG_STORE", built.store)
     index = ["--index", str(built.index_dir)]
     ok = CliRunner().invoke(cli, ["index", "check", *index])
     assert ok.exit_code == 0 and "ok" in ok.stdout
     drop_first_vector(built)
     bad = CliRunner().invoke(cli, ["index", "check", *index, "--json"])
     assert bad.exit_code == 5
-    assert json.loads(bad.stdout)["problems"][0]["part"] == "FAISS"
+    assert json.loads(bad.stdout)["problems"][0]["part"] == vector_part(built)
     fixed = CliRunner().invoke(cli, ["index", "check", "--repair", *index])
     assert fixed.exit_code == 0, fixed.output
     assert "repaired version 1 as version 2" in fixed.stdout
     assert "1 passages re-embedded" in fixed.stdout
 
 
-def test_repair_keeps_an_ivf_layout_approximate(built: Settings) -> None:
+def approximate(settings: Settings) -> bool:
+    store = vectors_of(settings)
+    if isinstance(store, MilvusVectors):
+        return store.index_type == "HNSW"
+    assert isinstance(store, VectorStore)
+    return isinstance(store.index, faiss.IndexIVFFlat)
+
+
+def test_repair_keeps_an_approximate_layout_approximate(built: Settings) -> None:
     settings = built.model_copy(update={"ann_threshold": 10, "ann_sample": 20})
     build_index(settings, full=True, embedder=HashEmbedder(model_id=DEFAULT_EMBED_MODEL))
-    assert isinstance(VectorStore.load(folder(settings)).index, faiss.IndexIVFFlat)
+    assert approximate(settings)
     drop_first_vector(settings)
     report = repair_index(settings, embedder=HashEmbedder(model_id=DEFAULT_EMBED_MODEL))
     assert report.ok and report.re_embedded == 1
-    assert isinstance(VectorStore.load(folder(settings)).index, faiss.IndexIVFFlat)
+    assert approximate(settings)

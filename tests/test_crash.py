@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import synthetic_text, write_corpus
+from conftest import STORES, STORES_SHARED, synthetic_text, write_corpus
 from fakes import HashEmbedder
 
 from rag.build import build_index
@@ -21,6 +21,12 @@ from rag.check import check_index
 from rag.config import DEFAULT_EMBED_MODEL, Settings
 from rag.retrieve import Searcher
 from rag.store import IndexLayout, IndexReader
+from rag.store.milvus import close_clients
+
+# Builds are killed on FAISS, on a Milvus Lite folder (the killed process ran the engine) and
+# on a Milvus server; readers in another process need FAISS or a server (Lite: one process).
+ALL_STORES = pytest.mark.parametrize("settings", [*STORES, "milvus-server"], indirect=True)
+SHARED_STORES = pytest.mark.parametrize("settings", STORES_SHARED, indirect=True)
 
 HERE = Path(__file__).parent
 QUERY = "Item7 sentence harbor"
@@ -41,8 +47,13 @@ def corpus_of(path: Path, n: int, offset: int = 0) -> Path:
 
 
 def start(settings: Settings, marker: Path, delay: float, *args: str) -> subprocess.Popen[str]:
-    """`rag ARGS --index DIR` in a subprocess, with a fake embedder sleeping `delay` a block."""
+    """`rag ARGS --index DIR` in a subprocess, with a fake embedder sleeping `delay` a block.
+    (A Milvus Lite folder is let go first: one process at a time may hold it.)"""
     marker.unlink(missing_ok=True)
+    close_clients()
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent), "RAG_STORE": settings.store}
+    if settings.milvus_uri:
+        env["RAG_MILVUS_URI"] = settings.milvus_uri
     return subprocess.Popen(
         [
             sys.executable,
@@ -53,7 +64,7 @@ def start(settings: Settings, marker: Path, delay: float, *args: str) -> subproc
             "--index",
             str(settings.index_dir),
         ],
-        env={**os.environ, "PYTHONPATH": str(HERE.parent)},
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -79,6 +90,7 @@ def search(settings: Settings) -> tuple[int, list[str]]:
         reader.close()
 
 
+@ALL_STORES
 @pytest.mark.parametrize("kill_after_blocks", [1, 3])
 def test_sigkill_mid_embedding_keeps_previous_version(
     settings: Settings, tmp_path: Path, kill_after_blocks: int
@@ -111,6 +123,7 @@ def test_sigkill_mid_embedding_keeps_previous_version(
 
 
 @pytest.mark.slow
+@ALL_STORES
 def test_sigkill_at_random_points_never_breaks_the_index(
     settings: Settings, tmp_path: Path
 ) -> None:
@@ -176,6 +189,7 @@ def test_sigkill_at_random_points_never_breaks_the_index(
     assert check_index(settings).leftovers == []
 
 
+@SHARED_STORES
 def test_readers_keep_answering_while_a_rebuild_runs(settings: Settings, tmp_path: Path) -> None:
     build_index(settings, add=[str(corpus_of(tmp_path / "c.jsonl", 50))], embedder=fake())
     first = search(settings)
@@ -200,6 +214,7 @@ def test_readers_keep_answering_while_a_rebuild_runs(settings: Settings, tmp_pat
     assert len(seen) > 5, "the rebuild was too quick to overlap any reader"
 
 
+@ALL_STORES
 def test_two_rebuilds_at_once_one_is_refused_with_a_clear_message(
     settings: Settings, tmp_path: Path
 ) -> None:

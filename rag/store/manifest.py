@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationError
 
@@ -37,11 +38,24 @@ class ChunkingInfo(Contract):
 
 
 class VectorInfo(Contract):
-    """The FAISS index of a version: exact while small, IVF above RAG_ANN_THRESHOLD."""
+    """The vectors of a version: FAISS exact while small, IVF above RAG_ANN_THRESHOLD; or a
+    Milvus collection (FLAT while small, HNSW above the threshold)."""
 
-    kind: str = Field(
-        "IDMap2,Flat,IP", description="FAISS index type ('IDMap2,Flat,IP' or 'IVF<nlist>,Flat,IP')."
+    backend: Literal["faiss", "milvus"] = Field(
+        "faiss", description="Store holding the vectors (RAG_STORE at build time)."
     )
+    kind: str = Field(
+        "IDMap2,Flat,IP",
+        description=(
+            "Index type: FAISS 'IDMap2,Flat,IP' or 'IVF<nlist>,Flat,IP'; Milvus "
+            "'Milvus FLAT,IP' or 'Milvus HNSW,IP'."
+        ),
+    )
+    milvus_uri: str | None = Field(
+        None, description="RAG_MILVUS_URI at build time (None: the Lite folder in the index)."
+    )
+    collection: str | None = Field(None, description="Milvus collection holding the vectors.")
+    ef: int | None = Field(None, ge=1, description="Milvus HNSW candidates searched per query.")
     count: int = Field(0, ge=0, description="Vectors stored.")
     nlist: int | None = Field(None, ge=1, description="IVF lists (k-means centroids).")
     nprobe: int | None = Field(None, ge=1, description="IVF lists searched per query.")
@@ -60,6 +74,15 @@ class VectorInfo(Contract):
 
     def describe(self) -> str:
         """One line for `rag index status`."""
+        if self.backend == "milvus":
+            where = self.milvus_uri or "the Milvus Lite folder in the index"
+            tuned = (
+                f", ef {self.ef}; recall@10 vs exact {self.recall_at_10:.3f} over "
+                f"{self.recall_queries} sampled passages"
+                if self.recall_at_10 is not None
+                else ""
+            )
+            return f"Milvus {self.collection} at {where} ({self.kind}{tuned}), {self.count} vectors"
         if self.nlist is None:
             return f"FAISS exact ({self.kind}), {self.count} vectors"
         return (

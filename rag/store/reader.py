@@ -8,11 +8,11 @@ from pathlib import Path
 
 from rag.errors import IndexCorruptError, IndexMismatchError
 from rag.links import TitleLinks
+from rag.store.backends import Vectors, open_vectors
 from rag.store.layout import MANIFEST, IndexLayout
 from rag.store.lexical import LexicalIndex
 from rag.store.manifest import Manifest, load_manifest
 from rag.store.meta import MetaDB
-from rag.store.vectors import VectorStore
 
 META_FILE = "meta.sqlite"
 
@@ -26,7 +26,7 @@ class IndexReader:
         version: int,
         manifest: Manifest,
         meta: MetaDB,
-        vectors: VectorStore,
+        vectors: Vectors,
         lexical: LexicalIndex,
     ) -> None:
         self.layout = layout
@@ -47,8 +47,9 @@ class IndexReader:
             return self._links
 
     @classmethod
-    def open(cls, index_dir: Path) -> IndexReader:
-        """Open the current version of the index in `index_dir`."""
+    def open(cls, index_dir: Path, milvus_token: str = "") -> IndexReader:
+        """Open the current version of the index in `index_dir` (a Milvus server may want
+        `milvus_token`)."""
         layout = IndexLayout(index_dir)
         version = layout.require_current()
         folder = layout.version_dir(version)
@@ -65,11 +66,12 @@ class IndexReader:
             raise IndexCorruptError(
                 f"cannot read {folder / META_FILE}: {exc}; repair with `rag index check --repair`"
             ) from exc
-        vectors = VectorStore.load(folder)
+        vectors = open_vectors(folder, manifest, layout.root, milvus_token)
         lexical = LexicalIndex.load(folder)
+        # A Milvus count is the manifest's (counting costs a scan); `rag index check` counts.
         counts = {
             "SQLite": passages,
-            "FAISS": len(vectors),
+            manifest.vectors.backend: len(vectors),
             "BM25": len(lexical),
             "manifest": manifest.passages,
         }

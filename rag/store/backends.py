@@ -1,0 +1,210 @@
+"""The vector store of a version, FAISS or Milvus: one small interface, chosen by RAG_STORE when
+a version is built and by its manifest when it is read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import faiss
+import numpy as np
+
+from rag.errors import IndexMismatchError
+from rag.progress import Reporter
+from rag.store.ann import fit, recall_at_k
+from rag.store.manifest import Manifest, VectorInfo
+from rag.store.vectors import IdArray, Matrix, VectorStore
+
+if TYPE_CHECKING:
+    from rag.config import Settings
+    from rag.store.milvus import MilvusVectors
+
+_HNSW_BUILD = {"M": 16, "efConstruction": 200}
+_EF_START, _EF_MAX = 16, 1024
+_K = 10
+
+
+class Vectors(Protocol):
+    """What a reader searches and a build edits, whichever store holds the vectors."""
+
+    @property
+    def dimension(self) -> int: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    def __len__(self) -> int: ...
+
+    def add(self, vectors: Matrix, ids: list[int] | IdArray) -> None: ...
+
+    def remove(self, ids: list[int]) -> int: ...
+
+    def reconstruct(self, ids: list[int]) -> Matrix: ...
+
+    def ids(self) -> list[int]: ...
+
+    def arrays(self) -> tuple[IdArray, Matrix]: ...
+
+    def search(self, query: Matrix, k: int) -> tuple[list[int], list[float]]: ...
+
+    def search_many(self, queries: Matrix, k: int) -> tuple[IdArray, Matrix]: ...
+
+
+def token_of(settings: Settings) -> str:
+    """The Milvus token the settings give, or ''."""
+    return settings.milvus_token.get_secret_value() if settings.milvus_token else ""
+
+
+def open_vectors(folder: Path, manifest: Manifest, root: Path, token: str = "") -> Vectors:
+    """The vectors of a published version, from the store its manifest names."""
+    info = manifest.vectors
+    if info.backend == "faiss":
+        return VectorStore.load(folder)
+    from rag.store.milvus import MilvusVectors, resolve_uri
+
+    assert info.collection is not None
+    return MilvusVectors.open(
+        resolve_uri(info.milvus_uri, root),
+        token,
+        info.collection,
+        manifest.embedding.dimension,
+        manifest.version,
+        info.count,
+        info.kind.removeprefix("Milvus ").split(",")[0],
+        {"ef": info.ef} if info.ef else None,
+    )
+
+
+def check_same_store(settings: Settings, info: VectorInfo, root: Path) -> None:
+    """Refuse to extend a version held in another store than the settings name."""
+    if info.backend != settings.store or (
+        info.backend == "milvus" and info.milvus_uri != settings.milvus_uri
+    ):
+        where = f" at {info.milvus_uri}" if info.milvus_uri else ""
+        asked = f" at {settings.milvus_uri}" if settings.milvus_uri else ""
+        raise IndexMismatchError(
+            f"index at {root} keeps its vectors in {info.backend}{where}; the settings ask "
+            f"for {settings.store}{asked} (RAG_STORE, RAG_MILVUS_URI); move them with "
+            "`rag index rebuild --full`, or change the settings back"
+        )
+
+
+def start_vectors(
+    settings: Settings,
+    root: Path,
+    base: Vectors | None,
+    dimension: int,
+    version: int,
+    expected: int,
+) -> Vectors:
+    """The store a build at `version` edits: the base version's, copied or viewed anew, or an
+    empty one (for Milvus a new collection, HNSW when `expected` passages reach the ANN
+    threshold)."""
+    if settings.store == "faiss":
+        if isinstance(base, VectorStore):
+            return base.copy()
+        return VectorStore.empty(dimension)
+    from rag.store.milvus import MilvusVectors, collection_name, resolve_uri
+
+    if isinstance(base, MilvusVectors):
+        return base.writer(version)
+    hnsw = expected >= settings.ann_threshold
+    return MilvusVectors.create(
+        resolve_uri(settings.milvus_uri, root),
+        token_of(settings),
+        collection_name(settings.milvus_collection, version),
+        dimension,
+        version,
+        "HNSW" if hnsw else "FLAT",
+        _HNSW_BUILD if hnsw else {},
+    )
+
+
+def finish_vectors(
+    settings: Settings,
+    store: Vectors,
+    trained_on: int | None,
+    build_dir: Path,
+    reporter: Reporter,
+) -> tuple[Vectors, VectorInfo]:
+    """Make a build's vectors durable in the layout their size calls for; the manifest facts."""
+    if isinstance(store, VectorStore):
+        args = (settings.ann_threshold, settings.ann_target_recall, settings.ann_sample)
+        if len(store) < settings.ann_threshold:
+            fitted, info = fit(store, *args, trained_on)
+        else:
+            with reporter.task("IVF index: train, add, measure recall", 1) as tick:
+                fitted, info = fit(store, *args, trained_on)
+                tick(1)
+        fitted.save(build_dir)
+        return fitted, info
+    from rag.store.milvus import MilvusVectors
+
+    assert isinstance(store, MilvusVectors)
+    return store, _finish_milvus(settings, store, reporter)
+
+
+def _finish_milvus(settings: Settings, store: MilvusVectors, reporter: Reporter) -> VectorInfo:
+    from rag.errors import IndexCorruptError
+
+    with reporter.task("Milvus: flush and count", 1) as tick:
+        store.flush()
+        counted = store.count_rows()
+        tick(1)
+    if counted != len(store):
+        raise IndexCorruptError(
+            f"Milvus collection {store.collection!r} holds {counted} vectors for version "
+            f"{store.version}, the build wrote {len(store)}; nothing was published"
+        )
+    info = VectorInfo(
+        backend="milvus",
+        kind=store.kind,
+        count=counted,
+        milvus_uri=settings.milvus_uri,
+        collection=store.collection,
+    )
+    if store.index_type != "HNSW" or counted == 0:
+        return info
+    with reporter.task("Milvus HNSW: measure recall", 1) as tick:
+        ef, recall, queries = tune_ef(store, settings.ann_target_recall, settings.ann_sample)
+        tick(1)
+    return info.model_copy(
+        update={"ef": ef, "recall_at_10": round(recall, 4), "recall_queries": queries}
+    )
+
+
+def tune_ef(store: MilvusVectors, target: float, sample: int) -> tuple[int, float, int]:
+    """The smallest power-of-two HNSW ef reaching `target` recall@10 against exact search on a
+    sample of the version's own passages, its recall, and the queries used."""
+    ids, matrix = store.arrays()
+    rows = np.sort(np.random.default_rng(7).choice(len(ids), min(sample, len(ids)), False))
+    queries = matrix[rows]
+    exact_scores, exact_rows = faiss.knn(queries, matrix, _K + 1, metric=faiss.METRIC_INNER_PRODUCT)
+    ef = _EF_START
+    while True:
+        store.search_params = {"ef": ef}
+        found, found_scores = store.search_many(queries, _K + 1)
+        recall = recall_at_k(ids[rows], ids[exact_rows], exact_scores, found, found_scores)
+        if recall >= target or ef >= _EF_MAX:
+            return ef, recall, len(rows)
+        ef *= 2
+
+
+def collect_vectors(settings: Settings, root: Path, manifests: list[Manifest]) -> list[str]:
+    """After old versions are pruned: drop the Milvus collections and rows no kept version
+    (`manifests`) reads. Returns the collections dropped. Nothing to do for FAISS."""
+    if settings.store != "milvus":
+        return []
+    from rag.store.milvus import collect_garbage, resolve_uri
+
+    oldest: dict[str, int] = {}
+    for m in manifests:
+        info = m.vectors
+        if info.backend == "milvus" and info.collection and info.milvus_uri == settings.milvus_uri:
+            oldest[info.collection] = min(oldest.get(info.collection, m.version), m.version)
+    return collect_garbage(
+        resolve_uri(settings.milvus_uri, root),
+        token_of(settings),
+        settings.milvus_collection,
+        oldest,
+    )
