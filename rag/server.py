@@ -44,6 +44,7 @@ from rag.errors import (
     QuestionError,
     RagError,
     SourceNotFoundError,
+    VectorStoreError,
 )
 from rag.limits import BodyLimit, RateLimit, RateLimiter
 from rag.question import clean_question
@@ -66,6 +67,7 @@ _STATUS: list[tuple[type[RagError], int, str]] = [
     (IndexMismatchError, 503, "index_unavailable"),
     (IndexCorruptError, 503, "index_unavailable"),
     (EmbeddingError, 503, "embedder_unavailable"),
+    (VectorStoreError, 503, "vector_store_unavailable"),
     (ConfigError, 400, "bad_request"),
     (RagError, 500, "error"),
 ]

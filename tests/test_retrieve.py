@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import write_corpus
+from conftest import STORES, write_corpus
 from fakes import HashEmbedder
 
 from rag.build import build_index
-from rag.config import Settings
+from rag.config import load_settings
 from rag.errors import ConfigError
 from rag.retrieve import Searcher, rrf
 from rag.store import IndexReader
+from rag.store.milvus import close_clients
 
 
 def test_rrf_hand_worked() -> None:
@@ -54,12 +56,15 @@ CORPUS = [
 ]
 
 
-@pytest.fixture
-def searcher(settings: Settings, tmp_path: Path) -> Searcher:
+@pytest.fixture(params=STORES)
+def searcher(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Searcher]:
+    """A searcher over a small index, on each store in turn."""
+    settings = load_settings(index_dir=tmp_path / "index", store=request.param)
     build_index(
         settings, add=[str(write_corpus(tmp_path / "c.jsonl", CORPUS))], embedder=HashEmbedder()
     )
-    return Searcher(IndexReader.open(settings.index_dir), settings, HashEmbedder())
+    yield Searcher(IndexReader.open(settings.index_dir), settings, HashEmbedder())
+    close_clients()
 
 
 @pytest.mark.parametrize(
