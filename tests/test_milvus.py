@@ -3,6 +3,7 @@ dead build and collected once no kept version reads them; one process per Milvus
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -128,7 +129,9 @@ def test_a_lite_folder_open_in_another_process_is_refused_with_the_fix(tmp_path:
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
-        with pytest.raises(IndexBusyError, match="RAG_MILVUS_URI=http://127.0.0.1:19530"):
+        with pytest.raises(
+            IndexBusyError, match=re.escape("RAG_MILVUS_URI=http://127.0.0.1:19530")
+        ):
             connect(str(folder))
     finally:
         holder.kill()
@@ -137,6 +140,8 @@ def test_a_lite_folder_open_in_another_process_is_refused_with_the_fix(tmp_path:
 
 def test_an_unreachable_server_is_a_clear_error() -> None:
     started = time.monotonic()
-    with pytest.raises(VectorStoreError, match="cannot connect to Milvus at http://127.0.0.1:9"):
+    with pytest.raises(
+        VectorStoreError, match=re.escape("cannot connect to Milvus at http://127.0.0.1:9")
+    ):
         connect("http://127.0.0.1:9")
     assert time.monotonic() - started < 60

@@ -199,9 +199,13 @@ class MilvusVectors:
             client.create_collection,
             collection,
             schema=schema,
-            index_params=index,
             consistency_level="Strong",
         )
+        # Not waiting for the index: pymilvus's wait polls a state Milvus Lite sometimes never
+        # reports (seen here once: a test build hung there for minutes), and a server builds it
+        # anyway.
+        _call("create an index", uri, client.create_index, collection, index, sync=False)
+        _call("load a collection", uri, client.load_collection, collection)
         return cls(client, uri, collection, dimension, version, 0, index_type)
 
     @classmethod
