@@ -189,8 +189,13 @@ def step_queries(index_dir: str, queries: list[str]) -> dict[str, Any]:
         start = time.perf_counter()
         searcher.bm25(q, settings.fusion_candidates)
         parts["bm25"].append(time.perf_counter() - start)
-    out: dict[str, Any] = {"queries": len(queries), "peak_rss_mb": peak_mb()}
-    for name, values in parts.items():
+    return {"queries": len(queries), "peak_rss_mb": peak_mb(), **percentiles(parts)}
+
+
+def percentiles(timed: dict[str, list[float]]) -> dict[str, float]:
+    """`<name>_p50_ms` and `<name>_p95_ms` of each list of seconds."""
+    out: dict[str, float] = {}
+    for name, values in timed.items():
         out[f"{name}_p50_ms"] = round(1000 * statistics.median(values), 2)
         out[f"{name}_p95_ms"] = round(1000 * float(np.percentile(values, 95)), 2)
     return out

@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -32,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from scale import (
     in_child,
     peak_mb,
+    percentiles,
     questions,
     sentences,
     step_build,
@@ -132,11 +132,7 @@ def step_store_queries(index_dir: str, store: str, queries: list[str]) -> dict[s
         start = time.perf_counter()
         searcher.reader.vectors.search(vector, settings.fusion_candidates)
         timed["vectors"].append(time.perf_counter() - start)
-    out: dict[str, Any] = {"queries": len(queries), "peak_rss_mb": peak_mb()}
-    for name, values in timed.items():
-        out[f"{name}_p50_ms"] = round(1000 * statistics.median(values), 2)
-        out[f"{name}_p95_ms"] = round(1000 * float(np.percentile(values, 95)), 2)
-    return out
+    return {"queries": len(queries), "peak_rss_mb": peak_mb(), **percentiles(timed)}
 
 
 def ensure_reference(work: Path, size: int) -> None:
