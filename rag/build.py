@@ -261,7 +261,7 @@ class Builder:
             base.vectors if base is not None else None,
             dimension,
             version,
-            expected=len(rows) if base is None else len(base.vectors) + len(rows),
+            expected=len(rows),  # sizes a new Milvus collection; a base's is kept
         )
 
         passages = PassageCounts()

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fakes import HashEmbedder
 
 from rag.config import Settings, load_settings
-from rag.store.milvus import close_clients
+from rag.store.milvus_conn import close_clients
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

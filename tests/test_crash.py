@@ -21,7 +21,7 @@ from rag.check import check_index
 from rag.config import DEFAULT_EMBED_MODEL, Settings
 from rag.retrieve import Searcher
 from rag.store import IndexLayout, IndexReader
-from rag.store.milvus import close_clients
+from rag.store.milvus_conn import close_clients
 
 # Builds are killed on FAISS, on a Milvus Lite folder (the killed process ran the engine) and
 # on a Milvus server; readers in another process need FAISS or a server (Lite: one process).

@@ -21,7 +21,8 @@ from rag.config import Settings, load_settings
 from rag.errors import IndexBusyError, VectorStoreError
 from rag.status import index_status
 from rag.store import IndexReader
-from rag.store.milvus import MilvusVectors, close_clients, connect
+from rag.store.milvus import MilvusVectors
+from rag.store.milvus_conn import close_clients, connect
 
 
 @pytest.fixture

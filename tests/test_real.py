@@ -16,7 +16,7 @@ from rag.config import Settings, load_settings
 from rag.metrics import source_recall_at_k
 from rag.search import open_searcher
 from rag.store import IndexReader
-from rag.store.milvus import close_clients
+from rag.store.milvus_conn import close_clients
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]

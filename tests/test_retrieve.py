@@ -14,7 +14,7 @@ from rag.config import load_settings
 from rag.errors import ConfigError
 from rag.retrieve import Searcher, rrf
 from rag.store import IndexReader
-from rag.store.milvus import close_clients
+from rag.store.milvus_conn import close_clients
 
 
 def test_rrf_hand_worked() -> None:

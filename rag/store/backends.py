@@ -60,7 +60,8 @@ def open_vectors(folder: Path, manifest: Manifest, root: Path, token: str = "") 
     info = manifest.vectors
     if info.backend == "faiss":
         return VectorStore.load(folder)
-    from rag.store.milvus import MilvusVectors, resolve_uri
+    from rag.store.milvus import MilvusVectors
+    from rag.store.milvus_conn import resolve_uri
 
     assert info.collection is not None
     return MilvusVectors.open(
@@ -104,7 +105,8 @@ def start_vectors(
         if isinstance(base, VectorStore):
             return base.copy()
         return VectorStore.empty(dimension)
-    from rag.store.milvus import MilvusVectors, collection_name, resolve_uri
+    from rag.store.milvus import MilvusVectors
+    from rag.store.milvus_conn import collection_name, resolve_uri
 
     if isinstance(base, MilvusVectors):
         return base.writer(version)
@@ -147,9 +149,17 @@ def finish_vectors(
 def _finish_milvus(settings: Settings, store: MilvusVectors, reporter: Reporter) -> VectorInfo:
     from rag.errors import IndexCorruptError
 
-    with reporter.task("Milvus: flush and count", 1) as tick:
+    hnsw = store.index_type == "HNSW"
+    with reporter.task("Milvus: flush and count" + (", measure recall" if hnsw else ""), 1) as tick:
         store.flush()
-        counted = store.count_rows()
+        # Reading an HNSW version's vectors out (to measure recall) counts them as well.
+        stored = store.arrays() if hnsw else None
+        counted = len(stored[0]) if stored is not None else store.count_rows()
+        tuned = (
+            tune_ef(store, *stored, settings.ann_target_recall, settings.ann_sample)
+            if (stored is not None and counted)
+            else None
+        )
         tick(1)
     if counted != len(store):
         raise IndexCorruptError(
@@ -163,20 +173,20 @@ def _finish_milvus(settings: Settings, store: MilvusVectors, reporter: Reporter)
         milvus_uri=settings.milvus_uri,
         collection=store.collection,
     )
-    if store.index_type != "HNSW" or counted == 0:
+    if tuned is None:
         return info
-    with reporter.task("Milvus HNSW: measure recall", 1) as tick:
-        ef, recall, queries = tune_ef(store, settings.ann_target_recall, settings.ann_sample)
-        tick(1)
+    ef, recall, queries = tuned
     return info.model_copy(
         update={"ef": ef, "recall_at_10": round(recall, 4), "recall_queries": queries}
     )
 
 
-def tune_ef(store: MilvusVectors, target: float, sample: int) -> tuple[int, float, int]:
+def tune_ef(
+    store: MilvusVectors, ids: IdArray, matrix: Matrix, target: float, sample: int
+) -> tuple[int, float, int]:
     """The smallest power-of-two HNSW ef reaching `target` recall@10 against exact search on a
-    sample of the version's own passages, its recall, and the queries used."""
-    ids, matrix = store.arrays()
+    sample of the version's own passages (`ids`, `matrix`: all of them), its recall, and the
+    queries used."""
     rows = np.sort(np.random.default_rng(7).choice(len(ids), min(sample, len(ids)), False))
     queries = matrix[rows]
     exact_scores, exact_rows = faiss.knn(queries, matrix, _K + 1, metric=faiss.METRIC_INNER_PRODUCT)
@@ -195,7 +205,7 @@ def collect_vectors(settings: Settings, root: Path, manifests: list[Manifest]) -
     (`manifests`) reads. Returns the collections dropped. Nothing to do for FAISS."""
     if settings.store != "milvus":
         return []
-    from rag.store.milvus import collect_garbage, resolve_uri
+    from rag.store.milvus_conn import collect_garbage, resolve_uri
 
     oldest: dict[str, int] = {}
     for m in manifests:

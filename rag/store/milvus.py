@@ -15,123 +15,22 @@ index); Milvus holds only the vector id, the two version numbers and the vector.
 
 from __future__ import annotations
 
-import fcntl
-import logging
-import os
-import re
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rag.errors import IndexBusyError, IndexCorruptError, VectorStoreError
+from rag.errors import IndexCorruptError
+from rag.store.milvus_conn import call, connect
 from rag.store.vectors import IdArray, Matrix
 
 if TYPE_CHECKING:
     from pymilvus import MilvusClient
 
 ALIVE = 2**62  # `died` of a row no version has removed
-LITE_FOLDER = "milvus.db"
 _ROW_BITS = 40  # row key = version << 40 | running number within that build
 _BATCH = 1000  # rows per insert or upsert, ids per `in` filter
 _PAGE = 5000  # rows per page when reading a whole version out
-_COLLECTION = re.compile(r"^(?P<prefix>[A-Za-z_][A-Za-z0-9_]*)_(?P<version>\d{6})$")
-_clients: dict[tuple[str, str], MilvusClient] = {}
-_clients_lock = threading.Lock()
-
-
-class _NoMvccWarning(logging.Filter):
-    """Milvus Lite has no MVCC timestamp for query iterators; pymilvus warns at every read."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "mvccTs" not in record.getMessage()
-
-
-logging.getLogger("pymilvus.client.iterator.query_iterator").addFilter(_NoMvccWarning())
-
-
-def resolve_uri(uri: str | None, root: Path) -> str:
-    """The URI to connect to: as configured, or the Milvus Lite folder inside the index."""
-    return uri if uri else str(Path(root) / LITE_FOLDER)
-
-
-def is_lite(uri: str) -> bool:
-    """True for a local Milvus Lite path, False for a server URI (http, https, tcp, unix)."""
-    return "://" not in uri
-
-
-def collection_name(prefix: str, version: int) -> str:
-    """The collection a full build at `version` creates."""
-    return f"{prefix}_{version:06d}"
-
-
-def connect(uri: str, token: str = "") -> MilvusClient:
-    """A client for `uri`, one per process (Milvus Lite lets one process open a folder)."""
-    key = (uri, token)
-    with _clients_lock:
-        if key in _clients:
-            return _clients[key]
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        from pymilvus import MilvusClient
-        from pymilvus.exceptions import MilvusException
-
-        if is_lite(uri):
-            Path(uri).parent.mkdir(parents=True, exist_ok=True)
-            _refuse_locked(uri)
-        try:
-            client = MilvusClient(uri=uri, token=token, timeout=30)
-        except MilvusException as exc:
-            raise VectorStoreError(
-                f"cannot connect to Milvus at {uri}: {exc.message}; start the server or fix "
-                "RAG_MILVUS_URI (a Milvus Lite folder path or http://host:19530)"
-            ) from exc
-        _clients[key] = client
-        return client
-
-
-def close_clients() -> None:
-    """Close every client this process opened, and stop the Milvus Lite servers behind them
-    (which frees their folders for other processes)."""
-    with _clients_lock:
-        clients = list(_clients.items())
-        _clients.clear()
-    for (uri, _), client in clients:
-        client.close()
-        if is_lite(uri):
-            from milvus_lite.server_manager import server_manager_instance
-
-            server_manager_instance.release_server(uri)
-
-
-def _refuse_locked(uri: str) -> None:
-    """Milvus Lite serves one process per folder; say so before pymilvus fails vaguely."""
-    lock = Path(uri) / "LOCK"
-    if not lock.exists():
-        return
-    fd = os.open(lock, os.O_RDWR)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        fcntl.flock(fd, fcntl.LOCK_UN)
-    except BlockingIOError as exc:
-        raise IndexBusyError(
-            f"the Milvus Lite folder {uri} is open in another process (a `rag serve`, or a "
-            "build); Milvus Lite serves one process at a time: stop that process, or run a "
-            "Milvus server (`milvus-lite server --data-dir PATH`) and set "
-            "RAG_MILVUS_URI=http://127.0.0.1:19530"
-        ) from exc
-    finally:
-        os.close(fd)
-
-
-def _call(what: str, uri: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-    from pymilvus.exceptions import MilvusException
-
-    try:
-        return fn(*args, **kwargs)
-    except MilvusException as exc:
-        raise VectorStoreError(f"Milvus at {uri} refused to {what}: {exc.message}") from exc
 
 
 def alive(version: int) -> str:
@@ -183,8 +82,8 @@ class MilvusVectors:
         from pymilvus import DataType
 
         client = connect(uri, token)
-        if _call("list collections", uri, client.has_collection, collection):
-            _call("drop a collection", uri, client.drop_collection, collection)
+        if call("list collections", uri, client.has_collection, collection):
+            call("drop a collection", uri, client.drop_collection, collection)
         schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
         schema.add_field("row", DataType.INT64, is_primary=True)
         schema.add_field("vid", DataType.INT64)
@@ -193,7 +92,7 @@ class MilvusVectors:
         schema.add_field("vec", DataType.FLOAT_VECTOR, dim=dimension)
         index = client.prepare_index_params()
         index.add_index("vec", index_type=index_type, metric_type="IP", params=index_params)
-        _call(
+        call(
             "create a collection",
             uri,
             client.create_collection,
@@ -204,8 +103,8 @@ class MilvusVectors:
         # Not waiting for the index: pymilvus's wait polls a state Milvus Lite sometimes never
         # reports (seen here once: a test build hung there for minutes), and a server builds it
         # anyway.
-        _call("create an index", uri, client.create_index, collection, index, sync=False)
-        _call("load a collection", uri, client.load_collection, collection)
+        call("create an index", uri, client.create_index, collection, index, sync=False)
+        call("load a collection", uri, client.load_collection, collection)
         return cls(client, uri, collection, dimension, version, 0, index_type)
 
     @classmethod
@@ -222,12 +121,12 @@ class MilvusVectors:
     ) -> MilvusVectors:
         """The view of a published version (its count is the manifest's; `count_rows` asks)."""
         client = connect(uri, token)
-        if not _call("list collections", uri, client.has_collection, collection):
+        if not call("list collections", uri, client.has_collection, collection):
             raise IndexCorruptError(
                 f"Milvus at {uri} has no collection {collection!r}, which version {version} "
                 "uses; repair with `rag index check --repair`"
             )
-        _call("load a collection", uri, client.load_collection, collection)
+        call("load a collection", uri, client.load_collection, collection)
         return cls(client, uri, collection, dimension, version, count, index_type, search_params)
 
     def writer(self, version: int) -> MilvusVectors:
@@ -380,7 +279,7 @@ class MilvusVectors:
     # -- helpers ---------------------------------------------------------------------------
     def _on(self, what: str, method: str, *args: Any, **kwargs: Any) -> Any:
         """Call a client method on this view's collection, its refusals as VectorStoreError."""
-        return _call(what, self.uri, getattr(self.client, method), self.collection, *args, **kwargs)
+        return call(what, self.uri, getattr(self.client, method), self.collection, *args, **kwargs)
 
     def _query(self, vids: list[int], fields: list[str]) -> list[dict[str, Any]]:
         flt = f"vid in {vids} and {alive(self.version)}"
@@ -410,33 +309,9 @@ class MilvusVectors:
         )
         try:
             while True:
-                page = _call("read rows", self.uri, it.next)
+                page = call("read rows", self.uri, it.next)
                 if not page:
                     return
                 yield [dict(r) for r in page]
         finally:
             it.close()
-
-
-def collect_garbage(uri: str, token: str, prefix: str, kept: dict[str, int]) -> list[str]:
-    """Drop this index's collections no kept version uses, and in the ones in use the rows
-    dead to the oldest version using them (`kept`: collection -> that version). Returns the
-    collections dropped."""
-    client = connect(uri, token)
-    dropped = []
-    for name in _call("list collections", uri, client.list_collections):
-        match = _COLLECTION.match(name)
-        if not match or match["prefix"] != prefix:
-            continue
-        if name not in kept:
-            _call("drop a collection", uri, client.drop_collection, name)
-            dropped.append(name)
-        else:
-            _call(
-                "delete rows",
-                uri,
-                client.delete,
-                name,
-                filter=f"died <= {kept[name]}",
-            )
-    return dropped
