@@ -367,9 +367,11 @@ def embed_in_blocks(embedder: Embedder, texts: list[str], reporter: Reporter) ->
 
 
 def publish_done(settings: Settings, layout: IndexLayout) -> None:
-    """After a publish: prune old versions, then drop the vectors none of the kept ones read
-    (Milvus rows and collections; FAISS files went with their folders)."""
+    """After a publish: prune old versions, then drop the Milvus rows and collections none of
+    the kept ones read."""
     layout.prune(settings.keep_versions)
+    if settings.store != "milvus":
+        return  # FAISS vectors went with their version folders
     kept = []
     for version in layout.published():
         try:

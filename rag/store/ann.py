@@ -10,6 +10,7 @@ incremental build must delete vectors by id, which FAISS's HNSW cannot do.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import faiss
 import numpy as np
@@ -69,19 +70,38 @@ def tune_nprobe(
     store: VectorStore, ids: IdArray, matrix: Matrix, target: float, sample: int
 ) -> tuple[int, float, int]:
     """The smallest power-of-two nprobe reaching `target`, its recall, and the queries used."""
+
+    def probe(nprobe: int) -> None:
+        store.nprobe = nprobe
+
+    return tune(store.search_many, probe, 1, store.nlist or 1, ids, matrix, target, sample)
+
+
+def tune(
+    search_many: Callable[[Matrix, int], tuple[IdArray, Matrix]],
+    apply: Callable[[int], None],
+    start: int,
+    limit: int,
+    ids: IdArray,
+    matrix: Matrix,
+    target: float,
+    sample: int,
+) -> tuple[int, float, int]:
+    """The smallest search parameter (`start`, doubled up to `limit`; set with `apply`) whose
+    recall@10 against exact search reaches `target` on a seeded sample of the indexed vectors
+    (`ids`, `matrix`: all of them) used as queries; its recall, and the queries used."""
     rows = np.sort(np.random.default_rng(7).choice(len(ids), min(sample, len(ids)), False))
     queries = matrix[rows]
     exact_scores, exact_rows = faiss.knn(queries, matrix, _K + 1, metric=faiss.METRIC_INNER_PRODUCT)
     exact_ids = ids[exact_rows]
-    nlist = store.nlist or 1
-    nprobe, recall = 1, 0.0
+    value = start
     while True:
-        store.nprobe = nprobe
-        found, found_scores = store.search_many(queries, _K + 1)
+        apply(value)
+        found, found_scores = search_many(queries, _K + 1)
         recall = recall_at_k(ids[rows], exact_ids, exact_scores, found, found_scores)
-        if recall >= target or nprobe >= nlist:
-            return nprobe, recall, len(rows)
-        nprobe = min(nlist, nprobe * 2)
+        if recall >= target or value >= limit:
+            return value, recall, len(rows)
+        value = min(limit, value * 2)
 
 
 def recall_at_k(

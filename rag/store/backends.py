@@ -6,12 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-import faiss
-import numpy as np
-
 from rag.errors import IndexMismatchError
 from rag.progress import Reporter
-from rag.store.ann import fit, recall_at_k
+from rag.store.ann import fit, tune
 from rag.store.manifest import Manifest, VectorInfo
 from rag.store.vectors import IdArray, Matrix, VectorStore
 
@@ -21,7 +18,6 @@ if TYPE_CHECKING:
 
 _HNSW_BUILD = {"M": 16, "efConstruction": 200}
 _EF_START, _EF_MAX = 16, 1024
-_K = 10
 
 
 class Vectors(Protocol):
@@ -187,24 +183,16 @@ def tune_ef(
     """The smallest power-of-two HNSW ef reaching `target` recall@10 against exact search on a
     sample of the version's own passages (`ids`, `matrix`: all of them), its recall, and the
     queries used."""
-    rows = np.sort(np.random.default_rng(7).choice(len(ids), min(sample, len(ids)), False))
-    queries = matrix[rows]
-    exact_scores, exact_rows = faiss.knn(queries, matrix, _K + 1, metric=faiss.METRIC_INNER_PRODUCT)
-    ef = _EF_START
-    while True:
+
+    def set_ef(ef: int) -> None:
         store.search_params = {"ef": ef}
-        found, found_scores = store.search_many(queries, _K + 1)
-        recall = recall_at_k(ids[rows], ids[exact_rows], exact_scores, found, found_scores)
-        if recall >= target or ef >= _EF_MAX:
-            return ef, recall, len(rows)
-        ef *= 2
+
+    return tune(store.search_many, set_ef, _EF_START, _EF_MAX, ids, matrix, target, sample)
 
 
 def collect_vectors(settings: Settings, root: Path, manifests: list[Manifest]) -> list[str]:
     """After old versions are pruned: drop the Milvus collections and rows no kept version
-    (`manifests`) reads. Returns the collections dropped. Nothing to do for FAISS."""
-    if settings.store != "milvus":
-        return []
+    (`manifests`) reads. Returns the collections dropped."""
     from rag.store.milvus_conn import collect_garbage, resolve_uri
 
     oldest: dict[str, int] = {}

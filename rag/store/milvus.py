@@ -132,7 +132,7 @@ class MilvusVectors:
     def writer(self, version: int) -> MilvusVectors:
         """A build's view for `version`, after taking back what a dead build left behind."""
         self._recover()
-        out = MilvusVectors(
+        return MilvusVectors(
             self.client,
             self.uri,
             self.collection,
@@ -142,7 +142,6 @@ class MilvusVectors:
             self.index_type,
             self.search_params,
         )
-        return out
 
     def _recover(self) -> None:
         """Rows born after this published version are an unpublished build's: delete them;
