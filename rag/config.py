@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     torch_threads: int | None = Field(
         None, ge=1, description="CPU threads for the encoder; unset lets torch decide."
     )
+    embed_precision: Literal["int8", "fp32"] = Field(
+        "int8",
+        description=(
+            "Precision for batches of passages: 'int8' (a SmoothQuant int8 copy of the model, "
+            "~1.4x faster here, used only if it agrees with fp32 to cosine >= 0.99) or 'fp32'."
+        ),
+    )
     query_encoder: Literal["onnx", "torch"] = Field(
         "onnx",
         description=(

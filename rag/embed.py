@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -15,8 +15,12 @@ from rag.embed_onnx import OnnxEncoder, load_onnx_encoder
 from rag.errors import EmbeddingError
 
 Vectors = npt.NDArray[np.float32]
+log = logging.getLogger(__name__)
 # Above two texts torch's batching wins (measured; see embed_onnx.py).
 _ONNX_MAX_TEXTS = 2
+# Making the int8 copy takes ~2.5 s, worth it for indexing's blocks of 128, not for the
+# validator's few sentences per answer.
+_INT8_MIN_TEXTS = 32
 
 
 def set_offline() -> None:
@@ -84,9 +88,12 @@ class SentenceTransformerEmbedder:
         batch_size: int = 8,
         threads: int | None = None,
         onnx_cache: Path | None = None,
+        precision: Literal["int8", "fp32"] = "fp32",
     ) -> None:
         """`onnx_cache` set: one or two texts at a time go through an ONNX Runtime export
-        kept there (2x faster for a question; embed_onnx.py has the figures)."""
+        kept there (2x faster for a question; embed_onnx.py has the figures). `precision`
+        int8: batches of 32 texts or more go through a smoothed int8 copy (embed_int8.py),
+        made on first use and kept only if it agrees with fp32 to cosine >= 0.99."""
         set_offline()
         path = resolve_model_path(name)
         import torch
@@ -106,6 +113,8 @@ class SentenceTransformerEmbedder:
         self._dim = int(dim)
         self._batch = batch_size
         self._small: OnnxEncoder | None = None
+        self._want_int8 = precision == "int8"
+        self._int8: Any = None
         if onnx_cache is not None:
             self._small = load_onnx_encoder(self._model, path, onnx_cache, threads)
 
@@ -122,7 +131,10 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, self._dim), dtype=np.float32)
         if self._small is not None and len(texts) <= _ONNX_MAX_TEXTS:
             return self._small.encode(texts)
-        out = self._model.encode(
+        model = self._model
+        if self._want_int8 and len(texts) >= _INT8_MIN_TEXTS:
+            model = self._int8_model()
+        out = model.encode(
             texts,
             batch_size=self._batch,
             normalize_embeddings=True,
@@ -131,14 +143,46 @@ class SentenceTransformerEmbedder:
         )
         return np.ascontiguousarray(out, dtype=np.float32)
 
+    @property
+    def precision(self) -> str:
+        """What encodes batches now: 'int8' once its copy is made and kept, else 'fp32'."""
+        return "int8" if self._int8 not in (None, False) else "fp32"
 
-_CACHE: dict[tuple[str, int, int | None, Path | None], SentenceTransformerEmbedder] = {}
+    def _int8_model(self) -> Any:
+        if self._int8 is None:
+            from rag.embed_int8 import MIN_COSINE, quantized_copy
+
+            model, cosine = quantized_copy(self._model)
+            if cosine >= MIN_COSINE:
+                self._int8 = model
+            else:
+                # A CPU without VNNI can overflow the full-range int8 sums; fp32 is slower,
+                # never wrong.
+                log.warning(
+                    "the int8 encoder agrees with fp32 only to cosine %.4f (< %s) on this "
+                    "machine; encoding in fp32 (set RAG_EMBED_PRECISION=fp32 to skip the check)",
+                    cosine,
+                    MIN_COSINE,
+                )
+                self._int8 = False
+        return self._int8 or self._model
+
+
+_CACHE: dict[
+    tuple[str, int, int | None, Path | None, Literal["int8", "fp32"]], SentenceTransformerEmbedder
+] = {}
 
 
 def load_embedder(settings: Settings) -> Embedder:
     """The configured embedder, loaded once per process."""
     onnx_cache = settings.local_cache_dir if settings.query_encoder == "onnx" else None
-    key = (settings.embed_model, settings.embed_batch_size, settings.torch_threads, onnx_cache)
+    key = (
+        settings.embed_model,
+        settings.embed_batch_size,
+        settings.torch_threads,
+        onnx_cache,
+        settings.embed_precision,
+    )
     if key not in _CACHE:
         _CACHE[key] = SentenceTransformerEmbedder(*key)
     return _CACHE[key]

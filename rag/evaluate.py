@@ -36,6 +36,7 @@ _MAY_CHANGE = {"gold", "started"}
 # Settings that change what an index holds: part of the cache key of a --corpus index.
 _BUILD_FIELDS = {
     "embed_model",
+    "embed_precision",
     "embed_titles",
     "chunk_target_words",
     "chunk_max_words",

@@ -1,0 +1,158 @@
+"""An int8 copy of the sentence-transformers encoder for indexing, checked against fp32.
+
+On these CPUs MiniLM in fp32 runs close to the cores' peak (~150 GFLOP/s for ~60 passages/s), so
+the only way to index much faster is lower precision. Plain dynamic int8 (torch's
+`quantize_dynamic`) is fast but wrong: a few activation channels carry values 50x the rest, one
+scale per tensor crushes everything else, and vectors fall to cosine 0.86 against fp32 (measured,
+docs/retrieval.md). What works is SmoothQuant (Xiao et al., 2023): divide each linear layer's
+input channels by s_j = max|x_j|^a / max|w_j|^(1-a) and multiply the weights' columns by the
+same s_j, which leaves the product unchanged but moves the outliers into the weights, where
+int8 keeps one scale per output row. The channel maxima come from fixed calibration texts
+(`calibration.txt`), so the same model always gives the same vectors. The feed-forward output of
+the layers in `FP32_FFN_OUT` stays fp32: layer 0's alone costs 0.975 cosine at any a.
+
+The copy is refused (the caller falls back to fp32) unless its vectors agree with fp32 to
+cosine >= `MIN_COSINE` on the calibration texts.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+import warnings
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import torch
+
+log = logging.getLogger(__name__)
+
+MIN_COSINE = 0.99
+ALPHA = 0.8
+FP32_FFN_OUT = (0, 2, 3)
+_QKV = ("query", "key", "value")
+
+
+def calibration_texts() -> list[str]:
+    """The fixed texts the channel maxima and the agreement check are measured on."""
+    text = resources.files("rag").joinpath("calibration.txt").read_text(encoding="utf-8")
+    return [line for line in text.splitlines() if line.strip()]
+
+
+class SmoothInt8Linear(torch.nn.Module):
+    """y = int8(x / s) @ int8(W * s)^T + b for one or more linear layers sharing an input
+    (their weights stacked, so the input is scaled and quantized once). Activations are
+    quantized per call over their full 8-bit range: VNNI accumulates in int32, so the 7-bit
+    `reduce_range` guard is not needed (where a CPU lacks it, the agreement check catches it)."""
+
+    def __init__(
+        self, linears: list[torch.nn.Linear], input_amax: torch.Tensor, alpha: float
+    ) -> None:
+        super().__init__()
+        weight = torch.cat([linear.weight.detach().float() for linear in linears])
+        smooth = (
+            input_amax.clamp(min=1e-5) ** alpha
+            / weight.abs().amax(0).clamp(min=1e-5) ** (1 - alpha)
+        ).clamp(min=1e-5)
+        scaled = weight * smooth
+        scales = (scaled.abs().amax(1) / 127).clamp(min=1e-8).double()
+        zeros = torch.zeros(scaled.shape[0], dtype=torch.int64)
+        with warnings.catch_warnings():
+            # torch marks its quantized tensors deprecated for a future release; torch is
+            # pinned (2.13.0), and the agreement check would refuse a copy that came out wrong.
+            warnings.simplefilter("ignore", UserWarning)
+            qweight = torch.quantize_per_channel(scaled, scales, zeros, axis=0, dtype=torch.qint8)
+        biases = [
+            linear.bias.detach().float()
+            if linear.bias is not None
+            else torch.zeros(linear.out_features)
+            for linear in linears
+        ]
+        self._packed = torch.ops.quantized.linear_prepack(qweight, torch.cat(biases))
+        self.inverse: torch.Tensor = (1.0 / smooth).contiguous()
+        self.widths = [linear.out_features for linear in linears]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = torch.ops.quantized.linear_dynamic(
+            x * self.inverse, self._packed, reduce_range=False
+        )
+        return out
+
+
+class _Slice(torch.nn.Module):
+    """One of query/key/value: asks the stacked layer once per input, hands out its part.
+
+    BERT's attention calls query, key and value one after another on the same tensor; the first
+    call computes all three, the next two take theirs. A different input (any other caller)
+    recomputes, so the answer is always right, only the saving is lost."""
+
+    def __init__(self, stacked: SmoothInt8Linear, part: int, shared: threading.local) -> None:
+        super().__init__()
+        self.stacked = stacked
+        self.part = part
+        self.shared = shared  # per thread: two threads encoding at once never mix inputs
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if getattr(self.shared, "input", None) is not x:
+            self.shared.input = x
+            self.shared.parts = self.stacked(x).split(self.stacked.widths, dim=-1)
+        part: torch.Tensor = self.shared.parts[self.part]
+        if self.part == len(self.stacked.widths) - 1:
+            self.shared.input = self.shared.parts = None  # the last taker frees them
+        return part
+
+
+def _input_maxima(st_model: Any, texts: list[str]) -> dict[str, torch.Tensor]:
+    """Per input channel, the largest |x| each encoder linear layer sees on `texts`."""
+    maxima: dict[str, torch.Tensor] = {}
+    hooks = []
+
+    def record(name: str) -> Any:
+        def hook(module: torch.nn.Module, inputs: tuple[torch.Tensor, ...], output: Any) -> None:
+            x = inputs[0].detach().abs().reshape(-1, inputs[0].shape[-1]).amax(0)
+            maxima[name] = torch.maximum(maxima[name], x) if name in maxima else x
+
+        return hook
+
+    for name, module in st_model[0].auto_model.named_modules():
+        if isinstance(module, torch.nn.Linear) and name.startswith("encoder."):
+            hooks.append(module.register_forward_hook(record(name)))
+    try:
+        st_model.encode(texts, batch_size=8, show_progress_bar=False)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return maxima
+
+
+def _kept_fp32(name: str) -> bool:
+    return any(name == f"encoder.layer.{layer}.output.dense" for layer in FP32_FFN_OUT)
+
+
+def quantized_copy(st_model: Any) -> tuple[Any, float]:
+    """A copy of the model with its encoder's linear layers in smoothed int8, and its lowest
+    cosine to fp32 on the calibration texts (the caller decides whether that is enough)."""
+    texts = calibration_texts()
+    maxima = _input_maxima(st_model, texts)
+    model = copy.deepcopy(st_model)
+    inner = model[0].auto_model
+    for name, amax in maxima.items():
+        parent_name, _, attr = name.rpartition(".")
+        if _kept_fp32(name) or attr in _QKV:
+            continue
+        parent = inner.get_submodule(parent_name)
+        setattr(parent, attr, SmoothInt8Linear([getattr(parent, attr)], amax, ALPHA))
+    for name, module in inner.named_modules():
+        if all(isinstance(getattr(module, attr, None), torch.nn.Linear) for attr in _QKV):
+            amax = maxima[f"{name}.{_QKV[0]}"]  # the three share their input
+            stacked = SmoothInt8Linear([getattr(module, attr) for attr in _QKV], amax, ALPHA)
+            shared = threading.local()
+            for part, attr in enumerate(_QKV):
+                setattr(module, attr, _Slice(stacked, part, shared))
+    reference = st_model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    ours = model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    cosine = float(np.min(np.sum(reference * ours, axis=1)))
+    log.debug("int8 encoder: %d linear layers smoothed, cosine to fp32 %.5f", len(maxima), cosine)
+    return model, cosine

@@ -1,0 +1,138 @@
+"""The int8 passage encoder: smoothing keeps outlier channels exact enough, the stacked
+query/key/value answer like three layers, and the copy is kept only when it agrees with fp32."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+from rag import embed_int8
+from rag.embed import SentenceTransformerEmbedder
+from rag.embed_int8 import MIN_COSINE, SmoothInt8Linear, _Slice, calibration_texts
+
+
+def _linear(inputs: int, outputs: int, seed: int) -> torch.nn.Linear:
+    torch.manual_seed(seed)
+    return torch.nn.Linear(inputs, outputs)
+
+
+def _activations(rows: int, width: int, outlier: float) -> torch.Tensor:
+    """Activations like a transformer's: small values, and two channels `outlier` times larger."""
+    generator = torch.Generator().manual_seed(7)
+    x = torch.randn(rows, width, generator=generator)
+    x[:, [3, 17]] *= outlier
+    return x
+
+
+def _relative_error(got: torch.Tensor, want: torch.Tensor) -> float:
+    return float((got - want).norm() / want.norm())
+
+
+@pytest.mark.parametrize(
+    ("outlier", "smoothed_below", "plain_above"),
+    [
+        (1.0, 0.02, 0.0),  # no outliers: both are fine, smoothing costs nothing
+        (60.0, 0.02, 0.10),  # outliers: one activation scale ruins plain int8, not smoothed
+    ],
+)
+def test_smoothing_keeps_outlier_channels_from_ruining_the_rest(
+    outlier: float, smoothed_below: float, plain_above: float
+) -> None:
+    linear = _linear(64, 48, seed=1)
+    with torch.no_grad():  # as in a trained model, the outlier channels' weights are small
+        linear.weight[:, [3, 17]] /= outlier
+    x = _activations(256, 64, outlier)
+    want = linear(x).detach()
+    smoothed = SmoothInt8Linear([linear], x.abs().amax(0), alpha=0.8)(x)
+    plain = SmoothInt8Linear([linear], torch.ones(64), alpha=1.0)(x)  # s = 1: no smoothing
+    assert _relative_error(smoothed, want) < smoothed_below
+    assert _relative_error(plain, want) > plain_above
+
+
+def test_stacked_query_key_value_answer_like_three_layers() -> None:
+    layers = [_linear(32, 32, seed) for seed in (1, 2, 3)]
+    x = _activations(40, 32, 10.0)
+    stacked = SmoothInt8Linear(layers, x.abs().amax(0), alpha=0.8)
+    shared = threading.local()
+    parts = [_Slice(stacked, i, shared) for i in range(3)]
+    got = [part(x) for part in parts]
+    for layer, out in zip(layers, got, strict=True):
+        assert out.shape == (40, 32)
+        assert _relative_error(out, layer(x).detach()) < 0.02
+    assert shared.input is None and shared.parts is None  # freed by the last taker
+    # Asked out of order or with another input, each part is recomputed, never mixed up.
+    other = _activations(40, 32, 1.0) + 1
+    assert torch.equal(parts[1](other), stacked(other)[:, 32:64])
+    assert torch.equal(parts[0](x), got[0])
+
+
+def test_calibration_texts_ship_with_the_package() -> None:
+    texts = calibration_texts()
+    assert len(texts) >= 50
+    assert any(len(t.split()) > 100 for t in texts)  # passages as long as the index holds
+    assert any(len(t.split()) < 3 for t in texts)  # and the tiniest inputs
+
+
+@pytest.fixture(scope="module")
+def embedder() -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder("all-MiniLM-L6-v2", precision="int8")
+
+
+@pytest.mark.slow
+def test_int8_vectors_agree_with_fp32_on_real_passages(
+    embedder: SentenceTransformerEmbedder, shared_data: Path
+) -> None:
+    lines = (shared_data / "squad2" / "corpus.jsonl").read_text().splitlines()
+    texts = [json.loads(line)["text"] for line in lines[:96]]
+    fast = embedder.encode(texts)
+    assert embedder.precision == "int8"
+    slow = embedder._model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    cosines = np.sum(fast * slow, axis=1)
+    assert fast.dtype == np.float32 and fast.shape == (96, 384)
+    assert float(cosines.min()) >= MIN_COSINE
+    assert float(cosines.mean()) >= 0.997
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("count", "int8"), [(3, False), (31, False), (32, True), (128, True)])
+def test_only_big_batches_go_to_int8(
+    embedder: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch, count: int, int8: bool
+) -> None:
+    embedder.encode(["warm"] * 40)  # the copy exists
+    calls: list[str] = []
+
+    def spy(name: str, model: Any) -> None:
+        real = model.encode
+
+        def encode(texts: list[str], *args: Any, **kwargs: Any) -> Any:
+            calls.append(name)
+            return real(texts, *args, **kwargs)
+
+        monkeypatch.setattr(model, "encode", encode)
+
+    spy("int8", embedder._int8)
+    spy("fp32", embedder._model)
+    assert embedder.encode(["a passage about rivers"] * count).shape == (count, 384)
+    assert calls == ["int8" if int8 else "fp32"]
+
+
+@pytest.mark.slow
+def test_an_int8_copy_that_disagrees_is_dropped_for_fp32(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(embed_int8, "MIN_COSINE", 1.01)  # no copy can reach it
+    fresh = SentenceTransformerEmbedder("all-MiniLM-L6-v2", precision="int8")
+    texts = [f"passage number {i} about the river" for i in range(40)]
+    with caplog.at_level(logging.WARNING, logger="rag.embed"):
+        fast = fresh.encode(texts)
+    assert fresh.precision == "fp32"
+    assert "RAG_EMBED_PRECISION=fp32" in caplog.text
+    slow = fresh._model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    assert np.allclose(fast, slow, atol=1e-6)
