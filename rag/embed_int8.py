@@ -104,8 +104,9 @@ class _Slice(torch.nn.Module):
         return part
 
 
-def _input_maxima(st_model: Any, texts: list[str]) -> dict[str, torch.Tensor]:
-    """Per input channel, the largest |x| each encoder linear layer sees on `texts`."""
+def _input_maxima(st_model: Any, texts: list[str]) -> tuple[dict[str, torch.Tensor], np.ndarray]:
+    """Per input channel, the largest |x| each encoder linear layer sees on `texts`; and the
+    fp32 vectors of `texts`, which the agreement check compares against."""
     maxima: dict[str, torch.Tensor] = {}
     hooks = []
 
@@ -120,11 +121,22 @@ def _input_maxima(st_model: Any, texts: list[str]) -> dict[str, torch.Tensor]:
         if isinstance(module, torch.nn.Linear) and name.startswith("encoder."):
             hooks.append(module.register_forward_hook(record(name)))
     try:
-        st_model.encode(texts, batch_size=8, show_progress_bar=False)
+        vectors = _encode(st_model, texts)
     finally:
         for hook in hooks:
             hook.remove()
-    return maxima
+    return maxima, vectors
+
+
+def _encode(st_model: Any, texts: list[str]) -> np.ndarray:
+    out: np.ndarray = st_model.encode(
+        texts,
+        batch_size=8,
+        normalize_embeddings=True,
+        convert_to_numpy=True,
+        show_progress_bar=False,
+    )
+    return out
 
 
 def _kept_fp32(name: str) -> bool:
@@ -135,7 +147,7 @@ def quantized_copy(st_model: Any) -> tuple[Any, float]:
     """A copy of the model with its encoder's linear layers in smoothed int8, and its lowest
     cosine to fp32 on the calibration texts (the caller decides whether that is enough)."""
     texts = calibration_texts()
-    maxima = _input_maxima(st_model, texts)
+    maxima, reference = _input_maxima(st_model, texts)
     model = copy.deepcopy(st_model)
     inner = model[0].auto_model
     for name, amax in maxima.items():
@@ -151,8 +163,6 @@ def quantized_copy(st_model: Any) -> tuple[Any, float]:
             shared = threading.local()
             for part, attr in enumerate(_QKV):
                 setattr(module, attr, _Slice(stacked, part, shared))
-    reference = st_model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
-    ours = model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
-    cosine = float(np.min(np.sum(reference * ours, axis=1)))
+    cosine = float(np.min(np.sum(reference * _encode(model, texts), axis=1)))
     log.debug("int8 encoder: %d linear layers smoothed, cosine to fp32 %.5f", len(maxima), cosine)
     return model, cosine
