@@ -1,4 +1,4 @@
-"""MiniLM on torch against ONNX Runtime exports (fp32, int8 per-tensor, int8 per-channel).
+"""MiniLM on torch (fp32, rag's smoothed int8) against ONNX Runtime exports (fp32, int8).
 
     python bench/encoders.py
 
@@ -67,6 +67,11 @@ def main() -> None:
         sized = SentenceTransformerEmbedder(settings.embed_model, batch_size=batch)
         results[f"torch_batch_{batch}"] = measure(sized.encode, texts, reference)
         print(f"torch_batch_{batch}", results[f"torch_batch_{batch}"], flush=True)
+    int8 = SentenceTransformerEmbedder(settings.embed_model, batch_size=8, precision="int8")
+    int8.expect(len(texts))  # as a build does; then blocks of 128 go to the int8 copy
+    results["torch_int8_smoothquant_batch_8"] = measure(int8.encode, texts, reference)
+    results["torch_int8_smoothquant_batch_8"]["precision"] = int8.precision
+    print("torch_int8_smoothquant_batch_8", results["torch_int8_smoothquant_batch_8"], flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         path = resolve_model_path(settings.embed_model)
         fp32 = load_onnx_encoder(st, path, Path(tmp), settings.torch_threads)

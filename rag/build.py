@@ -353,6 +353,7 @@ class Builder:
 def embed_in_blocks(embedder: Embedder, texts: list[str], reporter: Reporter) -> np.ndarray:
     """Vectors of `texts`, encoded a block at a time with progress shown."""
     parts: list[np.ndarray] = []
+    embedder.expect(len(texts))
     with reporter.task("embedding passages", len(texts)) as tick:
         for i in range(0, len(texts), _EMBED_BLOCK):
             block = texts[i : i + _EMBED_BLOCK]

@@ -18,8 +18,10 @@ Vectors = npt.NDArray[np.float32]
 log = logging.getLogger(__name__)
 # Above two texts torch's batching wins (measured; see embed_onnx.py).
 _ONNX_MAX_TEXTS = 2
-# Making the int8 copy takes ~2.5 s, worth it for indexing's blocks of 128, not for the
-# validator's few sentences per answer.
+# The int8 copy takes ~1.6 s to make and saves ~5 ms a passage (60 -> 85 passages/s), so it is
+# made for jobs of 500 texts or more (a full build, not a 1% rebuild) and then kept for the
+# process; calls of fewer than 32 texts (the validator's sentences) stay on fp32 anyway.
+_INT8_MIN_JOB = 500
 _INT8_MIN_TEXTS = 32
 
 
@@ -49,6 +51,10 @@ class Embedder(Protocol):
 
     def encode(self, texts: list[str]) -> Vectors:
         """One normalized float32 row per text."""
+        ...
+
+    def expect(self, count: int) -> None:
+        """A job is about to encode `count` texts in batches: prepare what pays for it."""
         ...
 
 
@@ -92,8 +98,8 @@ class SentenceTransformerEmbedder:
     ) -> None:
         """`onnx_cache` set: one or two texts at a time go through an ONNX Runtime export
         kept there (2x faster for a question; embed_onnx.py has the figures). `precision`
-        int8: batches of 32 texts or more go through a smoothed int8 copy (embed_int8.py),
-        made on first use and kept only if it agrees with fp32 to cosine >= 0.99."""
+        int8: once a job of 500 texts or more is expected, batches of 32 or more go through a
+        smoothed int8 copy (embed_int8.py), kept only if it agrees with fp32 to cosine >= 0.99."""
         set_offline()
         path = resolve_model_path(name)
         import torch
@@ -114,7 +120,7 @@ class SentenceTransformerEmbedder:
         self._batch = batch_size
         self._small: OnnxEncoder | None = None
         self._want_int8 = precision == "int8"
-        self._int8: Any = None
+        self._int8: Any = None  # the copy, once made and kept
         if onnx_cache is not None:
             self._small = load_onnx_encoder(self._model, path, onnx_cache, threads)
 
@@ -132,8 +138,8 @@ class SentenceTransformerEmbedder:
         if self._small is not None and len(texts) <= _ONNX_MAX_TEXTS:
             return self._small.encode(texts)
         model = self._model
-        if self._want_int8 and len(texts) >= _INT8_MIN_TEXTS:
-            model = self._int8_model()
+        if self._int8 is not None and len(texts) >= _INT8_MIN_TEXTS:
+            model = self._int8
         out = model.encode(
             texts,
             batch_size=self._batch,
@@ -145,27 +151,26 @@ class SentenceTransformerEmbedder:
 
     @property
     def precision(self) -> str:
-        """What encodes batches now: 'int8' once its copy is made and kept, else 'fp32'."""
-        return "int8" if self._int8 not in (None, False) else "fp32"
+        """What encodes big batches now: 'int8' once its copy is made and kept, else 'fp32'."""
+        return "fp32" if self._int8 is None else "int8"
 
-    def _int8_model(self) -> Any:
-        if self._int8 is None:
-            from rag.embed_int8 import MIN_COSINE, quantized_copy
+    def expect(self, count: int) -> None:
+        if not self._want_int8 or count < _INT8_MIN_JOB:
+            return
+        self._want_int8 = False  # made once per process, kept or not
+        from rag.embed_int8 import MIN_COSINE, quantized_copy
 
-            model, cosine = quantized_copy(self._model)
-            if cosine >= MIN_COSINE:
-                self._int8 = model
-            else:
-                # A CPU without VNNI can overflow the full-range int8 sums; fp32 is slower,
-                # never wrong.
-                log.warning(
-                    "the int8 encoder agrees with fp32 only to cosine %.4f (< %s) on this "
-                    "machine; encoding in fp32 (set RAG_EMBED_PRECISION=fp32 to skip the check)",
-                    cosine,
-                    MIN_COSINE,
-                )
-                self._int8 = False
-        return self._int8 or self._model
+        model, cosine = quantized_copy(self._model)
+        if cosine >= MIN_COSINE:
+            self._int8 = model
+            return
+        # A CPU without VNNI can overflow the full-range int8 sums; fp32 is slower, never wrong.
+        log.warning(
+            "the int8 encoder agrees with fp32 only to cosine %.4f (< %s) on this machine; "
+            "encoding in fp32 (set RAG_EMBED_PRECISION=fp32 to skip the check)",
+            cosine,
+            MIN_COSINE,
+        )
 
 
 _CACHE: dict[

@@ -62,6 +62,10 @@ class LockedEmbedder:
         with self._lock:
             return self.inner.encode(texts)
 
+    def expect(self, count: int) -> None:
+        with self._lock:
+            self.inner.expect(count)
+
 
 class Service:
     """What the HTTP layer calls; every method raises library errors, never HTTP ones."""

@@ -29,6 +29,7 @@ class HashEmbedder:
         self.delay = delay
         self.started_marker = started_marker
         self.calls: list[int] = []
+        self.expected: list[int] = []
 
     @property
     def model_id(self) -> str:
@@ -37,6 +38,9 @@ class HashEmbedder:
     @property
     def dimension(self) -> int:
         return self._dim
+
+    def expect(self, count: int) -> None:
+        self.expected.append(count)
 
     def encode(self, texts: list[str]) -> Vectors:
         self.calls.append(len(texts))

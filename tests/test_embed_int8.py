@@ -91,6 +91,7 @@ def test_int8_vectors_agree_with_fp32_on_real_passages(
 ) -> None:
     lines = (shared_data / "squad2" / "corpus.jsonl").read_text().splitlines()
     texts = [json.loads(line)["text"] for line in lines[:96]]
+    embedder.expect(len(texts) * 10)
     fast = embedder.encode(texts)
     assert embedder.precision == "int8"
     slow = embedder._model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
@@ -101,11 +102,27 @@ def test_int8_vectors_agree_with_fp32_on_real_passages(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("precision", "job", "made"),
+    [
+        ("int8", 499, False),  # a small rebuild: the copy would cost more than it saves
+        ("int8", 500, True),
+        ("fp32", 100_000, False),
+    ],
+)
+def test_the_copy_is_made_for_big_jobs_only(precision: str, job: int, made: bool) -> None:
+    fresh = SentenceTransformerEmbedder("all-MiniLM-L6-v2", precision=precision)  # type: ignore[arg-type]
+    fresh.expect(job)
+    assert fresh.precision == ("int8" if made else "fp32")
+    assert (fresh._int8 is not None) is made
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(("count", "int8"), [(3, False), (31, False), (32, True), (128, True)])
 def test_only_big_batches_go_to_int8(
     embedder: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch, count: int, int8: bool
 ) -> None:
-    embedder.encode(["warm"] * 40)  # the copy exists
+    embedder.expect(500)  # a job big enough for the copy
     calls: list[str] = []
 
     def spy(name: str, model: Any) -> None:
@@ -131,7 +148,8 @@ def test_an_int8_copy_that_disagrees_is_dropped_for_fp32(
     fresh = SentenceTransformerEmbedder("all-MiniLM-L6-v2", precision="int8")
     texts = [f"passage number {i} about the river" for i in range(40)]
     with caplog.at_level(logging.WARNING, logger="rag.embed"):
-        fast = fresh.encode(texts)
+        fresh.expect(1000)
+    fast = fresh.encode(texts)
     assert fresh.precision == "fp32"
     assert "RAG_EMBED_PRECISION=fp32" in caplog.text
     slow = fresh._model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
