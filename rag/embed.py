@@ -119,7 +119,7 @@ class SentenceTransformerEmbedder:
         self._dim = int(dim)
         self._batch = batch_size
         self._small: OnnxEncoder | None = None
-        self._want_int8 = precision == "int8"
+        self._int8_untried = precision == "int8"
         self._int8: Any = None  # the copy, once made and kept
         if onnx_cache is not None:
             self._small = load_onnx_encoder(self._model, path, onnx_cache, threads)
@@ -155,9 +155,10 @@ class SentenceTransformerEmbedder:
         return "fp32" if self._int8 is None else "int8"
 
     def expect(self, count: int) -> None:
-        if not self._want_int8 or count < _INT8_MIN_JOB:
+        """A job of `count` texts: big enough, and the int8 copy is made (once per process)."""
+        if not self._int8_untried or count < _INT8_MIN_JOB:
             return
-        self._want_int8 = False  # made once per process, kept or not
+        self._int8_untried = False  # one attempt, kept or not
         from rag.embed_int8 import MIN_COSINE, quantized_copy
 
         model, cosine = quantized_copy(self._model)
