@@ -283,7 +283,9 @@ class Builder:
         meta.replace_files(scan.files)
         meta.commit()
 
-        lexical = LexicalIndex.build(meta.iter_lexical(), with_titles=with_titles)
+        lexical = LexicalIndex.build(
+            meta.iter_lexical(), with_titles, previous=base.folder if base is not None else None
+        )
         passages.total = meta.count("passages")
         n_sources = meta.count("sources")
         meta.close()

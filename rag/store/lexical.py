@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import zipfile
 from collections.abc import Iterable
+from functools import cache
+from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -14,6 +18,7 @@ from rag.errors import IndexCorruptError
 
 BM25_DIR = "bm25"
 _IDS_FILE = "vec_ids.npy"
+_TOKENS_FILE = "tokens.npz"
 
 
 def _stemmer() -> Any:
@@ -32,33 +37,166 @@ def tokenize(texts: list[str]) -> list[list[str]]:
     return [list(t) for t in tokens]
 
 
-class LexicalIndex:
-    """A bm25s model plus the FAISS id of each of its rows."""
+def _tokenizer_id() -> str:
+    """What produced the tokens: a cache from another tokenizer is not reused."""
+    import bm25s
+    import Stemmer
 
-    def __init__(self, model: Any, vec_ids: np.ndarray[Any, np.dtype[np.int64]]) -> None:
-        self.model = model
-        self.vec_ids = vec_ids
+    return f"bm25s {bm25s.__version__}; PyStemmer {Stemmer.version()}; english; stopwords en"
+
+
+def _text_key(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+
+class Tokens(NamedTuple):
+    """Every row's token ids (into `vocab`), keyed by a hash of the text they came from.
+
+    Kept beside the BM25 model so the next build tokenizes only texts it has not seen: at 10k
+    passages tokenizing everything again was half the time a 1% rebuild spent outside the
+    encoder (docs/retrieval.md)."""
+
+    vocab: list[str]
+    keys: list[bytes]
+    offsets: np.ndarray[Any, np.dtype[np.int64]]
+    ids: np.ndarray[Any, np.dtype[np.int32]]
+
+    def by_key(self) -> dict[bytes, list[int]]:
+        """Token ids of each known text."""
+        flat = self.ids.tolist()
+        ends = self.offsets.tolist()
+        return {k: flat[ends[i] : ends[i + 1]] for i, k in enumerate(self.keys)}
+
+    def save(self, path: Path) -> None:
+        np.savez(
+            path,
+            tokenizer=np.array(_tokenizer_id()),
+            # JSON bytes: a fixed-width string array would pad every word to the longest
+            vocab=np.frombuffer(json.dumps(self.vocab).encode("utf-8"), dtype=np.uint8),
+            # raw bytes: an "S16" array would drop a digest's trailing zero bytes
+            keys=np.frombuffer(b"".join(self.keys), dtype=np.uint8).reshape(-1, 16),
+            offsets=self.offsets,
+            ids=self.ids,
+        )
 
     @classmethod
-    def build(cls, rows: Iterable[tuple[int, str, str]], with_titles: bool) -> LexicalIndex:
-        """Index (vec_id, title, text) rows."""
-        import bm25s
+    def load(cls, folder: Path) -> Tokens | None:
+        """A version's tokens, or None where there are none to trust (an index from before
+        the cache, another tokenizer, an unreadable file): the build then tokenizes all."""
+        try:
+            with np.load(folder / BM25_DIR / _TOKENS_FILE, allow_pickle=False) as data:
+                if str(data["tokenizer"]) != _tokenizer_id():
+                    return None
+                keys = [row.tobytes() for row in data["keys"]]
+                vocab = json.loads(data["vocab"].tobytes().decode("utf-8"))
+                return cls(vocab, keys, data["offsets"], data["ids"])
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            return None
+
+
+def token_ids(texts: list[str], known: Tokens | None) -> Tokens:
+    """Tokens of `texts`, tokenizing only those `known` lacks; the vocabulary holds exactly the
+    tokens in use, so words of deleted texts do not linger."""
+    keys = [_text_key(t) for t in texts]
+    cached = known.by_key() if known is not None else {}
+    vocab: dict[str, int] = {t: i for i, t in enumerate(known.vocab)} if known else {}
+    docs: list[list[int]] = [cached.get(k, []) for k in keys]
+    missing = [i for i, k in enumerate(keys) if k not in cached]
+    if missing:
+        for i, tokens in zip(missing, tokenize([texts[i] for i in missing]), strict=True):
+            docs[i] = [vocab.setdefault(t, len(vocab)) for t in tokens]
+    lengths = np.fromiter((len(d) for d in docs), dtype=np.int64, count=len(docs))
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    flat = np.fromiter(chain.from_iterable(docs), dtype=np.int32, count=int(offsets[-1]))
+    used = np.unique(flat)
+    remap = np.zeros(len(vocab), dtype=np.int32)
+    remap[used] = np.arange(len(used), dtype=np.int32)
+    words = list(vocab)
+    return Tokens([words[u] for u in used.tolist()], keys, offsets, remap[flat])
+
+
+def bm25_matrix(tokens: Tokens, k1: float, b: float) -> dict[str, Any]:
+    """bm25s's Lucene-variant score matrix (CSC, documents by vocabulary) from flat token ids,
+    in array operations where bm25s counts each document in a Python loop (0.3 s of a 10k
+    passage build, most of what a 1% rebuild spent on BM25 once tokens were reused)."""
+    n_docs, n_vocab = len(tokens.keys), len(tokens.vocab)
+    lengths = np.diff(tokens.offsets)
+    doc = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
+    pairs, tf = np.unique(doc * n_vocab + tokens.ids, return_counts=True)  # by document, token
+    rows, cols = pairs // n_vocab, pairs % n_vocab
+    df = np.bincount(cols, minlength=n_vocab)
+    idf = np.log1p((n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+    norm = k1 * ((1 - b) + b * lengths[rows] / lengths.mean())
+    data = (idf[cols] * (tf / (norm + tf))).astype(np.float32)
+    order = np.argsort(cols, kind="stable")  # column-major, documents ascending within each
+    indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
+    return {
+        "data": data[order],
+        "indices": rows[order].astype(np.int32),
+        "indptr": indptr,
+        "num_docs": n_docs,
+    }
+
+
+@cache
+def _bm25_class() -> Any:
+    """bm25s.BM25 (Lucene scoring, its defaults) with its documented override point,
+    `build_index_from_ids`, taking `Tokens`."""
+    import bm25s
+
+    class FlatBM25(bm25s.BM25):  # type: ignore[misc]
+        def build_index_from_ids(
+            self, unique_token_ids: Any, corpus_token_ids: Tokens, **_: Any
+        ) -> dict[str, Any]:
+            self.nonoccurrence_array = None  # only BM25L and BM25+ use one
+            return bm25_matrix(corpus_token_ids, self.k1, self.b)
+
+    return FlatBM25
+
+
+class LexicalIndex:
+    """A bm25s model plus the FAISS id of each of its rows (and, after a build, their tokens)."""
+
+    def __init__(
+        self,
+        model: Any,
+        vec_ids: np.ndarray[Any, np.dtype[np.int64]],
+        tokens: Tokens | None = None,
+    ) -> None:
+        self.model = model
+        self.vec_ids = vec_ids
+        self.tokens = tokens
+
+    @classmethod
+    def build(
+        cls,
+        rows: Iterable[tuple[int, str, str]],
+        with_titles: bool,
+        previous: Path | None = None,
+    ) -> LexicalIndex:
+        """Index (vec_id, title, text) rows, reusing the tokens saved in the `previous` version
+        folder for texts it already had."""
+        from bm25s.tokenization import Tokenized
 
         ids: list[int] = []
         texts: list[str] = []
         for vec_id, title, text in rows:
             ids.append(vec_id)
             texts.append(titled(title, text, with_titles))
-        model = bm25s.BM25()
+        tokens = token_ids(texts, Tokens.load(previous) if previous is not None else None)
+        model = _bm25_class()()
         if texts:
-            model.index(tokenize(texts), show_progress=False)
-        return cls(model, np.asarray(ids, dtype=np.int64))
+            vocab = {t: i for i, t in enumerate(tokens.vocab)}
+            model.index(Tokenized(ids=tokens, vocab=vocab), show_progress=False)
+        return cls(model, np.asarray(ids, dtype=np.int64), tokens)
 
     def save(self, folder: Path) -> None:
         """Write into a version folder."""
         target = folder / BM25_DIR
         target.mkdir()
         np.save(target / _IDS_FILE, self.vec_ids)
+        if self.tokens is not None:
+            self.tokens.save(target / _TOKENS_FILE)
         if len(self.vec_ids):
             self.model.save(str(target), show_progress=False)
         else:

@@ -1,0 +1,159 @@
+"""BM25: the array-built score matrix equals bm25s's own, and a build reuses saved tokens."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import pytest
+from conftest import synthetic_text
+
+import rag.store.lexical as lexical
+from rag.store.lexical import LexicalIndex, Tokens, tokenize
+
+
+def rows(texts: list[str], first_id: int = 0) -> list[tuple[int, str, str]]:
+    return [(first_id + i, "", t) for i, t in enumerate(texts)]
+
+
+def dense(
+    scores: dict[str, np.ndarray], vocab: dict[str, int], n_docs: int
+) -> dict[str, list[float]]:
+    """Each word's column of a CSC score matrix, keyed by the word (vocab ids differ)."""
+    out = {}
+    for word, col in vocab.items():
+        if col + 1 >= len(scores["indptr"]):
+            continue  # bm25s's empty token "" has no column
+        column = np.zeros(n_docs, dtype=np.float32)
+        start, stop = scores["indptr"][col], scores["indptr"][col + 1]
+        column[scores["indices"][start:stop]] = scores["data"][start:stop]
+        out[word] = column.tolist()
+    return out
+
+
+CORPORA = {
+    "distinct words": ["apple banana", "cherry date", "elder fig grape"],
+    "repeats and shared words": ["apple apple banana", "banana cherry", "apple cherry cherry"],
+    "a stopword-only text": ["the of and", "harbor festival opened", "festival harbor harbor"],
+    "synthetic passages": [synthetic_text(i, sentences=4) for i in range(30)],
+}
+
+
+@pytest.mark.parametrize("texts", CORPORA.values(), ids=CORPORA.keys())
+def test_matrix_equals_bm25s_own(texts: list[str]) -> None:
+    ours = LexicalIndex.build(rows(texts), with_titles=False).model
+    theirs = bm25s.BM25()
+    theirs.index(tokenize(texts), show_progress=False)
+    assert dense(ours.scores, ours.vocab_dict, len(texts)) == dense(
+        theirs.scores, theirs.vocab_dict, len(texts)
+    )
+
+
+def test_hand_worked_scores() -> None:
+    # "apple apple banana" / "banana cherry": N=2, lengths 3 and 2, average 2.5.
+    # idf(df=1) = ln(1 + 1.5/1.5) = ln 2; idf(df=2) = ln(1 + 0.5/2.5) = ln 1.2.
+    # "appl" in doc 0: tf 2, norm 1.5 * (0.25 + 0.75 * 3/2.5) = 1.725, score ln2 * 2/3.725.
+    # "banana" in doc 1: tf 1, norm 1.5 * (0.25 + 0.75 * 2/2.5) = 1.275, score ln1.2 * 1/2.275.
+    index = LexicalIndex.build(rows(["apple apple banana", "banana cherry"]), with_titles=False)
+    ids, scores = index.search("apple", 5)
+    assert ids == [0] and scores == pytest.approx([math.log(2) * 2 / 3.725], rel=1e-6)
+    ids, scores = index.search("banana", 5)
+    doc0 = math.log(1.2) * 1 / (1.725 + 1)
+    doc1 = math.log(1.2) * 1 / (1.275 + 1)
+    assert ids == [1, 0] and scores == pytest.approx([doc1, doc0], rel=1e-6)
+
+
+def test_an_empty_index_finds_nothing(tmp_path: Path) -> None:
+    index = LexicalIndex.build([], with_titles=False)
+    assert index.tokens is not None and index.tokens.vocab == [] and index.tokens.keys == []
+    assert index.search("anything", 5) == ([], [])
+    back = LexicalIndex.load(saved(index, tmp_path / "v1"))
+    assert len(back) == 0 and back.search("anything", 5) == ([], [])
+
+
+@pytest.fixture
+def count_tokenized(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many texts each tokenize call was given."""
+    calls: list[int] = []
+    real = lexical.tokenize
+
+    def counting(texts: list[str]) -> list[list[str]]:
+        calls.append(len(texts))
+        return real(texts)
+
+    monkeypatch.setattr(lexical, "tokenize", counting)
+    return calls
+
+
+def saved(index: LexicalIndex, folder: Path) -> Path:
+    folder.mkdir()
+    index.save(folder)
+    return folder
+
+
+def test_a_build_tokenizes_only_texts_the_previous_lacks(
+    tmp_path: Path, count_tokenized: list[int]
+) -> None:
+    texts = [synthetic_text(i, sentences=3) for i in range(60)]
+    first = saved(LexicalIndex.build(rows(texts[:50]), False), tmp_path / "v1")
+    count_tokenized.clear()
+    later = rows(texts[10:60], first_id=10)  # 10 gone, 10 new
+    reused = LexicalIndex.build(later, False, previous=first)
+    assert count_tokenized == [10]
+    fresh = LexicalIndex.build(later, False)
+    for query in ("Item3 sentence", "Item55 harbor", "election", "Item12"):
+        assert reused.search(query, 20) == fresh.search(query, 20)
+    assert reused.tokens is not None and fresh.tokens is not None
+    assert sorted(reused.tokens.vocab) == sorted(fresh.tokens.vocab)  # gone words dropped
+
+
+@pytest.mark.parametrize(
+    ("spoil", "expect_reuse"),
+    [
+        (None, True),
+        ("garbage", False),
+        ("truncated", False),
+        ("missing", False),
+        ("other tokenizer", False),
+    ],
+)
+def test_saved_tokens_are_used_only_when_they_can_be_trusted(
+    tmp_path: Path,
+    count_tokenized: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+    spoil: str | None,
+    expect_reuse: bool,
+) -> None:
+    texts = [synthetic_text(i, sentences=3) for i in range(20)]
+    folder = saved(LexicalIndex.build(rows(texts), False), tmp_path / "v1")
+    path = folder / lexical.BM25_DIR / "tokens.npz"
+    if spoil == "garbage":
+        path.write_bytes(b"not a zip file")
+    elif spoil == "truncated":
+        path.write_bytes(path.read_bytes()[:200])
+    elif spoil == "missing":
+        path.unlink()
+    elif spoil == "other tokenizer":
+        monkeypatch.setattr(lexical, "_tokenizer_id", lambda: "another tokenizer")
+    count_tokenized.clear()
+    index = LexicalIndex.build(rows(texts), False, previous=folder)
+    assert count_tokenized == ([] if expect_reuse else [20])
+    assert index.search("Item7 sentence", 3)[0][0] == 7
+
+
+def test_tokens_round_trip_keeps_keys_ending_in_zero(tmp_path: Path) -> None:
+    tokens = Tokens(
+        vocab=["harbor", "festiv", "wörd"],
+        keys=[b"\x01" * 15 + b"\x00", b"\x00" * 16],
+        offsets=np.array([0, 2, 3], dtype=np.int64),
+        ids=np.array([0, 1, 2], dtype=np.int32),
+    )
+    folder = tmp_path / "v"
+    (folder / lexical.BM25_DIR).mkdir(parents=True)
+    tokens.save(folder / lexical.BM25_DIR / "tokens.npz")
+    back = Tokens.load(folder)
+    assert back is not None
+    assert back.vocab == tokens.vocab and back.keys == tokens.keys
+    assert back.offsets.tolist() == [0, 2, 3] and back.ids.tolist() == [0, 1, 2]
