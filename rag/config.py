@@ -177,7 +177,8 @@ class Settings(BaseSettings):
     )
     local_cache_dir: Path = Field(
         Path.home() / ".cache" / "rag",
-        description="Where the embedded LLM's GGUF file is assembled once (1.1 GB).",
+        description="Where rag keeps what it makes once per machine: the embedded LLM's GGUF "
+        "file (1.1 GB), the ONNX question encoder, the int8 encoder's calibration.",
     )
     local_threads: int | None = Field(
         None, ge=1, description="CPU threads for the embedded LLM; unset uses every core."

@@ -13,20 +13,28 @@ the layers in `FP32_FFN_OUT` stay fp32: layer 0's alone in int8 brings the lowes
 to 0.975-0.990 whatever a is.
 
 The copy is refused (the caller falls back to fp32) unless its vectors agree with fp32 to
-cosine >= `MIN_COSINE` on the calibration texts.
+cosine >= `MIN_COSINE` on the calibration texts. The channel maxima and that cosine are saved
+(`calibration_file`), keyed by everything they depend on, so the next process makes its copy in
+a fraction of the time without the two calibration passes.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import logging
+import os
 import threading
 import warnings
+import zipfile
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+
+from rag.embed_onnx import model_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -140,15 +148,70 @@ def _encode(st_model: Any, texts: list[str]) -> np.ndarray:
     return out
 
 
+def calibration_file(cache_dir: Path, model_dir: Path) -> Path:
+    """Where this model's calibration is saved: the name changes with the model's files, the
+    calibration texts, the recipe, torch and the CPU's instruction set, so a saved one is
+    never used for a copy it was not measured for."""
+    recipe = "|".join(
+        [
+            *calibration_texts(),
+            f"alpha={ALPHA}",
+            f"fp32={FP32_FFN_OUT}",
+            f"torch={torch.__version__}",
+            f"cpu={torch.backends.cpu.get_cpu_capability()}",
+        ]
+    )
+    digest = hashlib.sha256(recipe.encode("utf-8")).hexdigest()[:16]
+    return cache_dir / "int8" / f"{model_dir.name}-{model_fingerprint(model_dir)}-{digest}.npz"
+
+
+def _load_calibration(path: Path) -> tuple[dict[str, torch.Tensor], float] | None:
+    """Saved maxima and cosine, or None where there are none (or they cannot be read)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            cosine = float(data["__cosine__"])
+            maxima = {k: torch.from_numpy(data[k]) for k in data.files if k != "__cosine__"}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None
+    return (maxima, cosine) if maxima else None
+
+
+def _save_calibration(path: Path, maxima: dict[str, torch.Tensor], cosine: float) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.partial.npz")
+        arrays: dict[str, Any] = {k: v.numpy() for k, v in maxima.items()}
+        np.savez(partial, __cosine__=np.array(cosine), **arrays)
+        partial.replace(path)  # atomic: another process never reads half a file
+    except OSError as exc:  # a read-only cache costs time, never the copy
+        log.warning("cannot save the int8 calibration to %s: %s", path, exc)
+
+
 def _kept_fp32(name: str) -> bool:
     return any(name == f"encoder.layer.{layer}.output.dense" for layer in FP32_FFN_OUT)
 
 
-def quantized_copy(st_model: Any) -> tuple[Any, float]:
+def quantized_copy(st_model: Any, saved: Path | None = None) -> tuple[Any, float]:
     """A copy of the model with its encoder's linear layers in smoothed int8, and its lowest
-    cosine to fp32 on the calibration texts (the caller decides whether that is enough)."""
+    cosine to fp32 on the calibration texts (the caller decides whether that is enough).
+    `saved`: the calibration file, read if there, written if not."""
+    loaded = _load_calibration(saved) if saved is not None else None
+    if loaded is not None:
+        maxima, cosine = loaded
+        log.debug("int8 encoder from the calibration in %s (cosine %.5f)", saved, cosine)
+        return _smoothed(st_model, maxima), cosine
     texts = calibration_texts()
     maxima, reference = _input_maxima(st_model, texts)
+    model = _smoothed(st_model, maxima)
+    cosine = float(np.min(np.sum(reference * _encode(model, texts), axis=1)))
+    log.debug("int8 encoder: %d linear layers smoothed, cosine to fp32 %.5f", len(maxima), cosine)
+    if saved is not None:
+        _save_calibration(saved, maxima, cosine)
+    return model, cosine
+
+
+def _smoothed(st_model: Any, maxima: dict[str, torch.Tensor]) -> Any:
+    """The int8 copy made from each linear layer's input maxima."""
     model = copy.deepcopy(st_model)
     inner = model[0].auto_model
     for name, amax in maxima.items():
@@ -164,6 +227,4 @@ def quantized_copy(st_model: Any) -> tuple[Any, float]:
             shared = threading.local()
             for part, attr in enumerate(_QKV):
                 setattr(module, attr, _Slice(stacked, part, shared))
-    cosine = float(np.min(np.sum(reference * _encode(model, texts), axis=1)))
-    log.debug("int8 encoder: %d linear layers smoothed, cosine to fp32 %.5f", len(maxima), cosine)
-    return model, cosine
+    return model

@@ -53,8 +53,8 @@ class OnnxEncoder:
         return np.ascontiguousarray(self._session.run(None, feed)[0], dtype=np.float32)
 
 
-def _fingerprint(model_dir: Path) -> str:
-    """Changes whenever the model's files do, so a cached export is never stale."""
+def model_fingerprint(model_dir: Path) -> str:
+    """Changes whenever the model's files do, so nothing cached from them is ever stale."""
     digest = hashlib.sha256()
     for path in sorted(model_dir.rglob("*")):
         if path.is_file():
@@ -112,7 +112,7 @@ def load_onnx_encoder(
         raise EmbeddingError(
             "onnxruntime is missing; `pip install onnxruntime onnx`, or set RAG_QUERY_ENCODER=torch"
         ) from exc
-    target = cache_dir / "onnx" / f"{model_dir.name}-{_fingerprint(model_dir)}" / "model.onnx"
+    target = cache_dir / "onnx" / f"{model_dir.name}-{model_fingerprint(model_dir)}" / "model.onnx"
     try:
         if not target.is_file():
             target.parent.mkdir(parents=True, exist_ok=True)

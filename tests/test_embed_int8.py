@@ -15,7 +15,13 @@ import torch
 
 from rag import embed_int8
 from rag.embed import SentenceTransformerEmbedder
-from rag.embed_int8 import MIN_COSINE, SmoothInt8Linear, _Slice, calibration_texts
+from rag.embed_int8 import (
+    MIN_COSINE,
+    SmoothInt8Linear,
+    _Slice,
+    calibration_file,
+    calibration_texts,
+)
 
 
 def _linear(inputs: int, outputs: int, seed: int) -> torch.nn.Linear:
@@ -101,20 +107,93 @@ def test_int8_vectors_agree_with_fp32_on_real_passages(
     assert float(cosines.mean()) >= 0.997
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(
-    ("precision", "job", "made"),
+    ("change", "attribute", "value"),
     [
-        ("int8", 499, False),  # a small rebuild: the copy would cost more than it saves
-        ("int8", 500, True),
-        ("fp32", 100_000, False),
+        ("smoothing exponent", "ALPHA", 0.7),
+        ("layers kept in fp32", "FP32_FFN_OUT", (0,)),
+        ("calibration texts", "calibration_texts", lambda: ["another text"]),
     ],
 )
-def test_the_copy_is_made_for_big_jobs_only(precision: str, job: int, made: bool) -> None:
-    fresh = SentenceTransformerEmbedder("all-MiniLM-L6-v2", precision=precision)  # type: ignore[arg-type]
+def test_the_calibration_file_is_named_for_what_it_depends_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str, attribute: str, value: Any
+) -> None:
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    before = calibration_file(tmp_path / "cache", model)
+    assert before == calibration_file(tmp_path / "cache", model)
+    assert before.parent == tmp_path / "cache" / "int8"
+    monkeypatch.setattr(embed_int8, attribute, value)
+    assert calibration_file(tmp_path / "cache", model) != before, change
+    monkeypatch.undo()
+    (model / "config.json").write_text('{"changed": true}')  # the model's files
+    assert calibration_file(tmp_path / "cache", model) != before
+
+
+@pytest.fixture(scope="module")
+def saved_calibration(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cache folder holding the packaged model's calibration, made by a first embedder."""
+    cache = tmp_path_factory.mktemp("cache")
+    SentenceTransformerEmbedder("all-MiniLM-L6-v2", precision="int8", int8_cache=cache).expect(500)
+    return cache
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("precision", "saved", "job", "made"),
+    [
+        ("int8", False, 499, False),  # a small rebuild: calibrating would cost more than it saves
+        ("int8", False, 500, True),
+        ("int8", True, 99, False),
+        ("int8", True, 100, True),  # calibration saved: the copy pays off sooner
+        ("fp32", True, 100_000, False),
+    ],
+)
+def test_the_copy_is_made_for_big_enough_jobs_only(
+    saved_calibration: Path, tmp_path: Path, precision: str, saved: bool, job: int, made: bool
+) -> None:
+    cache = saved_calibration if saved else tmp_path
+    fresh = SentenceTransformerEmbedder(
+        "all-MiniLM-L6-v2",
+        precision=precision,  # type: ignore[arg-type]
+        int8_cache=cache,
+    )
     fresh.expect(job)
     assert fresh.precision == ("int8" if made else "fp32")
     assert (fresh._int8 is not None) is made
+
+
+@pytest.mark.slow
+def test_a_saved_calibration_makes_the_same_copy_without_calibrating(
+    saved_calibration: Path, embedder: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    embedder.expect(500)
+    texts = [f"passage number {i} about the river and its harbor" for i in range(40)]
+    want = embedder.encode(texts)
+
+    def no_calibration(*_: Any) -> None:
+        raise AssertionError("calibrated again although the calibration was saved")
+
+    monkeypatch.setattr(embed_int8, "_input_maxima", no_calibration)
+    fresh = SentenceTransformerEmbedder(
+        "all-MiniLM-L6-v2", precision="int8", int8_cache=saved_calibration
+    )
+    fresh.expect(100)
+    assert fresh.precision == "int8"
+    assert np.array_equal(fresh.encode(texts), want)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spoil", [b"", b"not a zip", b"PK\x03\x04 half a zip"])
+def test_an_unreadable_calibration_is_made_again(tmp_path: Path, spoil: bytes) -> None:
+    first = SentenceTransformerEmbedder("all-MiniLM-L6-v2", precision="int8", int8_cache=tmp_path)
+    assert first._calibration is not None
+    first._calibration.parent.mkdir(parents=True)
+    first._calibration.write_bytes(spoil)
+    first.expect(500)
+    assert first.precision == "int8"
+    assert first._calibration.stat().st_size > 10_000  # rewritten whole
 
 
 @pytest.mark.slow

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from rag.embed import SentenceTransformerEmbedder, resolve_model_path
-from rag.embed_onnx import MIN_COSINE, _fingerprint, load_onnx_encoder
+from rag.embed_onnx import MIN_COSINE, model_fingerprint, load_onnx_encoder
 from rag.errors import EmbeddingError
 
 QUESTIONS = [
@@ -21,12 +21,12 @@ QUESTIONS = [
 ]
 
 
-def test_fingerprint_follows_the_model_files(tmp_path: Path) -> None:
+def testmodel_fingerprint_follows_the_model_files(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text("{}")
-    first = _fingerprint(tmp_path)
-    assert _fingerprint(tmp_path) == first
+    first = model_fingerprint(tmp_path)
+    assert model_fingerprint(tmp_path) == first
     (tmp_path / "config.json").write_text('{"changed": true}')
-    assert _fingerprint(tmp_path) != first
+    assert model_fingerprint(tmp_path) != first
 
 
 @pytest.fixture(scope="module")
