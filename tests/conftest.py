@@ -138,3 +138,19 @@ def offline_rag(tmp_path: Path) -> RagRunner:
         )
 
     return run
+
+
+@pytest.fixture
+def count_tokenized(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many texts each BM25 tokenize call was given."""
+    import rag.store.lexical as lexical
+
+    calls: list[int] = []
+    real = lexical.tokenize
+
+    def counting(texts: list[str]) -> list[list[str]]:
+        calls.append(len(texts))
+        return real(texts)
+
+    monkeypatch.setattr(lexical, "tokenize", counting)
+    return calls

@@ -10,7 +10,6 @@ import pytest
 from conftest import STORES, synthetic_text, write_corpus
 from fakes import HashEmbedder
 
-import rag.store.lexical as lexical
 from rag.build import build_index
 from rag.config import Settings, load_settings
 from rag.errors import ConfigError, IndexBusyError, IndexMismatchError
@@ -62,20 +61,13 @@ def test_first_build_embeds_every_passage(
 
 
 def test_adding_one_source_embeds_only_its_passages(
-    settings: Settings, corpus_1000: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, corpus_1000: Path, tmp_path: Path, count_tokenized: list[int]
 ) -> None:
     build_index(settings, add=[str(corpus_1000)], embedder=HashEmbedder())
     new = tmp_path / "new.md"
     new.write_text("---\ntitle: Harbor festival\n---\n" + synthetic_text(5000, sentences=40))
     embedder = HashEmbedder()
-    tokenized: list[int] = []
-    real_tokenize = lexical.tokenize
-
-    def tokenize(texts: list[str]) -> list[list[str]]:
-        tokenized.append(len(texts))
-        return real_tokenize(texts)
-
-    monkeypatch.setattr(lexical, "tokenize", tokenize)
+    count_tokenized.clear()
     report = build_index(settings, add=[str(new)], embedder=embedder)
     reader = open_index(settings)
     new_passages = reader.meta.passages_of_source("new.md")
@@ -83,7 +75,7 @@ def test_adding_one_source_embeds_only_its_passages(
     assert report.sources.added == 1 and report.sources.unchanged == 1000
     assert report.passages.embedded == len(new_passages) == embedder.texts_embedded
     assert embedder.expected == [len(new_passages)]
-    assert tokenized == [len(new_passages)]  # BM25 reused the other passages' saved tokens
+    assert count_tokenized == [len(new_passages)]  # BM25 reused the other passages' saved tokens
     hits = Searcher(reader, settings, embedder).search("Item5000 sentence mentions", k=3)
     assert hits[0].source_id == "new.md"
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from rag.embed import SentenceTransformerEmbedder, resolve_model_path
-from rag.embed_onnx import MIN_COSINE, model_fingerprint, load_onnx_encoder
+from rag.embed_onnx import MIN_COSINE, load_onnx_encoder, model_fingerprint
 from rag.errors import EmbeddingError
 
 QUESTIONS = [

@@ -73,20 +73,6 @@ def test_an_empty_index_finds_nothing(tmp_path: Path) -> None:
     assert len(back) == 0 and back.search("anything", 5) == ([], [])
 
 
-@pytest.fixture
-def count_tokenized(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """How many texts each tokenize call was given."""
-    calls: list[int] = []
-    real = lexical.tokenize
-
-    def counting(texts: list[str]) -> list[list[str]]:
-        calls.append(len(texts))
-        return real(texts)
-
-    monkeypatch.setattr(lexical, "tokenize", counting)
-    return calls
-
-
 def saved(index: LexicalIndex, folder: Path) -> Path:
     folder.mkdir()
     index.save(folder)
