@@ -64,9 +64,13 @@ def run_rag(
     if cache is not None:
         settings = settings.model_copy(update={"local_cache_dir": Path(cache)})
     embedder = load_embedder(settings)
-    saved = calibration_file(
-        settings.local_cache_dir, resolve_model_path(settings.embed_model)
-    ).is_file()
+    model_dir = resolve_model_path(settings.embed_model)
+    # None for fp32: no int8 copy is made, saved calibration or not
+    saved = (
+        calibration_file(settings.local_cache_dir, model_dir).is_file()
+        if precision == "int8"
+        else None
+    )
     start = time.perf_counter()
     report = build_index(settings, add=[corpus])
     seconds = time.perf_counter() - start
