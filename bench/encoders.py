@@ -68,7 +68,7 @@ def main() -> None:
         results[f"torch_batch_{batch}"] = measure(sized.encode, texts, reference)
         print(f"torch_batch_{batch}", results[f"torch_batch_{batch}"], flush=True)
     int8 = SentenceTransformerEmbedder(settings.embed_model, batch_size=8, precision="int8")
-    int8.expect(len(texts))  # as a build does; then blocks of 128 go to the int8 copy
+    int8.plan(texts)  # as a build does; then blocks of 128 go to the int8 copy
     results["torch_int8_smoothquant_batch_8"] = measure(int8.encode, texts, reference)
     results["torch_int8_smoothquant_batch_8"]["precision"] = int8.precision
     print("torch_int8_smoothquant_batch_8", results["torch_int8_smoothquant_batch_8"], flush=True)

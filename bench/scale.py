@@ -126,10 +126,10 @@ class TimedEmbedder:
         parts = [self.calls[i : i + tenth] for i in range(0, len(self.calls), tenth)]
         return [round(sum(n for n, _ in p) / sum(t for _, t in p), 1) for p in parts]
 
-    def expect(self, count: int) -> None:
-        start = time.perf_counter()  # making the int8 copy is encoder time
+    def plan(self, texts: list[str]) -> list[int]:
+        start = time.perf_counter()  # the int8 copy and the token count order: encoder time
         try:
-            self.inner.expect(count)
+            return list(self.inner.plan(texts))
         finally:
             self.seconds += time.perf_counter() - start
 
@@ -163,17 +163,19 @@ def step_build(index_dir: str, add: str) -> dict[str, Any]:
 
 
 def step_bare_encoder(texts: list[str]) -> dict[str, Any]:
-    """The encoder alone on the same texts, in the builder's block size."""
+    """The encoder alone on the same texts, as a build drives it: the job's planned order
+    (timed: ordering by token count is the encoder's work), in the builder's block size."""
     from rag.build import _EMBED_BLOCK
     from rag.config import load_settings
-    from rag.embed import load_embedder
+    from rag.embed import _INT8_MIN_JOB, load_embedder
 
     embedder = load_embedder(load_settings())
-    embedder.expect(len(texts))  # as a build does: the int8 copy (if any) before the clock
+    embedder.plan(texts[:_INT8_MIN_JOB])  # the int8 copy (if any) before the clock
     embedder.encode(texts[:32])  # warm-up
     start = time.perf_counter()
+    order = embedder.plan(texts)
     for i in range(0, len(texts), _EMBED_BLOCK):
-        embedder.encode(texts[i : i + _EMBED_BLOCK])
+        embedder.encode([texts[r] for r in order[i : i + _EMBED_BLOCK]])
     seconds = time.perf_counter() - start
     return {
         "texts": len(texts),

@@ -53,8 +53,9 @@ class CachedEmbedder:
         self.misses = 0
         self._encoder: Any = None
 
-    def expect(self, count: int) -> None:
+    def plan(self, texts: list[str]) -> list[int]:
         """Nothing to prepare: most texts are looked up, not encoded."""
+        return list(range(len(texts)))
 
     def encode(self, texts: list[str]) -> np.ndarray:
         from rag.types import sha256_hex

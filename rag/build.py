@@ -353,20 +353,21 @@ class Builder:
 
 
 def embed_in_blocks(embedder: Embedder, texts: list[str], reporter: Reporter) -> np.ndarray:
-    """Vectors of `texts`, encoded a block at a time with progress shown."""
-    parts: list[np.ndarray] = []
-    embedder.expect(len(texts))
+    """Vectors of `texts` (in their order), encoded a block at a time in the order the
+    embedder plans, with progress shown."""
+    out = np.empty((len(texts), embedder.dimension), dtype=np.float32)
+    order = embedder.plan(texts)
+    if sorted(order) != list(range(len(texts))):
+        raise RagError(f"encoder planned an order that is not each of the {len(texts)} texts once")
     with reporter.task("embedding passages", len(texts)) as tick:
-        for i in range(0, len(texts), _EMBED_BLOCK):
-            block = texts[i : i + _EMBED_BLOCK]
-            encoded = embedder.encode(block)
-            if encoded.shape != (len(block), embedder.dimension):
-                raise RagError(f"encoder returned shape {encoded.shape} for {len(block)} texts")
-            parts.append(encoded)
-            tick(len(block))
-    if not parts:
-        return np.zeros((0, embedder.dimension), dtype=np.float32)
-    return np.concatenate(parts).astype(np.float32, copy=False)
+        for i in range(0, len(order), _EMBED_BLOCK):
+            rows = order[i : i + _EMBED_BLOCK]
+            encoded = embedder.encode([texts[r] for r in rows])
+            if encoded.shape != (len(rows), embedder.dimension):
+                raise RagError(f"encoder returned shape {encoded.shape} for {len(rows)} texts")
+            out[rows] = encoded
+            tick(len(rows))
+    return out
 
 
 def publish_done(settings: Settings, layout: IndexLayout) -> None:

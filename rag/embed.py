@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rag.config import DEFAULT_EMBED_MODEL, Settings
+from rag.embed_batches import encode_by_length, length_order, matches_encode
 from rag.embed_onnx import OnnxEncoder, load_onnx_encoder
 from rag.errors import EmbeddingError
 
@@ -56,8 +57,9 @@ class Embedder(Protocol):
         """One normalized float32 row per text."""
         ...
 
-    def expect(self, count: int) -> None:
-        """A job is about to encode `count` texts in batches: prepare what pays for it."""
+    def plan(self, texts: list[str]) -> list[int]:
+        """A job is about to encode `texts` in blocks: prepare what pays for it, and return
+        their positions in the order that encodes fastest (the blocks follow it)."""
         ...
 
 
@@ -127,6 +129,7 @@ class SentenceTransformerEmbedder:
         self._int8_untried = precision == "int8"
         self._int8: Any = None  # the copy, once made and kept
         self._calibration: Path | None = None
+        self._by_length: bool | None = None  # equal-length batches: checked on first use
         if precision == "int8" and int8_cache is not None:
             from rag.embed_int8 import calibration_file
 
@@ -150,6 +153,8 @@ class SentenceTransformerEmbedder:
         model = self._model
         if self._int8 is not None and len(texts) >= _INT8_MIN_TEXTS:
             model = self._int8
+        if self._batches_by_length():
+            return encode_by_length(model, texts, self._batch)
         out = model.encode(
             texts,
             batch_size=self._batch,
@@ -159,13 +164,25 @@ class SentenceTransformerEmbedder:
         )
         return np.ascontiguousarray(out, dtype=np.float32)
 
+    def _batches_by_length(self) -> bool:
+        if self._by_length is None:
+            self._by_length = matches_encode(self._model)
+        return self._by_length
+
     @property
     def precision(self) -> str:
         """What encodes big batches now: 'int8' once its copy is made and kept, else 'fp32'."""
         return "fp32" if self._int8 is None else "int8"
 
-    def expect(self, count: int) -> None:
-        """A job of `count` texts: big enough, and the int8 copy is made (once per process)."""
+    def plan(self, texts: list[str]) -> list[int]:
+        """Makes the int8 copy for a big enough job (once per process); orders the job by
+        token count, so that its blocks, and the batches in them, have little or no padding."""
+        self._prepare_int8(len(texts))
+        if len(texts) > _ONNX_MAX_TEXTS and self._batches_by_length():
+            return length_order(self._model, texts)
+        return list(range(len(texts)))
+
+    def _prepare_int8(self, count: int) -> None:
         if not self._int8_untried:
             return
         saved = self._calibration is not None and self._calibration.is_file()

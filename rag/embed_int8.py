@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from rag.embed_batches import encode_by_length
 from rag.embed_onnx import model_fingerprint
 
 log = logging.getLogger(__name__)
@@ -138,14 +139,8 @@ def _input_maxima(st_model: Any, texts: list[str]) -> tuple[dict[str, torch.Tens
 
 
 def _encode(st_model: Any, texts: list[str]) -> np.ndarray:
-    out: np.ndarray = st_model.encode(
-        texts,
-        batch_size=8,
-        normalize_embeddings=True,
-        convert_to_numpy=True,
-        show_progress_bar=False,
-    )
-    return out
+    # Batched as passages are (by token count): padded positions would widen the maxima.
+    return encode_by_length(st_model, texts, batch_size=8)
 
 
 def calibration_file(cache_dir: Path, model_dir: Path) -> Path:
@@ -157,6 +152,7 @@ def calibration_file(cache_dir: Path, model_dir: Path) -> Path:
             *calibration_texts(),
             f"alpha={ALPHA}",
             f"fp32={FP32_FFN_OUT}",
+            "batches=by-token-count",
             f"torch={torch.__version__}",
             f"cpu={torch.backends.cpu.get_cpu_capability()}",
         ]

@@ -62,9 +62,9 @@ class LockedEmbedder:
         with self._lock:
             return self.inner.encode(texts)
 
-    def expect(self, count: int) -> None:
-        with self._lock:
-            self.inner.expect(count)
+    def plan(self, texts: list[str]) -> list[int]:
+        with self._lock:  # the tokenizer is not safe to share between threads either
+            return self.inner.plan(texts)
 
 
 class Service:

@@ -29,7 +29,7 @@ class HashEmbedder:
         self.delay = delay
         self.started_marker = started_marker
         self.calls: list[int] = []
-        self.expected: list[int] = []
+        self.planned: list[int] = []
 
     @property
     def model_id(self) -> str:
@@ -39,8 +39,11 @@ class HashEmbedder:
     def dimension(self) -> int:
         return self._dim
 
-    def expect(self, count: int) -> None:
-        self.expected.append(count)
+    def plan(self, texts: list[str]) -> list[int]:
+        """Records the job's size; the longest texts first, so that a caller which ignored
+        the order would put vectors on the wrong texts."""
+        self.planned.append(len(texts))
+        return sorted(range(len(texts)), key=lambda i: -len(texts[i]))
 
     def encode(self, texts: list[str]) -> Vectors:
         self.calls.append(len(texts))

@@ -52,7 +52,7 @@ def test_first_build_embeds_every_passage(
     assert report.version == 1
     assert report.sources.added == 1000
     assert report.passages.embedded == report.passages.total == embedder.texts_embedded
-    assert embedder.expected == [report.passages.embedded]  # told the job's size first
+    assert embedder.planned == [report.passages.embedded]  # told the job's size first
     reader = open_index(settings)
     ids = passage_ids_everywhere(reader)
     assert ids["sqlite"] == ids["faiss"] == ids["bm25"]
@@ -74,7 +74,7 @@ def test_adding_one_source_embeds_only_its_passages(
     assert len(new_passages) > 1
     assert report.sources.added == 1 and report.sources.unchanged == 1000
     assert report.passages.embedded == len(new_passages) == embedder.texts_embedded
-    assert embedder.expected == [len(new_passages)]
+    assert embedder.planned == [len(new_passages)]
     assert count_tokenized == [len(new_passages)]  # BM25 reused the other passages' saved tokens
     hits = Searcher(reader, settings, embedder).search("Item5000 sentence mentions", k=3)
     assert hits[0].source_id == "new.md"

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from rag import embed_int8
+from rag import embed_batches, embed_int8
 from rag.embed import SentenceTransformerEmbedder
 from rag.embed_int8 import (
     MIN_COSINE,
@@ -86,6 +86,11 @@ def test_calibration_texts_ship_with_the_package() -> None:
     assert any(len(t.split()) < 3 for t in texts)  # and the tiniest inputs
 
 
+def passages(count: int) -> list[str]:
+    """A job of `count` passages, as a build plans it."""
+    return [f"passage {i} about the river and its harbor" for i in range(count)]
+
+
 @pytest.fixture(scope="module")
 def embedder() -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder("all-MiniLM-L6-v2", precision="int8")
@@ -97,7 +102,7 @@ def test_int8_vectors_agree_with_fp32_on_real_passages(
 ) -> None:
     lines = (shared_data / "squad2" / "corpus.jsonl").read_text().splitlines()
     texts = [json.loads(line)["text"] for line in lines[:96]]
-    embedder.expect(len(texts) * 10)
+    embedder.plan(texts * 10)
     fast = embedder.encode(texts)
     assert embedder.precision == "int8"
     slow = embedder._model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
@@ -135,7 +140,8 @@ def test_the_calibration_file_is_named_for_what_it_depends_on(
 def saved_calibration(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A cache folder holding the packaged model's calibration, made by a first embedder."""
     cache = tmp_path_factory.mktemp("cache")
-    SentenceTransformerEmbedder("all-MiniLM-L6-v2", precision="int8", int8_cache=cache).expect(500)
+    first = SentenceTransformerEmbedder("all-MiniLM-L6-v2", precision="int8", int8_cache=cache)
+    first.plan(passages(500))
     return cache
 
 
@@ -159,7 +165,7 @@ def test_the_copy_is_made_for_big_enough_jobs_only(
         precision=precision,  # type: ignore[arg-type]
         int8_cache=cache,
     )
-    fresh.expect(job)
+    fresh.plan(passages(job))
     assert fresh.precision == ("int8" if made else "fp32")
     assert (fresh._int8 is not None) is made
 
@@ -168,7 +174,7 @@ def test_the_copy_is_made_for_big_enough_jobs_only(
 def test_a_saved_calibration_makes_the_same_copy_without_calibrating(
     saved_calibration: Path, embedder: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    embedder.expect(500)
+    embedder.plan(passages(500))
     texts = [f"passage number {i} about the river and its harbor" for i in range(40)]
     want = embedder.encode(texts)
 
@@ -179,7 +185,7 @@ def test_a_saved_calibration_makes_the_same_copy_without_calibrating(
     fresh = SentenceTransformerEmbedder(
         "all-MiniLM-L6-v2", precision="int8", int8_cache=saved_calibration
     )
-    fresh.expect(100)
+    fresh.plan(passages(100))
     assert fresh.precision == "int8"
     assert np.array_equal(fresh.encode(texts), want)
 
@@ -191,7 +197,7 @@ def test_an_unreadable_calibration_is_made_again(tmp_path: Path, spoil: bytes) -
     assert first._calibration is not None
     first._calibration.parent.mkdir(parents=True)
     first._calibration.write_bytes(spoil)
-    first.expect(500)
+    first.plan(passages(500))
     assert first.precision == "int8"
     assert first._calibration.stat().st_size > 10_000  # rewritten whole
 
@@ -201,20 +207,15 @@ def test_an_unreadable_calibration_is_made_again(tmp_path: Path, spoil: bytes) -
 def test_only_big_batches_go_to_int8(
     embedder: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch, count: int, int8: bool
 ) -> None:
-    embedder.expect(500)  # a job big enough for the copy
+    embedder.plan(passages(500))  # a job big enough for the copy
     calls: list[str] = []
+    real = embed_batches.encode_by_length
 
-    def spy(name: str, model: Any) -> None:
-        real = model.encode
+    def spy(model: Any, texts: list[str], batch_size: int) -> Any:
+        calls.append("int8" if model is embedder._int8 else "fp32")
+        return real(model, texts, batch_size)
 
-        def encode(texts: list[str], *args: Any, **kwargs: Any) -> Any:
-            calls.append(name)
-            return real(texts, *args, **kwargs)
-
-        monkeypatch.setattr(model, "encode", encode)
-
-    spy("int8", embedder._int8)
-    spy("fp32", embedder._model)
+    monkeypatch.setattr("rag.embed.encode_by_length", spy)
     assert embedder.encode(["a passage about rivers"] * count).shape == (count, 384)
     assert calls == ["int8" if int8 else "fp32"]
 
@@ -227,7 +228,7 @@ def test_an_int8_copy_that_disagrees_is_dropped_for_fp32(
     fresh = SentenceTransformerEmbedder("all-MiniLM-L6-v2", precision="int8")
     texts = [f"passage number {i} about the river" for i in range(40)]
     with caplog.at_level(logging.WARNING, logger="rag.embed"):
-        fresh.expect(1000)
+        fresh.plan(passages(1000))
     fast = fresh.encode(texts)
     assert fresh.precision == "fp32"
     assert "RAG_EMBED_PRECISION=fp32" in caplog.text
