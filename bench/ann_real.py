@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import argparse
 import ast
+import hashlib
+import itertools
 import json
 import random
 import re
 import sys
 import sysconfig
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -37,53 +40,86 @@ _PART = 50_000
 _HELD_OUT = 1_000
 _SPLIT = re.compile(r"(?<=[.!?])\s+")
 _WORD = re.compile(r"[A-Za-z][a-z]+")
+_COMMENTS = re.compile(r"(?:^[ \t]*#[^\n]*\n)+", flags=re.M)
+_DOCS = (".md", ".rst", ".txt")
 
 
-def docstring_sentences(roots: list[Path]) -> list[str]:
-    """Sentences of 6-40 words from every module, class and function docstring under `roots`,
-    mostly words (not code, tables or parameter lists), in a fixed order."""
-    out: list[str] = []
-    for root in roots:
-        for path in sorted(root.rglob("*.py")):
-            try:
-                tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
-            except (SyntaxError, ValueError, OSError, RecursionError):
-                continue  # a file this Python cannot parse has nothing to give
-            for node in ast.walk(tree):
-                if not isinstance(
-                    node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef
-                ):
-                    continue
-                doc = ast.get_docstring(node)
-                if not doc:
-                    continue
-                for paragraph in re.split(r"\n\s*\n", doc):
-                    for sentence in _SPLIT.split(" ".join(paragraph.split())):
-                        words = sentence.split()
-                        if 6 <= len(words) <= 40 and len(_WORD.findall(sentence)) >= 0.7 * len(
-                            words
-                        ):
-                            out.append(sentence)
+def _sentences(paragraph: str) -> list[str]:
+    """The paragraph's sentences of 5-50 words that are mostly words (not code or tables)."""
+    out = []
+    for sentence in _SPLIT.split(" ".join(paragraph.split())):
+        words = sentence.split()
+        if 5 <= len(words) <= 50 and len(_WORD.findall(sentence)) >= 0.6 * len(words):
+            out.append(sentence)
     return out
 
 
+def paragraphs(path: Path) -> list[list[str]]:
+    """The sentences of each paragraph of prose in one file: docstrings and comment blocks
+    of Python source, paragraphs of text documentation."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []  # unreadable here (a dangling link, no permission): nothing to give
+    found: list[str] = []
+    if path.suffix == ".py":
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError):
+            tree = None  # a file this Python cannot parse keeps its comments
+        documented = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+        for node in ast.walk(tree) if tree is not None else ():
+            doc = ast.get_docstring(node) if isinstance(node, documented) else None
+            found += re.split(r"\n\s*\n", doc) if doc else []
+        for block in _COMMENTS.findall(text):
+            found.append(" ".join(line.strip().lstrip("#") for line in block.splitlines()))
+    else:
+        found = re.split(r"\n\s*\n", text)
+    return [kept for paragraph in found if (kept := _sentences(paragraph))]
+
+
+def _files(roots: list[Path]) -> list[Path]:
+    return [
+        path
+        for root in roots
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and (path.suffix in (".py", *_DOCS) or path.name == "METADATA")
+    ]
+
+
 def collect(size: int) -> tuple[list[str], list[str], dict[str, int]]:
-    """`size` distinct real sentences to index and `_HELD_OUT` others to ask with."""
-    shared = sentences()
-    roots = sorted({Path(sysconfig.get_paths()[key]) for key in ("stdlib", "purelib", "platlib")})
-    docs = docstring_sentences(roots)
-    unique = list(dict.fromkeys(shared + docs))
-    random.Random(19).shuffle(unique)
-    if len(unique) < size + _HELD_OUT:
-        sys.exit(
-            f"only {len(unique)} distinct sentences found; ask for --size {len(unique) - _HELD_OUT}"
-        )
+    """`size` distinct real texts to index and `_HELD_OUT` others to ask with: sentences of
+    the shared sets and of the machine's Python docstrings, comments and documentation, then,
+    where those are too few, spans of two consecutive sentences of one paragraph."""
+    paths = sysconfig.get_paths()
+    roots = sorted({Path(paths[key]) for key in ("stdlib", "purelib", "platlib")})
+    roots.append(Path("/usr/share/doc"))
+    with ProcessPoolExecutor() as pool:
+        found = list(pool.map(paragraphs, _files([r for r in roots if r.is_dir()]), chunksize=64))
+    singles = list(dict.fromkeys([*sentences(), *(s for f in found for p in f for s in p)]))
+    seen = set(singles)
+    pairs = [
+        pair
+        for f in found
+        for p in f
+        for a, b in itertools.pairwise(p)
+        if (pair := f"{a} {b}") not in seen
+    ]
+    pairs = list(dict.fromkeys(pairs))
+    rng = random.Random(19)
+    rng.shuffle(singles)
+    rng.shuffle(pairs)
+    texts = (singles + pairs[: max(0, size + _HELD_OUT - len(singles))])[: size + _HELD_OUT]
+    if len(texts) < size + _HELD_OUT:
+        most = len(texts) - _HELD_OUT
+        sys.exit(f"only {len(texts)} distinct texts found; ask for --size {most} at most")
+    rng.shuffle(texts)
     counts = {
-        "shared_sentences": len(shared),
-        "docstring_sentences": len(docs),
-        "distinct": len(unique),
+        "files": len(found),
+        "distinct_sentences": len(singles),
+        "two_sentence_spans_used": len(texts) - min(len(singles), len(texts)),
     }
-    return unique[:size], unique[size : size + _HELD_OUT], counts
+    return texts[:size], texts[size:], counts
 
 
 def encode_all(texts: list[str], work: Path) -> tuple[np.ndarray, dict[str, Any]]:
@@ -94,8 +130,9 @@ def encode_all(texts: list[str], work: Path) -> tuple[np.ndarray, dict[str, Any]
 
     embedder = load_embedder(load_settings())
     parts, seconds, encoded = [], 0.0, 0
+    digest = hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()[:12]
     for first in range(0, len(texts), _PART):
-        saved = work / f"vectors-{first:08d}-{_PART}.npy"
+        saved = work / f"vectors-{digest}-{first:08d}-{_PART}.npy"
         chunk = texts[first : first + _PART]
         if saved.is_file():
             parts.append(np.load(saved))
@@ -139,7 +176,12 @@ def main() -> None:
     from rag.store.vectors import VectorStore
 
     start = time.perf_counter()
-    texts, held_out, counts = collect(args.size)
+    saved = args.work / f"texts-{args.size}.json"
+    if saved.is_file():  # the same machine gives the same texts; collecting takes minutes
+        texts, held_out, counts = json.loads(saved.read_text(encoding="utf-8"))
+    else:
+        texts, held_out, counts = collect(args.size)
+        saved.write_text(json.dumps([texts, held_out, counts]), encoding="utf-8")
     print(f"collected {counts} in {time.perf_counter() - start:.0f} s", flush=True)
     words = [len(t.split()) for t in texts]
     matrix, encoding = encode_all(texts, args.work)
