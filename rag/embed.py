@@ -178,7 +178,7 @@ class SentenceTransformerEmbedder:
         """Makes the int8 copy for a big enough job (once per process); orders the job by
         token count, so that its blocks, and the batches in them, have little or no padding."""
         self._prepare_int8(len(texts))
-        if len(texts) > _ONNX_MAX_TEXTS and self._batches_by_length():
+        if self._batches_by_length():
             return length_order(self._model, texts)
         return list(range(len(texts)))
 
