@@ -124,9 +124,10 @@ def collect(size: int) -> tuple[list[str], list[str], dict[str, int]]:
 
 def encode_all(texts: list[str], work: Path) -> tuple[np.ndarray, dict[str, Any]]:
     """Vectors of `texts`, a part at a time, each part saved (and reused when there)."""
-    from rag.build import _EMBED_BLOCK
+    from rag.build import embed_in_blocks
     from rag.config import load_settings
     from rag.embed import load_embedder
+    from rag.progress import Silent
 
     embedder = load_embedder(load_settings())
     parts, seconds, encoded = [], 0.0, 0
@@ -138,11 +139,7 @@ def encode_all(texts: list[str], work: Path) -> tuple[np.ndarray, dict[str, Any]
             parts.append(np.load(saved))
             continue
         start = time.perf_counter()
-        order = embedder.plan(chunk)
-        vectors = np.empty((len(chunk), embedder.dimension), dtype=np.float32)
-        for i in range(0, len(order), _EMBED_BLOCK):
-            rows = order[i : i + _EMBED_BLOCK]
-            vectors[rows] = embedder.encode([chunk[r] for r in rows])
+        vectors = embed_in_blocks(embedder, chunk, Silent())
         spent = time.perf_counter() - start
         seconds += spent
         encoded += len(chunk)

@@ -166,17 +166,16 @@ def step_build(index_dir: str, add: str) -> dict[str, Any]:
 def step_bare_encoder(texts: list[str]) -> dict[str, Any]:
     """The encoder alone on the same texts, as a build drives it: the job's planned order
     (timed: ordering by token count is the encoder's work), in the builder's block size."""
-    from rag.build import _EMBED_BLOCK
+    from rag.build import embed_in_blocks
     from rag.config import load_settings
     from rag.embed import _INT8_MIN_JOB, load_embedder
+    from rag.progress import Silent
 
     embedder = load_embedder(load_settings())
     embedder.plan(texts[:_INT8_MIN_JOB])  # the int8 copy (if any) before the clock
     embedder.encode(texts[:32])  # warm-up
     start = time.perf_counter()
-    order = embedder.plan(texts)
-    for i in range(0, len(texts), _EMBED_BLOCK):
-        embedder.encode([texts[r] for r in order[i : i + _EMBED_BLOCK]])
+    embed_in_blocks(embedder, texts, Silent())
     seconds = time.perf_counter() - start
     return {
         "texts": len(texts),

@@ -46,17 +46,20 @@ def _token_ids(st_model: Any, texts: list[str]) -> list[list[int]]:
     return ids
 
 
+def _by_count(ids: list[list[int]]) -> list[int]:
+    return sorted(range(len(ids)), key=lambda i: len(ids[i]))
+
+
 def length_order(st_model: Any, texts: list[str]) -> list[int]:
     """Positions of `texts` by token count (ties keep their order)."""
-    ids = _token_ids(st_model, texts)
-    return sorted(range(len(texts)), key=lambda i: len(ids[i]))
+    return _by_count(_token_ids(st_model, texts))
 
 
 def encode_by_length(st_model: Any, texts: list[str], batch_size: int) -> np.ndarray:
     """Normalized float32 vectors of `texts` (in their order), encoded in batches of
     consecutive token counts, each padded only to its own longest text."""
     ids = _token_ids(st_model, texts)
-    order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
+    order = _by_count(ids)
     out = np.empty((len(texts), st_model.get_embedding_dimension()), dtype=np.float32)
     with torch.inference_mode():
         for start in range(0, len(order), batch_size):
