@@ -7,9 +7,10 @@ shared QA sets' sentences and the docstrings of the installed Python packages an
 library (technical English, which clusters by topic as real collections do). Each is encoded
 by rag's passage encoder as a build encodes (int8, the job ordered by token count, blocks of
 128); the vectors go into a flat store and are fitted exactly as a build fits them
-(`rag.store.ann.fit`: IVF, nprobe tuned on indexed texts used as queries until recall@10
-reaches RAG_ANN_TARGET_RECALL). Then recall@10 against exact search is measured on queries the
-index does not hold: the 600 gold questions of the shared sets and 1,000 held-out sentences.
+(`rag.store.ann.fit`: IVF, nprobe tuned until recall@10 reaches RAG_ANN_TARGET_RECALL both on
+indexed texts used as queries and on short questions made from them, rag/probes.py). Then
+recall@10 against exact search is measured on queries the index does not hold: the 600 gold
+questions of the shared sets and 1,000 held-out sentences, and the search time of one query.
 Vectors are saved under --work a part at a time, so a stopped run resumes where it was.
 Prints figures and writes bench/results/ann_real.json.
 """
@@ -169,6 +170,7 @@ def main() -> None:
 
     from rag.config import load_settings
     from rag.embed import load_embedder
+    from rag.probes import probe_questions
     from rag.store.ann import fit, recall_at_k
     from rag.store.vectors import VectorStore
 
@@ -186,21 +188,37 @@ def main() -> None:
     flat = VectorStore.empty(matrix.shape[1])
     flat.add(matrix, np.arange(len(matrix), dtype=np.int64))
     start = time.perf_counter()
-    store, info = fit(flat, settings.ann_threshold, settings.ann_target_recall, settings.ann_sample)
+    embedder = load_embedder(settings)
+
+    def probes(ids: np.ndarray) -> np.ndarray:
+        return embedder.encode(probe_questions([texts[int(i)] for i in ids]))
+
+    store, info = fit(
+        flat,
+        settings.ann_threshold,
+        settings.ann_target_recall,
+        settings.ann_sample,
+        questions=probes,
+    )
     fit_seconds = time.perf_counter() - start
     print(f"fitted {info.model_dump()} in {fit_seconds:.0f} s", flush=True)
-    embedder = load_embedder(settings)
     held: dict[str, Any] = {}
     for name, queries in (("gold_questions", questions()), ("held_out_sentences", held_out)):
         vectors = embedder.encode(queries)
         exact_scores, exact_ids = faiss.knn(vectors, matrix, 11, metric=faiss.METRIC_INNER_PRODUCT)
         found, found_scores = store.search_many(vectors, 11)
         nobody = np.full(len(queries), -1, dtype=np.int64)  # not in the index: none left out
+        one_at_a_time = []
+        for vector in vectors[:200]:
+            began = time.perf_counter()
+            store.search(vector, settings.fusion_candidates)
+            one_at_a_time.append(time.perf_counter() - began)
         held[name] = {
             "queries": len(queries),
             "recall_at_10": round(
                 recall_at_k(nobody, exact_ids, exact_scores, found, found_scores), 4
             ),
+            "search_p50_ms": round(1000 * float(np.median(one_at_a_time)), 2),
         }
         print(name, held[name], flush=True)
     result = {

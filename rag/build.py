@@ -15,6 +15,7 @@ from rag.chunk import ChunkSpec, chunk_source, titled, vector_id
 from rag.config import Settings
 from rag.embed import Embedder, expected_model_id, load_embedder
 from rag.errors import ConfigError, IndexCorruptError, IndexMismatchError, RagError
+from rag.probes import question_vectors
 from rag.progress import Reporter, Silent
 from rag.scan import Plan, Scan, plan, scan_locations
 from rag.store import META_FILE, IndexLayout, IndexReader
@@ -301,6 +302,7 @@ class Builder:
             base.manifest.vectors.trained_on if base is not None else None,
             build_dir,
             self.reporter,
+            question_vectors(build_dir / META_FILE, lambda: self.embedder),
         )
         lexical.save(build_dir)
         report = BuildReport(

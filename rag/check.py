@@ -24,6 +24,7 @@ from rag.chunk import titled
 from rag.config import Settings
 from rag.embed import Embedder, load_embedder
 from rag.errors import IndexCorruptError, IndexMismatchError, RagError
+from rag.probes import question_vectors
 from rag.progress import Reporter, Silent
 from rag.store import META_FILE, IndexLayout
 from rag.store.backends import (
@@ -365,7 +366,10 @@ def _rebuild_from_sqlite(
         )
         n_sources, n_passages = meta.count("sources"), meta.count("passages")
         meta.close()
-        store, vector_info = finish_vectors(settings, store, None, build_dir, reporter)
+        probes = question_vectors(
+            build_dir / META_FILE, lambda: embedder or load_embedder(settings)
+        )
+        store, vector_info = finish_vectors(settings, store, None, build_dir, reporter, probes)
         lexical.save(build_dir)
         manifest.model_copy(
             update={

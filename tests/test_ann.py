@@ -12,11 +12,12 @@ from fakes import HashEmbedder
 
 from rag.build import build_index
 from rag.config import Settings
+from rag.probes import probe_questions
 from rag.retrieve import Searcher
 from rag.status import index_status
 from rag.store import IndexReader
 from rag.store import vectors as vectors_module
-from rag.store.ann import fit, nlist_for, recall_at_k
+from rag.store.ann import fit, next_step, nlist_for, recall_at_k
 from rag.store.vectors import VectorStore
 
 
@@ -142,7 +143,7 @@ def test_a_large_build_is_ivf_and_searches_like_exact(
     build_index(ivf_settings, add=[str(corpus)], embedder=embedder)
     status = index_status(ivf_settings)
     info = status.manifest.vectors
-    assert info.nlist is not None and info.recall_at_10 == 1.0
+    assert info.nlist is not None and info.recall_at_10 == info.question_recall_at_10 == 1.0
     assert any(label == "vectors" and "approximate" in value for label, value in status.rows())
     reader = IndexReader.open(ivf_settings.index_dir)
     assert isinstance(reader.vectors, VectorStore) and reader.vectors.is_ivf
@@ -163,4 +164,59 @@ def test_a_large_build_is_ivf_and_searches_like_exact(
     build_index(ivf_settings, add=[str(more)], embedder=embedder)
     grown = IndexReader.open(ivf_settings.index_dir).manifest.vectors
     assert grown.trained_on == info.trained_on and grown.count > info.count
-    assert embedder.texts_embedded - before == grown.count - info.count
+    # The new passages, and the question probes of the re-measured recall.
+    assert embedder.texts_embedded - before == grown.count - info.count + 50
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(1, 2), (2, 3), (3, 4), (4, 6), (6, 8), (8, 12), (12, 16), (16, 24), (128, 192), (192, 256)],
+)
+def test_search_parameters_grow_by_half_and_a_third_in_turn(value: int, expected: int) -> None:
+    assert next_step(value) == expected
+
+
+def test_question_probes_can_ask_for_more_lists_than_passages() -> None:
+    """Queries pointing between the clusters (as questions do, measured at 1M) need more lists
+    than the indexed vectors; the build probes until both reach the target."""
+    matrix = clustered(4_000)
+    asked: list[np.ndarray] = []
+
+    def between(ids: np.ndarray) -> np.ndarray:
+        asked.append(ids)
+        rows = ids - 1000
+        mixed: np.ndarray = (
+            matrix[rows] + matrix[(rows * 7 + 13) % 4000] + matrix[(rows * 3) % 4000]
+        )
+        faiss.normalize_L2(mixed)
+        return mixed
+
+    _, passages_only = fit(flat_store(matrix), threshold=1_000, target_recall=0.95, sample=200)
+    _, both = fit(
+        flat_store(matrix), threshold=1_000, target_recall=0.95, sample=200, questions=between
+    )
+    assert passages_only.question_recall_at_10 is None
+    assert both.nprobe is not None and passages_only.nprobe is not None
+    assert both.nprobe > passages_only.nprobe
+    assert both.recall_at_10 is not None and both.recall_at_10 >= 0.95
+    assert both.question_recall_at_10 is not None and both.question_recall_at_10 >= 0.95
+    (ids,) = asked  # once per build, for the sampled passages
+    assert len(ids) == 200 and set(ids.tolist()) <= set(range(1000, 5000))
+    assert "short questions" in both.describe()
+
+
+@pytest.mark.parametrize(
+    ("texts", "expected"),
+    [
+        ([""], ["What?"]),
+        (["Police"], ["What Police?"]),
+        (["Minneapolis police deny it"], ["What police deny it?"]),  # seeded choice, in order
+        (["x_1 2024 42 over"], ["What x_1 over?"]),  # a word starts with a letter
+        (["a b c", "d e f", "g h i"], ["What a b c?", "Why d e f?", "How g h i?"]),
+        (["Über café naïve"], ["What Über café naïve?"]),
+    ],
+)
+def test_question_probes_are_a_question_word_and_three_words_in_order(
+    texts: list[str], expected: list[str]
+) -> None:
+    assert probe_questions(texts) == expected

@@ -2,15 +2,17 @@
 
 Below the threshold an exact flat index is both fast enough and perfect. Above it an IVF index
 (trained quantizer, full vectors kept) answers in a fraction of the time; the build then picks
-the smallest nprobe whose recall@10 against exact search reaches the target, on passages of the
-index itself used as queries, and records both in the manifest. IVF rather than HNSW because an
-incremental build must delete vectors by id, which FAISS's HNSW cannot do.
+the smallest nprobe whose recall@10 against exact search reaches the target both on passages of
+the index used as queries and on short questions made from them (rag/probes.py: questions need
+about twice the lists passages do), and records all three in the manifest. IVF rather than HNSW
+because an incremental build must delete vectors by id, which FAISS's HNSW cannot do.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import NamedTuple, TypedDict
 
 import faiss
 import numpy as np
@@ -21,6 +23,18 @@ from rag.store.vectors import IdArray, Matrix, VectorStore
 _RETRAIN_GROWTH = 4  # a quantizer trained on n vectors serves up to 4n before it is retrained
 _TRAIN_PER_LIST = 40
 _K = 10
+
+QuestionVectors = Callable[[IdArray], Matrix]
+"""Vectors of short questions made from the passages with these ids (rag/probes.py)."""
+
+
+class Tuned(NamedTuple):
+    """What tuning an approximate search parameter found."""
+
+    value: int
+    recall: float  # passages of the index as queries, each left out of its own results
+    question_recall: float | None  # short questions made from the same passages
+    queries: int
 
 
 def nlist_for(count: int) -> int:
@@ -34,11 +48,13 @@ def fit(
     target_recall: float,
     sample: int,
     trained_on: int | None = None,
+    questions: QuestionVectors | None = None,
 ) -> tuple[VectorStore, VectorInfo]:
     """The store in the layout its size calls for, and the facts for the manifest.
 
     `trained_on` is what the base version's quantizer was trained on, to keep reusing it
-    while the index has not outgrown it."""
+    while the index has not outgrown it; `questions` gives the question probes to tune on
+    besides the passages."""
     count = len(store)
     if count < threshold:
         if store.is_ivf:
@@ -53,28 +69,59 @@ def fit(
         trained_on = count
     else:
         ids, matrix = store.arrays()
-    nprobe, recall, queries = tune_nprobe(store, ids, matrix, target_recall, sample)
-    store.nprobe = nprobe
+    tuned = tune_nprobe(store, ids, matrix, target_recall, sample, questions)
+    store.nprobe = tuned.value
     return store, VectorInfo(
         kind=store.kind,
         count=count,
         nlist=store.nlist,
-        nprobe=nprobe,
+        nprobe=tuned.value,
         trained_on=trained_on,
-        recall_at_10=round(recall, 4),
-        recall_queries=queries,
+        **recall_facts(tuned),
     )
 
 
+class RecallFacts(TypedDict):
+    """The VectorInfo fields a tuning fills."""
+
+    recall_at_10: float
+    question_recall_at_10: float | None
+    recall_queries: int
+
+
+def recall_facts(tuned: Tuned) -> RecallFacts:
+    """The manifest fields (VectorInfo) of a tuning's measurements."""
+    question = tuned.question_recall
+    return {
+        "recall_at_10": round(tuned.recall, 4),
+        "question_recall_at_10": None if question is None else round(question, 4),
+        "recall_queries": tuned.queries,
+    }
+
+
 def tune_nprobe(
-    store: VectorStore, ids: IdArray, matrix: Matrix, target: float, sample: int
-) -> tuple[int, float, int]:
-    """The smallest power-of-two nprobe reaching `target`, its recall, and the queries used."""
+    store: VectorStore,
+    ids: IdArray,
+    matrix: Matrix,
+    target: float,
+    sample: int,
+    questions: QuestionVectors | None = None,
+) -> Tuned:
+    """The smallest nprobe (tried in `next_step` order) reaching `target`, and what it measured."""
 
     def probe(nprobe: int) -> None:
         store.nprobe = nprobe
 
-    return tune(store.search_many, probe, 1, store.nlist or 1, ids, matrix, target, sample)
+    return tune(
+        store.search_many, probe, 1, store.nlist or 1, ids, matrix, target, sample, questions
+    )
+
+
+def next_step(value: int) -> int:
+    """Search parameters tried in turn: 1, 2, 3, 4, 6, 8, 12, 16, 24, ... (each power of two
+    and 1.5 times it), so the one kept is at most 1.5x the least that would do."""
+    grown = value * 3 // 2 if value & (value - 1) == 0 else value * 4 // 3
+    return max(value + 1, grown)
 
 
 def tune(
@@ -86,22 +133,34 @@ def tune(
     matrix: Matrix,
     target: float,
     sample: int,
-) -> tuple[int, float, int]:
-    """The smallest search parameter (`start`, doubled up to `limit`; set with `apply`) whose
-    recall@10 against exact search reaches `target` on a seeded sample of the indexed vectors
-    (`ids`, `matrix`: all of them) used as queries; its recall, and the queries used."""
+    questions: QuestionVectors | None = None,
+) -> Tuned:
+    """The smallest search parameter (from `start` by `next_step` up to `limit`; set with
+    `apply`) whose recall@10 against exact search reaches `target` on a seeded sample of the
+    indexed vectors (`ids`, `matrix`: all of them) used as queries and, given `questions`, on
+    the question probes made from the same passages."""
     rows = np.sort(np.random.default_rng(7).choice(len(ids), min(sample, len(ids)), False))
-    queries = matrix[rows]
-    exact_scores, exact_rows = faiss.knn(queries, matrix, _K + 1, metric=faiss.METRIC_INNER_PRODUCT)
-    exact_ids = ids[exact_rows]
+    kinds = [(ids[rows], matrix[rows])]
+    if questions is not None:
+        nobody = np.full(len(rows), -1, dtype=np.int64)  # not in the index: none left out
+        kinds.append((nobody, np.ascontiguousarray(questions(ids[rows]), dtype=np.float32)))
+    exact = [
+        faiss.knn(queries, matrix, _K + 1, metric=faiss.METRIC_INNER_PRODUCT)
+        for _, queries in kinds
+    ]
     value = start
     while True:
         apply(value)
-        found, found_scores = search_many(queries, _K + 1)
-        recall = recall_at_k(ids[rows], exact_ids, exact_scores, found, found_scores)
-        if recall >= target or value >= limit:
-            return value, recall, len(rows)
-        value = min(limit, value * 2)
+        recalls = []
+        for (query_ids, queries), (exact_scores, exact_rows) in zip(kinds, exact, strict=True):
+            found, found_scores = search_many(queries, _K + 1)
+            recalls.append(
+                recall_at_k(query_ids, ids[exact_rows], exact_scores, found, found_scores)
+            )
+        if min(recalls) >= target or value >= limit:
+            question = recalls[1] if len(recalls) > 1 else None
+            return Tuned(value, recalls[0], question, len(rows))
+        value = min(limit, next_step(value))
 
 
 def recall_at_k(

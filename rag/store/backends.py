@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from rag.errors import IndexMismatchError
 from rag.progress import Reporter
-from rag.store.ann import fit, tune
+from rag.store.ann import QuestionVectors, Tuned, fit, recall_facts, tune
 from rag.store.manifest import Manifest, VectorInfo
 from rag.store.vectors import IdArray, Matrix, VectorStore
 
@@ -124,25 +124,32 @@ def finish_vectors(
     trained_on: int | None,
     build_dir: Path,
     reporter: Reporter,
+    questions: QuestionVectors | None = None,
 ) -> tuple[Vectors, VectorInfo]:
-    """Make a build's vectors durable in the layout their size calls for; the manifest facts."""
+    """Make a build's vectors durable in the layout their size calls for; the manifest facts.
+    An approximate layout is tuned on `questions` too, where given."""
     if isinstance(store, VectorStore):
         args = (settings.ann_threshold, settings.ann_target_recall, settings.ann_sample)
         if len(store) < settings.ann_threshold:
             fitted, info = fit(store, *args, trained_on)
         else:
             with reporter.task("IVF index: train, add, measure recall", 1) as tick:
-                fitted, info = fit(store, *args, trained_on)
+                fitted, info = fit(store, *args, trained_on, questions)
                 tick(1)
         fitted.save(build_dir)
         return fitted, info
     from rag.store.milvus import MilvusVectors
 
     assert isinstance(store, MilvusVectors)
-    return store, _finish_milvus(settings, store, reporter)
+    return store, _finish_milvus(settings, store, reporter, questions)
 
 
-def _finish_milvus(settings: Settings, store: MilvusVectors, reporter: Reporter) -> VectorInfo:
+def _finish_milvus(
+    settings: Settings,
+    store: MilvusVectors,
+    reporter: Reporter,
+    questions: QuestionVectors | None,
+) -> VectorInfo:
     from rag.errors import IndexCorruptError
 
     hnsw = store.index_type == "HNSW"
@@ -152,7 +159,7 @@ def _finish_milvus(settings: Settings, store: MilvusVectors, reporter: Reporter)
         stored = store.arrays() if hnsw else None
         counted = len(stored[0]) if stored is not None else store.count_rows()
         tuned = (
-            tune_ef(store, *stored, settings.ann_target_recall, settings.ann_sample)
+            tune_ef(store, *stored, settings.ann_target_recall, settings.ann_sample, questions)
             if (stored is not None and counted)
             else None
         )
@@ -171,23 +178,27 @@ def _finish_milvus(settings: Settings, store: MilvusVectors, reporter: Reporter)
     )
     if tuned is None:
         return info
-    ef, recall, queries = tuned
-    return info.model_copy(
-        update={"ef": ef, "recall_at_10": round(recall, 4), "recall_queries": queries}
-    )
+    return info.model_copy(update={"ef": tuned.value, **recall_facts(tuned)})
 
 
 def tune_ef(
-    store: MilvusVectors, ids: IdArray, matrix: Matrix, target: float, sample: int
-) -> tuple[int, float, int]:
-    """The smallest power-of-two HNSW ef reaching `target` recall@10 against exact search on a
-    sample of the version's own passages (`ids`, `matrix`: all of them), its recall, and the
-    queries used."""
+    store: MilvusVectors,
+    ids: IdArray,
+    matrix: Matrix,
+    target: float,
+    sample: int,
+    questions: QuestionVectors | None = None,
+) -> Tuned:
+    """The smallest HNSW ef reaching `target` recall@10 against exact search on a sample of
+    the version's own passages (`ids`, `matrix`: all of them) and the questions made from
+    them, with what it measured."""
 
     def set_ef(ef: int) -> None:
         store.search_params = {"ef": ef}
 
-    return tune(store.search_many, set_ef, _EF_START, _EF_MAX, ids, matrix, target, sample)
+    return tune(
+        store.search_many, set_ef, _EF_START, _EF_MAX, ids, matrix, target, sample, questions
+    )
 
 
 def collect_vectors(settings: Settings, root: Path, manifests: list[Manifest]) -> list[str]:

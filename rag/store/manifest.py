@@ -66,7 +66,19 @@ class VectorInfo(Contract):
         None,
         ge=0,
         le=1,
-        description="Measured at build: share of the exact top 10 the IVF search returns.",
+        description=(
+            "Measured at build: share of the exact top 10 the approximate search returns, "
+            "for indexed passages used as queries."
+        ),
+    )
+    question_recall_at_10: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description=(
+            "The same for short questions made from those passages (a question word and three "
+            "of their words), which need more IVF lists or HNSW candidates than passages do."
+        ),
     )
     recall_queries: int | None = Field(
         None, ge=1, description="Indexed passages used as queries for recall_at_10."
@@ -76,19 +88,24 @@ class VectorInfo(Contract):
         """One line for `rag index status`."""
         if self.backend == "milvus":
             where = self.milvus_uri or "the Milvus Lite folder in the index"
-            tuned = (
-                f", ef {self.ef}; recall@10 vs exact {self.recall_at_10:.3f} over "
-                f"{self.recall_queries} sampled passages"
-                if self.recall_at_10 is not None
-                else ""
-            )
+            tuned = f", ef {self.ef}{self._recall()}" if self.recall_at_10 is not None else ""
             return f"Milvus {self.collection} at {where} ({self.kind}{tuned}), {self.count} vectors"
         if self.nlist is None:
             return f"FAISS exact ({self.kind}), {self.count} vectors"
         return (
             f"FAISS approximate ({self.kind}, nprobe {self.nprobe}, trained on "
-            f"{self.trained_on}), {self.count} vectors; recall@10 vs exact {self.recall_at_10:.3f} "
-            f"over {self.recall_queries} sampled passages"
+            f"{self.trained_on}), {self.count} vectors{self._recall()}"
+        )
+
+    def _recall(self) -> str:
+        questions = (
+            f", {self.question_recall_at_10:.3f} over as many short questions made from them"
+            if self.question_recall_at_10 is not None
+            else ""
+        )
+        return (
+            f"; recall@10 vs exact {self.recall_at_10:.3f} over {self.recall_queries} sampled "
+            f"passages{questions}"
         )
 
 
