@@ -10,7 +10,9 @@ by rag's passage encoder as a build encodes (int8, the job ordered by token coun
 (`rag.store.ann.fit`: IVF, nprobe tuned until recall@10 reaches RAG_ANN_TARGET_RECALL both on
 indexed texts used as queries and on short questions made from them, rag/probes.py). Then
 recall@10 against exact search is measured on queries the index does not hold: the 600 gold
-questions of the shared sets and 1,000 held-out sentences, and the search time of one query.
+questions of the shared sets and 1,000 held-out sentences, besides 500 indexed texts and the
+questions made from them (another sample than the build's), at the build's nprobe and at each
+of --curve; and the search time of one question.
 Vectors are saved under --work a part at a time, so a stopped run resumes where it was.
 Prints figures and writes bench/results/ann_real.json.
 """
@@ -164,6 +166,13 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=1_000_000, help="sentences in the index")
     parser.add_argument("--work", type=Path, required=True, help="folder for the saved vectors")
     parser.add_argument("--out", type=Path, default=RESULTS / "ann_real.json")
+    parser.add_argument(
+        "--curve",
+        type=int,
+        nargs="*",
+        default=[64, 128, 256, 384, 512, 768],
+        help="nprobe values to measure recall at besides the build's",
+    )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     import faiss
@@ -202,25 +211,45 @@ def main() -> None:
     )
     fit_seconds = time.perf_counter() - start
     print(f"fitted {info.model_dump()} in {fit_seconds:.0f} s", flush=True)
-    held: dict[str, Any] = {}
-    for name, queries in (("gold_questions", questions()), ("held_out_sentences", held_out)):
-        vectors = embedder.encode(queries)
-        exact_scores, exact_ids = faiss.knn(vectors, matrix, 11, metric=faiss.METRIC_INNER_PRODUCT)
-        found, found_scores = store.search_many(vectors, 11)
-        nobody = np.full(len(queries), -1, dtype=np.int64)  # not in the index: none left out
-        one_at_a_time = []
-        for vector in vectors[:200]:
-            began = time.perf_counter()
-            store.search(vector, settings.fusion_candidates)
-            one_at_a_time.append(time.perf_counter() - began)
-        held[name] = {
-            "queries": len(queries),
-            "recall_at_10": round(
-                recall_at_k(nobody, exact_ids, exact_scores, found, found_scores), 4
-            ),
-            "search_p50_ms": round(1000 * float(np.median(one_at_a_time)), 2),
-        }
-        print(name, held[name], flush=True)
+    sample = np.sort(np.random.default_rng(11).choice(len(texts), 500, False))
+    nobody = np.full(len(sample), -1, dtype=np.int64)  # not in the index: none left out
+    kinds = {
+        name: (np.full(len(queries), -1, dtype=np.int64), embedder.encode(queries))
+        for name, queries in (("gold_questions", questions()), ("held_out_sentences", held_out))
+    }
+    # Another sample than the build tuned on: each left out of its own results.
+    kinds["indexed_texts"] = (sample.astype(np.int64), matrix[sample])
+    kinds["question_probes"] = (nobody, probes(sample))
+    exact = {
+        name: faiss.knn(vectors, matrix, 11, metric=faiss.METRIC_INNER_PRODUCT)
+        for name, (_, vectors) in kinds.items()
+    }
+
+    def recalls(nprobe: int) -> dict[str, float]:
+        store.nprobe = nprobe
+        out = {}
+        for name, (ids, vectors) in kinds.items():
+            found, found_scores = store.search_many(vectors, 11)
+            exact_scores, exact_ids = exact[name]
+            out[name] = round(recall_at_k(ids, exact_ids, exact_scores, found, found_scores), 4)
+        return out
+
+    chosen = info.nprobe or 1  # an IVF fit always sets it
+    by_nprobe = {n: recalls(n) for n in sorted({*args.curve, chosen})}
+    for n, got in by_nprobe.items():
+        print(f"nprobe {n}: {got}", flush=True)
+    store.nprobe = chosen
+    one_at_a_time = []
+    for vector in kinds["gold_questions"][1][:200]:
+        began = time.perf_counter()
+        store.search(vector, settings.fusion_candidates)
+        one_at_a_time.append(time.perf_counter() - began)
+    held = {
+        "queries": {name: len(ids) for name, (ids, _) in kinds.items()},
+        "recall_at_10": by_nprobe[chosen],
+        "question_search_p50_ms": round(1000 * float(np.median(one_at_a_time)), 2),
+    }
+    print(held, flush=True)
     result = {
         "texts": len(texts),
         "words_per_text": {"mean": round(float(np.mean(words)), 1), "max": max(words)},
@@ -228,7 +257,8 @@ def main() -> None:
         "encoding": encoding,
         "fit_seconds": round(fit_seconds, 1),
         "index": info.model_dump(),
-        "recall_on_queries_outside_the_index": held,
+        "at_the_build_nprobe": held,
+        "recall_at_10_by_nprobe": by_nprobe,
         "peak_rss_mb": peak_mb(),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -96,14 +96,18 @@ class Settings(BaseSettings):
         gt=0,
         le=1,
         description=(
-            "Recall@10 against exact search that the approximate index must reach; the build "
-            "probes more lists until it does, and records what it measured."
+            "Recall@10 against exact search that the approximate index must reach, both for "
+            "indexed passages and for short questions made from them; the build probes more "
+            "lists until it does, and records what it measured."
         ),
     )
     ann_sample: int = Field(
         500,
         ge=10,
-        description="Indexed passages used as queries to measure the approximate recall.",
+        description=(
+            "Indexed passages used as queries to measure the approximate recall (and as many "
+            "short questions made from them)."
+        ),
     )
     store: StoreBackend = Field(
         "faiss",

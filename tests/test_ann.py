@@ -17,7 +17,7 @@ from rag.retrieve import Searcher
 from rag.status import index_status
 from rag.store import IndexReader
 from rag.store import vectors as vectors_module
-from rag.store.ann import fit, next_step, nlist_for, recall_at_k
+from rag.store.ann import fit, next_step, nlist_for, recall_at_k, tune
 from rag.store.vectors import VectorStore
 
 
@@ -220,3 +220,33 @@ def test_question_probes_are_a_question_word_and_three_words_in_order(
     texts: list[str], expected: list[str]
 ) -> None:
     assert probe_questions(texts) == expected
+
+
+@pytest.mark.parametrize(
+    ("needed", "first", "chosen", "tried"),
+    [
+        (6, None, 6, [1, 2, 3, 4, 6]),  # a new index walks up from 1
+        (6, 8, 6, [8, 6, 4]),  # the last version's value holds: walk down until it fails
+        (6, 4, 6, [4, 6]),  # it no longer holds: walk up
+        (6, 5, 6, [6, 4]),  # a guess between steps starts at the next step
+        (1, 2, 1, [2, 1]),  # down to the first step
+        (100, None, 64, [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64]),  # the limit, short of it
+    ],
+)
+def test_tuning_finds_the_least_step_that_reaches_the_target(
+    needed: int, first: int | None, chosen: int, tried: list[int]
+) -> None:
+    """A fake search that returns the exact neighbours only from `needed` on."""
+    matrix = clustered(300)
+    ids = np.arange(300, dtype=np.int64)
+    applied: list[int] = []
+
+    def search_many(queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        scores, rows = faiss.knn(queries, matrix, k, metric=faiss.METRIC_INNER_PRODUCT)
+        if applied[-1] >= needed:
+            return ids[rows], scores
+        return (ids[rows] + 150) % 300, np.zeros_like(scores)  # wrong neighbours
+
+    got = tune(search_many, applied.append, 1, 64, ids, matrix, 0.95, 50, first=first)
+    assert got.value == chosen and applied[:-1] == tried and applied[-1] == chosen
+    assert (got.recall >= 0.95) is (needed <= 64) and got.question_recall is None

@@ -67,9 +67,11 @@ def fit(
         nlist = nlist_for(count)
         store = VectorStore.ivf(matrix, ids, nlist, _TRAIN_PER_LIST * nlist)
         trained_on = count
+        first = None
     else:
         ids, matrix = store.arrays()
-    tuned = tune_nprobe(store, ids, matrix, target_recall, sample, questions)
+        first = store.nprobe  # the base version's, a good first guess for the same quantizer
+    tuned = tune_nprobe(store, ids, matrix, target_recall, sample, questions, first)
     store.nprobe = tuned.value
     return store, VectorInfo(
         kind=store.kind,
@@ -106,15 +108,15 @@ def tune_nprobe(
     target: float,
     sample: int,
     questions: QuestionVectors | None = None,
+    first: int | None = None,
 ) -> Tuned:
-    """The smallest nprobe (tried in `next_step` order) reaching `target`, and what it measured."""
+    """The smallest nprobe (of the `next_step` steps) reaching `target`, and what it measured."""
 
     def probe(nprobe: int) -> None:
         store.nprobe = nprobe
 
-    return tune(
-        store.search_many, probe, 1, store.nlist or 1, ids, matrix, target, sample, questions
-    )
+    limit = store.nlist or 1
+    return tune(store.search_many, probe, 1, limit, ids, matrix, target, sample, questions, first)
 
 
 def next_step(value: int) -> int:
@@ -134,11 +136,16 @@ def tune(
     target: float,
     sample: int,
     questions: QuestionVectors | None = None,
+    first: int | None = None,
 ) -> Tuned:
     """The smallest search parameter (from `start` by `next_step` up to `limit`; set with
     `apply`) whose recall@10 against exact search reaches `target` on a seeded sample of the
     indexed vectors (`ids`, `matrix`: all of them) used as queries and, given `questions`, on
-    the question probes made from the same passages."""
+    the question probes made from the same passages.
+
+    Recall grows with the parameter (more lists or candidates searched), so the search may
+    begin at the step nearest a good guess (`first`: the last version's value) and walk
+    down while the target holds, or up until it does."""
     rows = np.sort(np.random.default_rng(7).choice(len(ids), min(sample, len(ids)), False))
     kinds = [(ids[rows], matrix[rows])]
     if questions is not None:
@@ -148,8 +155,8 @@ def tune(
         faiss.knn(queries, matrix, _K + 1, metric=faiss.METRIC_INNER_PRODUCT)
         for _, queries in kinds
     ]
-    value = start
-    while True:
+
+    def measure(value: int) -> Tuned:
         apply(value)
         recalls = []
         for (query_ids, queries), (exact_scores, exact_rows) in zip(kinds, exact, strict=True):
@@ -157,10 +164,26 @@ def tune(
             recalls.append(
                 recall_at_k(query_ids, ids[exact_rows], exact_scores, found, found_scores)
             )
-        if min(recalls) >= target or value >= limit:
-            question = recalls[1] if len(recalls) > 1 else None
-            return Tuned(value, recalls[0], question, len(rows))
-        value = min(limit, next_step(value))
+        question = recalls[1] if len(recalls) > 1 else None
+        return Tuned(value, recalls[0], question, len(rows))
+
+    def reaches(tuned: Tuned) -> bool:
+        return min(tuned.recall, tuned.question_recall or 1.0) >= target
+
+    steps = [start]
+    while steps[-1] < limit:
+        steps.append(min(limit, next_step(steps[-1])))
+    at = next((i for i, v in enumerate(steps) if v >= (first or start)), len(steps) - 1)
+    best = measure(steps[at])
+    if reaches(best):
+        while at > 0 and reaches(lower := measure(steps[at - 1])):
+            best, at = lower, at - 1
+    else:
+        while at < len(steps) - 1 and not reaches(best):
+            at += 1
+            best = measure(steps[at])
+    apply(best.value)  # the walk down may have left a lower value set
+    return best
 
 
 def recall_at_k(
