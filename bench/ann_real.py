@@ -153,7 +153,8 @@ def encode_all(texts: list[str], work: Path) -> tuple[np.ndarray, dict[str, Any]
             flush=True,
         )
     rate = round(encoded / seconds, 1) if seconds else None
-    precision = getattr(embedder, "precision", None)
+    # What encoded this run's parts; parts read back were encoded by an earlier run.
+    precision = getattr(embedder, "precision", None) if encoded else None
     return np.concatenate(parts), {
         "encoded_now": encoded,
         "texts_per_s": rate,
