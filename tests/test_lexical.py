@@ -11,7 +11,7 @@ import pytest
 from conftest import synthetic_text
 
 import rag.store.lexical as lexical
-from rag.store.lexical import LexicalIndex, Tokens, tokenize
+from rag.store.lexical import LexicalIndex, Tokens, token_ids, tokenize
 
 
 def rows(texts: list[str], first_id: int = 0) -> list[tuple[int, str, str]]:
@@ -143,3 +143,30 @@ def test_tokens_round_trip_keeps_keys_ending_in_zero(tmp_path: Path) -> None:
     assert back is not None
     assert back.vocab == tokens.vocab and back.keys == tokens.keys
     assert back.offsets.tolist() == [0, 2, 3] and back.ids.tolist() == [0, 1, 2]
+
+
+def words_per_text(tokens: Tokens) -> list[list[str]]:
+    ends = tokens.offsets.tolist()
+    return [
+        [tokens.vocab[i] for i in tokens.ids[ends[n] : ends[n + 1]].tolist()]
+        for n in range(len(tokens.keys))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("before", "now"),
+    [
+        (["harbor festival", "police council"], ["harbor festival", "police council"]),  # all known
+        ([], ["harbor festival", "police council"]),  # none known
+        (["harbor festival", "old words gone"], ["police council", "harbor festival"]),  # some
+        (["harbor festival"], ["harbor festival", "harbor festival", "new text"]),  # repeated
+        (["the of and", ""], ["", "the of and", "harbor"]),  # texts without tokens
+        (["a b", "a b"], ["a b", "c"]),  # a duplicate among the saved ones
+    ],
+)
+def test_reused_tokens_equal_tokenizing_afresh(before: list[str], now: list[str]) -> None:
+    known = token_ids(before, None) if before else None
+    reused, fresh = token_ids(now, known), token_ids(now, None)
+    assert words_per_text(reused) == words_per_text(fresh) == [tokenize([t])[0] for t in now]
+    assert reused.keys == fresh.keys and np.array_equal(reused.offsets, fresh.offsets)
+    assert sorted(reused.vocab) == sorted(fresh.vocab)  # words only gone texts used are dropped

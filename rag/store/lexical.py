@@ -7,7 +7,6 @@ import json
 import zipfile
 from collections.abc import Iterable
 from functools import cache
-from itertools import chain
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -61,12 +60,6 @@ class Tokens(NamedTuple):
     offsets: np.ndarray[Any, np.dtype[np.int64]]
     ids: np.ndarray[Any, np.dtype[np.int32]]
 
-    def by_key(self) -> dict[bytes, list[int]]:
-        """Token ids of each known text."""
-        flat = self.ids.tolist()
-        ends = self.offsets.tolist()
-        return {k: flat[ends[i] : ends[i + 1]] for i, k in enumerate(self.keys)}
-
     def save(self, path: Path) -> None:
         np.savez(
             path,
@@ -96,18 +89,28 @@ class Tokens(NamedTuple):
 
 def token_ids(texts: list[str], known: Tokens | None) -> Tokens:
     """Tokens of `texts`, tokenizing only those `known` lacks; the vocabulary holds exactly the
-    tokens in use, so words of deleted texts do not linger."""
+    tokens in use, so words of deleted texts do not linger. Known texts' ids are gathered from
+    the saved arrays in array operations (per-text Python lists cost 2.4 s at 100k)."""
     keys = [_text_key(t) for t in texts]
-    cached = known.by_key() if known is not None else {}
     vocab: dict[str, int] = {t: i for i, t in enumerate(known.vocab)} if known else {}
-    docs: list[list[int]] = [cached.get(k, []) for k in keys]
-    missing = [i for i, k in enumerate(keys) if k not in cached]
-    if missing:
-        for i, tokens in zip(missing, tokenize([texts[i] for i in missing]), strict=True):
-            docs[i] = [vocab.setdefault(t, len(vocab)) for t in tokens]
-    lengths = np.fromiter((len(d) for d in docs), dtype=np.int64, count=len(docs))
+    row_of = {k: i for i, k in enumerate(known.keys)} if known else {}
+    rows = np.fromiter((row_of.get(k, -1) for k in keys), dtype=np.int64, count=len(keys))
+    have, missing = np.flatnonzero(rows >= 0), np.flatnonzero(rows < 0)
+    new = tokenize([texts[i] for i in missing.tolist()]) if len(missing) else []
+    fresh = [[vocab.setdefault(t, len(vocab)) for t in tokens] for tokens in new]
+    lengths = np.zeros(len(keys), dtype=np.int64)
+    lengths[missing] = [len(d) for d in fresh]
+    if known is not None:
+        lengths[have] = np.diff(known.offsets)[rows[have]]
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    flat = np.fromiter(chain.from_iterable(docs), dtype=np.int32, count=int(offsets[-1]))
+    flat = np.empty(int(offsets[-1]), dtype=np.int32)
+    if known is not None and len(have):
+        counts = lengths[have]
+        within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        source = np.repeat(known.offsets[rows[have]], counts) + within
+        flat[np.repeat(offsets[have], counts) + within] = known.ids[source]
+    for i, doc in zip(missing.tolist(), fresh, strict=True):
+        flat[offsets[i] : offsets[i + 1]] = doc
     used = np.unique(flat)
     remap = np.zeros(len(vocab), dtype=np.int32)
     remap[used] = np.arange(len(used), dtype=np.int32)
