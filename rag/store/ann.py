@@ -71,8 +71,14 @@ def fit(
     else:
         ids, matrix = store.arrays()
         first = store.nprobe  # the base version's, a good first guess for the same quantizer
-    tuned = tune_nprobe(store, ids, matrix, target_recall, sample, questions, first)
-    store.nprobe = tuned.value
+
+    def probe(nprobe: int) -> None:
+        store.nprobe = nprobe
+
+    limit = store.nlist or 1
+    tuned = tune(
+        store.search_many, probe, 1, limit, ids, matrix, target_recall, sample, questions, first
+    )
     return store, VectorInfo(
         kind=store.kind,
         count=count,
@@ -99,24 +105,6 @@ def recall_facts(tuned: Tuned) -> RecallFacts:
         "question_recall_at_10": None if question is None else round(question, 4),
         "recall_queries": tuned.queries,
     }
-
-
-def tune_nprobe(
-    store: VectorStore,
-    ids: IdArray,
-    matrix: Matrix,
-    target: float,
-    sample: int,
-    questions: QuestionVectors | None = None,
-    first: int | None = None,
-) -> Tuned:
-    """The smallest nprobe (of the `next_step` steps) reaching `target`, and what it measured."""
-
-    def probe(nprobe: int) -> None:
-        store.nprobe = nprobe
-
-    limit = store.nlist or 1
-    return tune(store.search_many, probe, 1, limit, ids, matrix, target, sample, questions, first)
 
 
 def next_step(value: int) -> int:
