@@ -1,38 +1,22 @@
 """Check: do SQLite, the vectors (FAISS or Milvus), BM25 and the manifest of the current version
-agree? And repair.
-
-SQLite is the source of truth (it holds every source's text and every passage): a repair keeps
-the vectors that are present and sound, re-embeds the passages whose vectors are missing or
-broken, rebuilds BM25 from SQLite and publishes the result as a new version, so readers switch
-to it atomically like after any build. Without a readable SQLite or manifest the only repair is
-a full rebuild from the registered locations.
-"""
+agree? What disagrees is reported part by part; rag/repair.py mends it."""
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 from pydantic import Field
 
-from rag.build import Builder, embed_in_blocks, publish_done
-from rag.chunk import titled
 from rag.config import Settings
-from rag.embed import Embedder, load_embedder
-from rag.errors import IndexCorruptError, IndexMismatchError, RagError
-from rag.probes import question_vectors
-from rag.progress import Reporter, Silent
+from rag.errors import RagError
 from rag.store import META_FILE, IndexLayout
 from rag.store.backends import (
     Vectors,
-    check_same_store,
-    finish_vectors,
     open_vectors,
-    start_vectors,
     token_of,
 )
 from rag.store.layout import MANIFEST
@@ -75,7 +59,7 @@ class CheckReport(Contract):
 
 
 @dataclass
-class _Parts:
+class VersionParts:
     """What could be read of one version, and what could not."""
 
     manifest: Manifest | None = None
@@ -98,8 +82,8 @@ def _few(ids: set[int]) -> str:
     return shown + (f" and {len(ids) - _SHOWN} more" if len(ids) > _SHOWN else "")
 
 
-def _read(folder: Path, root: Path, token: str) -> tuple[_Parts, dict[str, int]]:
-    parts = _Parts()
+def _read(folder: Path, root: Path, token: str) -> tuple[VersionParts, dict[str, int]]:
+    parts = VersionParts()
     counts: dict[str, int] = {}
     add = parts.problems.append
     try:
@@ -146,7 +130,7 @@ def _read(folder: Path, root: Path, token: str) -> tuple[_Parts, dict[str, int]]
     return parts, counts
 
 
-def _compare(parts: _Parts, counts: dict[str, int]) -> None:
+def _compare(parts: VersionParts, counts: dict[str, int]) -> None:
     add = parts.problems.append
     id_sets: dict[Part, list[int]] = {}
     if parts.stored is not None:
@@ -177,7 +161,7 @@ def _compare(parts: _Parts, counts: dict[str, int]) -> None:
             )
     if parts.stored is not None:
         stored, matrix = parts.stored
-        bad = {int(i) for i in stored[~_sound(matrix)]}
+        bad = {int(i) for i in stored[~sound_rows(matrix)]}
         if bad:
             add(
                 CheckProblem(
@@ -222,7 +206,7 @@ def _compare(parts: _Parts, counts: dict[str, int]) -> None:
         )
 
 
-def _sound(matrix: np.ndarray) -> np.ndarray:
+def sound_rows(matrix: np.ndarray) -> np.ndarray:
     """Rows that are finite and unit length (a normalized index has no others)."""
     with np.errstate(all="ignore"):
         norms = np.linalg.norm(matrix, axis=1)
@@ -230,7 +214,7 @@ def _sound(matrix: np.ndarray) -> np.ndarray:
     return sound
 
 
-def _older_locations(layout: IndexLayout, current: int) -> str:
+def older_locations(layout: IndexLayout, current: int) -> str:
     """' (version N registered: a, b)' from the newest older manifest that reads, if any."""
     for version in reversed([v for v in layout.published() if v < current]):
         try:
@@ -241,17 +225,17 @@ def _older_locations(layout: IndexLayout, current: int) -> str:
     return ""
 
 
-def _leftovers(layout: IndexLayout, current: int) -> list[str]:
+def leftovers(layout: IndexLayout, current: int) -> list[str]:
     found = [str(p) for p in sorted(layout.versions.glob(".build-*"))]
     found += [str(layout.version_dir(v)) for v in layout.published() if v > current]
     return found
 
 
-def _inspect(layout: IndexLayout, token: str) -> tuple[CheckReport, _Parts]:
+def inspect_version(layout: IndexLayout, token: str) -> tuple[CheckReport, VersionParts]:
     version = layout.require_current()
     folder = layout.version_dir(version)
     if not folder.is_dir():
-        parts = _Parts(
+        parts = VersionParts(
             problems=[
                 CheckProblem(
                     part="layout",
@@ -269,138 +253,13 @@ def _inspect(layout: IndexLayout, token: str) -> tuple[CheckReport, _Parts]:
         ok=not parts.problems,
         counts=counts,
         problems=parts.problems,
-        leftovers=_leftovers(layout, version),
+        leftovers=leftovers(layout, version),
     )
     return report, parts
 
 
 def check_index(settings: Settings) -> CheckReport:
     """Compare the current version's SQLite, vectors, BM25 and manifest; change nothing."""
-    report, parts = _inspect(IndexLayout(settings.index_dir), token_of(settings))
+    report, parts = inspect_version(IndexLayout(settings.index_dir), token_of(settings))
     parts.close()
     return report
-
-
-def repair_index(
-    settings: Settings, embedder: Embedder | None = None, reporter: Reporter | None = None
-) -> CheckReport:
-    """Check, and if anything disagrees publish a repaired version (see the module docstring);
-    returns the check of what is current afterwards."""
-    reporter = reporter or Silent()
-    layout = IndexLayout(settings.index_dir)
-    with layout.write_lock():  # also clears what dead builds left
-        report, parts = _inspect(layout, token_of(settings))
-        manifest_readable = parts.manifest is not None
-        try:
-            if report.ok:
-                publish_done(settings, layout)  # versions a dead build left unpublished
-                return report.model_copy(update={"leftovers": _leftovers(layout, report.version)})
-            if parts.meta is not None and parts.manifest is not None:
-                check_same_store(settings, parts.manifest.vectors, layout.root)
-                kept, embedded = _rebuild_from_sqlite(layout, parts, settings, embedder, reporter)
-                after = check_index(settings)
-                return after.model_copy(
-                    update={
-                        "repaired_from": report.version,
-                        "re_embedded": embedded,
-                        "kept_vectors": kept,
-                    }
-                )
-        finally:
-            parts.close()
-    # SQLite or the manifest is gone: everything comes again from the registered locations,
-    # which only the manifest records. (Builder takes the lock itself.)
-    if manifest_readable:
-        build = Builder(settings, embedder, reporter).run(full=True)
-    else:
-        raise IndexCorruptError(
-            f"the manifest of version {report.version} is unreadable, so which locations were "
-            f"registered is unknown{_older_locations(layout, report.version)}; move "
-            f"{layout.root} aside and add the locations again with `rag index add PATH ...`"
-        )
-    after = check_index(settings)
-    return after.model_copy(
-        update={"repaired_from": report.version, "re_embedded": build.passages.embedded}
-    )
-
-
-def _rebuild_from_sqlite(
-    layout: IndexLayout,
-    parts: _Parts,
-    settings: Settings,
-    embedder: Embedder | None,
-    reporter: Reporter,
-) -> tuple[int, int]:
-    """Publish a version from SQLite: sound vectors kept, the rest re-embedded. Returns
-    (vectors kept, passages embedded)."""
-    assert parts.meta is not None and parts.manifest is not None
-    manifest = parts.manifest
-    build_dir = layout.new_build_dir()
-    try:
-        meta = MetaDB.create(build_dir / META_FILE, copy_from=parts.meta)
-        meta.conn.execute("DELETE FROM passages WHERE source_id NOT IN (SELECT id FROM sources)")
-        meta.commit()
-        wanted = set(meta.all_vec_ids())
-        version = layout.next_version()
-        store = start_vectors(
-            settings, layout.root, None, manifest.embedding.dimension, version, len(wanted)
-        )
-        kept = _sound_vectors(parts, wanted, manifest.embedding.dimension)
-        if kept is not None:
-            store.add(kept[1], kept[0])
-        have = set(kept[0].tolist()) if kept is not None else set()
-        todo = sorted(wanted - have)
-        if todo:
-            model = embedder or load_embedder(settings)
-            built = manifest.embedding
-            if model.model_id != built.model_id or model.dimension != built.dimension:
-                raise IndexMismatchError(
-                    f"the index was built with {built.model_id!r} (dimension {built.dimension}) "
-                    f"but the settings load {model.model_id!r}; set RAG_EMBED_MODEL="
-                    f"{built.model_id} to repair it, or rebuild with `rag index rebuild --full`"
-                )
-            texts = _texts_of(meta, todo, built.embed_titles)
-            store.add(embed_in_blocks(model, texts, reporter), todo)
-        lexical = LexicalIndex.build(
-            meta.iter_lexical(), with_titles=manifest.embedding.embed_titles
-        )
-        n_sources, n_passages = meta.count("sources"), meta.count("passages")
-        meta.close()
-        probes = question_vectors(
-            build_dir / META_FILE, lambda: embedder or load_embedder(settings)
-        )
-        store, vector_info = finish_vectors(settings, store, None, build_dir, reporter, probes)
-        lexical.save(build_dir)
-        manifest.model_copy(
-            update={
-                "version": version,
-                "vectors": vector_info,
-                "sources": n_sources,
-                "passages": n_passages,
-            }
-        ).write(build_dir / MANIFEST)
-        layout.publish(build_dir, version)
-    except BaseException:
-        shutil.rmtree(build_dir, ignore_errors=True)
-        raise
-    publish_done(settings, layout)
-    return len(have), len(todo)
-
-
-def _sound_vectors(parts: _Parts, wanted: set[int], dimension: int) -> tuple[Any, Any] | None:
-    """(ids, matrix) of the stored vectors worth keeping: wanted, unique, finite, unit length."""
-    if parts.vectors is None or parts.stored is None or parts.vectors.dimension != dimension:
-        return None
-    ids, matrix = parts.stored
-    good = _sound(matrix)
-    good &= np.isin(ids, np.fromiter(wanted, dtype=np.int64, count=len(wanted)))
-    _, first = np.unique(ids, return_index=True)
-    unique = np.zeros(len(ids), dtype=bool)
-    unique[first] = True
-    good &= unique
-    return ids[good], matrix[good]
-
-
-def _texts_of(meta: MetaDB, vec_ids: list[int], with_titles: bool) -> list[str]:
-    rows = meta.passages_by_vec_ids(vec_ids)
-    return [titled(rows[v].passage.title, rows[v].passage.text, with_titles) for v in vec_ids]

@@ -150,7 +150,8 @@ def index_status(index_dir: Path | None, as_json: bool) -> None:
 @handles_errors
 def index_check(repair: bool, index_dir: Path | None, as_json: bool) -> None:
     """Verify that SQLite, FAISS, BM25 and the manifest agree (same passage ids and counts)."""
-    from rag.check import check_index, repair_index
+    from rag.check import check_index
+    from rag.repair import repair_index
 
     settings = _settings(index_dir=index_dir)
     report = (
