@@ -4,8 +4,8 @@ Below the threshold an exact flat index is both fast enough and perfect. Above i
 (trained quantizer, full vectors kept) answers in a fraction of the time; the build then picks
 the smallest nprobe whose recall@10 against exact search reaches the target both on passages of
 the index used as queries and on short questions made from them (rag/probes.py: questions need
-two to four times the lists passages do), and records all three in the manifest. IVF rather than HNSW
-because an incremental build must delete vectors by id, which FAISS's HNSW cannot do.
+two to four times the lists passages do), and records all three in the manifest. IVF rather
+than HNSW because an incremental build must delete vectors by id, which FAISS's HNSW cannot do.
 """
 
 from __future__ import annotations
