@@ -100,8 +100,9 @@ def scan_locations(
                 ids = [s.id for s in result.sources if scan.claim(s.id, item.path)]
                 if is_added:
                     excluded.difference_update(ids)
+                claimed = set(ids)  # a list here made a file of n sources cost n^2 / 2 lookups
                 scan.read.update(
-                    (s.id, s) for s in result.sources if s.id in ids and s.id not in excluded
+                    (s.id, s) for s in result.sources if s.id in claimed and s.id not in excluded
                 )
                 # A file with bad lines is re-read every time, so its failures stay visible.
                 if not result.failures:
