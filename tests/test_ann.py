@@ -250,3 +250,21 @@ def test_tuning_finds_the_least_step_that_reaches_the_target(
     got = tune(search_many, applied.append, 1, 64, ids, matrix, 0.95, 50, first=first)
     assert got.value == chosen and applied[:-1] == tried and applied[-1] == chosen
     assert (got.recall >= 0.95) is (needed <= 64) and got.question_recall is None
+
+
+def test_questions_never_found_keep_the_tuning_walking_to_the_limit() -> None:
+    """A question recall of 0 is a miss, not a missing measurement."""
+    matrix = clustered(300)
+    ids = np.arange(300, dtype=np.int64)
+    asked = -matrix[:50]
+    applied: list[int] = []
+
+    def search_many(queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        scores, rows = faiss.knn(queries, matrix, k, metric=faiss.METRIC_INNER_PRODUCT)
+        if np.array_equal(queries, asked):
+            return np.full_like(rows, -1), np.full_like(scores, -1.0)  # nothing found
+        return ids[rows], scores
+
+    got = tune(search_many, applied.append, 1, 8, ids, matrix, 0.95, 50, questions=lambda _: asked)
+    assert got.value == 8 and applied[:-1] == [1, 2, 3, 4, 6, 8]
+    assert got.recall == 1.0 and got.question_recall == 0.0

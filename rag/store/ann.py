@@ -156,7 +156,8 @@ def tune(
         return Tuned(value, recalls[0], question, len(rows))
 
     def reaches(tuned: Tuned) -> bool:
-        return min(tuned.recall, tuned.question_recall or 1.0) >= target
+        question = 1.0 if tuned.question_recall is None else tuned.question_recall
+        return min(tuned.recall, question) >= target
 
     steps = [start]
     while steps[-1] < limit:
