@@ -126,5 +126,6 @@ def plan(scan: Scan, previous: dict[str, str], incremental: bool) -> Plan:
     counts.unchanged = len(present) - counts.added - counts.changed
     if not incremental:
         return Plan(counts=counts, to_write=sorted(present), to_delete=[])
-    doomed = sorted(s for s in previous if s not in present or s in changed_or_new)
+    changed = set(changed_or_new)  # a list here cost len(previous) x len(changed) lookups
+    doomed = sorted(s for s in previous if s not in present or s in changed)
     return Plan(counts=counts, to_write=changed_or_new, to_delete=doomed)
