@@ -203,7 +203,7 @@ def main() -> None:
     def probes(ids: np.ndarray) -> np.ndarray:
         return embedder.encode(probe_questions([texts[int(i)] for i in ids]))
 
-    store, info = fit(
+    store, info, _ = fit(
         flat,
         settings.ann_threshold,
         settings.ann_target_recall,

@@ -246,7 +246,9 @@ def step_ann(index_dir: str, size: int) -> dict[str, Any]:
     start = time.perf_counter()
     # No texts behind these vectors, so no question probes: tuned on the vectors alone (the
     # recall of questions at 1M is bench/ann_real.py's).
-    store, info = fit(flat, settings.ann_threshold, settings.ann_target_recall, settings.ann_sample)
+    store, info, _ = fit(
+        flat, settings.ann_threshold, settings.ann_target_recall, settings.ann_sample
+    )
     fit_seconds = time.perf_counter() - start
     queries = matrix[rng.integers(0, size, 200)]
     timings = {}

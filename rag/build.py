@@ -35,6 +35,7 @@ from rag.store.manifest import (
     read_raw,
 )
 from rag.store.meta import MetaDB
+from rag.store.samples import Changes
 from rag.types import (
     BuildReport,
     Passage,
@@ -266,15 +267,20 @@ class Builder:
         )
 
         passages = PassageCounts()
+        removed: list[int] = []
         if work.to_delete:
-            passages.deleted = vectors.remove(meta.vec_ids_of_sources(work.to_delete))
+            removed = meta.vec_ids_of_sources(work.to_delete)
+            passages.deleted = vectors.remove(removed)
             meta.delete_sources(work.to_delete)
         for sid in work.to_write:
             meta.insert_source(scan.read[sid])
         vector_of = self._vectors_for(texts, base, passages)
+        added_ids = np.array([v for _, v, _ in rows], dtype=np.int64)
+        matrix = np.zeros((0, dimension), dtype=np.float32)
         if rows:
             matrix = np.stack([vector_of[h] for _, _, h in rows]).astype(np.float32)
-            vectors.add(matrix, [v for _, v, _ in rows])
+            vectors.add(matrix, added_ids)
+        changes = Changes(np.array(removed, dtype=np.int64), added_ids, matrix)
         try:
             meta.insert_passages(rows)
         except sqlite3.IntegrityError as exc:
@@ -303,6 +309,7 @@ class Builder:
             build_dir,
             self.reporter,
             question_vectors(build_dir / META_FILE, lambda: self.embedder),
+            (base.folder, changes) if base is not None else None,
         )
         lexical.save(build_dir)
         report = BuildReport(

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from rag.embed import Embedder
-from rag.store.ann import QuestionVectors
 from rag.store.meta import MetaDB
+from rag.store.samples import QuestionVectors
 from rag.store.vectors import IdArray, Matrix
 
 _QUESTION_WORDS = ("What", "Why", "How", "Who", "When", "Which", "Where")

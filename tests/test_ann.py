@@ -18,6 +18,7 @@ from rag.status import index_status
 from rag.store import IndexReader
 from rag.store import vectors as vectors_module
 from rag.store.ann import fit, next_step, nlist_for, recall_at_k, tune
+from rag.store.samples import draw
 from rag.store.vectors import VectorStore
 
 
@@ -50,7 +51,7 @@ def test_nlist_grows_with_the_square_root(count: int, expected: int) -> None:
 
 
 def test_below_the_threshold_the_index_stays_exact() -> None:
-    store, info = fit(flat_store(clustered(500)), threshold=1_000, target_recall=0.95, sample=50)
+    store, info, _ = fit(flat_store(clustered(500)), threshold=1_000, target_recall=0.95, sample=50)
     assert not store.is_ivf
     assert (info.kind, info.count, info.nlist, info.recall_at_10) == (
         "IDMap2,Flat,IP",
@@ -64,7 +65,7 @@ def test_below_the_threshold_the_index_stays_exact() -> None:
 @pytest.mark.parametrize("target", [0.9, 0.99])
 def test_above_the_threshold_ivf_reaches_the_target_recall(target: float) -> None:
     matrix = clustered(4_000)
-    store, info = fit(flat_store(matrix), threshold=1_000, target_recall=target, sample=200)
+    store, info, _ = fit(flat_store(matrix), threshold=1_000, target_recall=target, sample=200)
     assert store.is_ivf and store.nlist == nlist_for(4_000) == info.nlist
     assert info.kind == f"IVF{info.nlist},Flat,IP"
     assert info.recall_at_10 is not None and info.recall_at_10 >= target
@@ -76,7 +77,7 @@ def test_above_the_threshold_ivf_reaches_the_target_recall(target: float) -> Non
 
 def test_ivf_keeps_every_vector_and_edits_by_id(tmp_path: Path) -> None:
     matrix = clustered(3_000)
-    store, _ = fit(flat_store(matrix), threshold=1_000, target_recall=0.95, sample=100)
+    store, _, _ = fit(flat_store(matrix), threshold=1_000, target_recall=0.95, sample=100)
     ids, back = store.arrays()
     order = np.argsort(ids)
     assert np.array_equal(ids[order], np.arange(1000, 4000))
@@ -97,9 +98,9 @@ def test_ivf_keeps_every_vector_and_edits_by_id(tmp_path: Path) -> None:
 
 def test_shrinking_below_the_threshold_goes_back_to_exact() -> None:
     matrix = clustered(2_000)
-    ivf, _ = fit(flat_store(matrix), threshold=1_000, target_recall=0.95, sample=100)
+    ivf, _, _ = fit(flat_store(matrix), threshold=1_000, target_recall=0.95, sample=100)
     ivf.remove(list(range(1000, 2500)))
-    exact, info = fit(ivf, threshold=1_000, target_recall=0.95, sample=100, trained_on=2_000)
+    exact, info, _ = fit(ivf, threshold=1_000, target_recall=0.95, sample=100, trained_on=2_000)
     assert not exact.is_ivf and info.nlist is None
     assert sorted(exact.ids()) == list(range(2500, 3000))
     assert np.array_equal(exact.reconstruct([2500]), matrix[[1500]])
@@ -108,9 +109,9 @@ def test_shrinking_below_the_threshold_goes_back_to_exact() -> None:
 @pytest.mark.parametrize(("added", "retrained"), [(1_000, False), (7_000, True)])
 def test_the_quantizer_is_reused_until_the_index_outgrows_it(added: int, retrained: bool) -> None:
     matrix = clustered(2_000 + added)
-    ivf, first = fit(flat_store(matrix[:2_000]), threshold=1_000, target_recall=0.95, sample=100)
+    ivf, first, _ = fit(flat_store(matrix[:2_000]), threshold=1_000, target_recall=0.95, sample=100)
     ivf.add(matrix[2_000:], np.arange(5_000, 5_000 + added))
-    _, info = fit(ivf, threshold=1_000, target_recall=0.95, sample=100, trained_on=2_000)
+    _, info, _ = fit(ivf, threshold=1_000, target_recall=0.95, sample=100, trained_on=2_000)
     assert (info.trained_on == 2_000 + added) is retrained
     assert (info.nlist == first.nlist) is not retrained
     assert info.recall_at_10 is not None and info.recall_at_10 >= 0.95
@@ -164,8 +165,10 @@ def test_a_large_build_is_ivf_and_searches_like_exact(
     build_index(ivf_settings, add=[str(more)], embedder=embedder)
     grown = IndexReader.open(ivf_settings.index_dir).manifest.vectors
     assert grown.trained_on == info.trained_on and grown.count > info.count
-    # The new passages, and the question probes of the re-measured recall.
-    assert embedder.texts_embedded - before == grown.count - info.count + 50
+    # The new passages only: the recall is measured again on the first build's sample and
+    # probes, kept with the version, their exact neighbours carried through the 3 added.
+    assert embedder.texts_embedded - before == grown.count - info.count
+    assert grown.recall_queries == 50 and grown.question_recall_at_10 is not None
 
 
 @pytest.mark.parametrize(
@@ -191,8 +194,8 @@ def test_question_probes_can_ask_for_more_lists_than_passages() -> None:
         faiss.normalize_L2(mixed)
         return mixed
 
-    _, passages_only = fit(flat_store(matrix), threshold=1_000, target_recall=0.95, sample=200)
-    _, both = fit(
+    _, passages_only, _ = fit(flat_store(matrix), threshold=1_000, target_recall=0.95, sample=200)
+    _, both, _ = fit(
         flat_store(matrix), threshold=1_000, target_recall=0.95, sample=200, questions=between
     )
     assert passages_only.question_recall_at_10 is None
@@ -247,7 +250,7 @@ def test_tuning_finds_the_least_step_that_reaches_the_target(
             return ids[rows], scores
         return (ids[rows] + 150) % 300, np.zeros_like(scores)  # wrong neighbours
 
-    got = tune(search_many, applied.append, 1, 64, ids, matrix, 0.95, 50, first=first)
+    got = tune(search_many, applied.append, 1, 64, draw(ids, matrix, 50, None), 0.95, first)
     assert got.value == chosen and applied[:-1] == tried and applied[-1] == chosen
     assert (got.recall >= 0.95) is (needed <= 64) and got.question_recall is None
 
@@ -265,6 +268,7 @@ def test_questions_never_found_keep_the_tuning_walking_to_the_limit() -> None:
             return np.full_like(rows, -1), np.full_like(scores, -1.0)  # nothing found
         return ids[rows], scores
 
-    got = tune(search_many, applied.append, 1, 8, ids, matrix, 0.95, 50, questions=lambda _: asked)
+    drawn = draw(ids, matrix, 50, lambda _: asked)
+    got = tune(search_many, applied.append, 1, 8, drawn, 0.95)
     assert got.value == 8 and applied[:-1] == [1, 2, 3, 4, 6, 8]
     assert got.recall == 1.0 and got.question_recall == 0.0

@@ -14,18 +14,14 @@ import math
 from collections.abc import Callable
 from typing import NamedTuple, TypedDict
 
-import faiss
-import numpy as np
-
+from rag.store import samples as tuning
 from rag.store.manifest import VectorInfo
+from rag.store.samples import Changes, QuestionVectors, Samples
+from rag.store.samples import K as _K
 from rag.store.vectors import IdArray, Matrix, VectorStore
 
 _RETRAIN_GROWTH = 4  # a quantizer trained on n vectors serves up to 4n before it is retrained
 _TRAIN_PER_LIST = 40
-_K = 10
-
-QuestionVectors = Callable[[IdArray], Matrix]
-"""Vectors of short questions made from the passages with these ids (rag/probes.py)."""
 
 
 class Tuned(NamedTuple):
@@ -42,6 +38,14 @@ def nlist_for(count: int) -> int:
     return max(16, min(65_536, int(4 * math.sqrt(count))))
 
 
+class Fitted(NamedTuple):
+    """A build's vectors in their layout, the manifest facts, and the tuning sample to keep."""
+
+    store: VectorStore
+    info: VectorInfo
+    samples: Samples | None
+
+
 def fit(
     store: VectorStore,
     threshold: int,
@@ -49,37 +53,41 @@ def fit(
     sample: int,
     trained_on: int | None = None,
     questions: QuestionVectors | None = None,
-) -> tuple[VectorStore, VectorInfo]:
+    carried: tuple[Samples, Changes] | None = None,
+) -> Fitted:
     """The store in the layout its size calls for, and the facts for the manifest.
 
     `trained_on` is what the base version's quantizer was trained on, to keep reusing it
     while the index has not outgrown it; `questions` gives the question probes to tune on
-    besides the passages."""
+    besides the passages; `carried` is the base version's tuning sample and what this build
+    changed, to tune a kept quantizer without searching every vector again."""
     count = len(store)
     if count < threshold:
         if store.is_ivf:
             ids, matrix = store.arrays()
             store = VectorStore.empty(store.dimension)
             store.add(matrix, ids)
-        return store, VectorInfo(kind=store.kind, count=count)
+        return Fitted(store, VectorInfo(kind=store.kind, count=count), None)
     if not store.is_ivf or trained_on is None or count > _RETRAIN_GROWTH * trained_on:
         ids, matrix = store.arrays()
         nlist = nlist_for(count)
         store = VectorStore.ivf(matrix, ids, nlist, _TRAIN_PER_LIST * nlist)
-        trained_on = count
-        first = None
+        trained_on, first, drawn = count, None, None
     else:
-        ids, matrix = store.arrays()
         first = store.nprobe  # the base version's, a good first guess for the same quantizer
+        drawn = tuning.carry(*carried, sample, count) if carried is not None else None
+        if drawn is not None and len(drawn.kinds) != (1 if questions is None else 2):
+            drawn = None  # drawn with or without probes where this build differs
+        if drawn is None:
+            ids, matrix = store.arrays()
+    if drawn is None:
+        drawn = tuning.draw(ids, matrix, sample, questions)
 
     def probe(nprobe: int) -> None:
         store.nprobe = nprobe
 
-    limit = store.nlist or 1
-    tuned = tune(
-        store.search_many, probe, 1, limit, ids, matrix, target_recall, sample, questions, first
-    )
-    return store, VectorInfo(
+    tuned = tune(store.search_many, probe, 1, store.nlist or 1, drawn, target_recall, first)
+    info = VectorInfo(
         kind=store.kind,
         count=count,
         nlist=store.nlist,
@@ -87,6 +95,7 @@ def fit(
         trained_on=trained_on,
         **recall_facts(tuned),
     )
+    return Fitted(store, info, drawn)
 
 
 class RecallFacts(TypedDict):
@@ -119,41 +128,29 @@ def tune(
     apply: Callable[[int], None],
     start: int,
     limit: int,
-    ids: IdArray,
-    matrix: Matrix,
+    samples: Samples,
     target: float,
-    sample: int,
-    questions: QuestionVectors | None = None,
     first: int | None = None,
 ) -> Tuned:
     """The smallest search parameter (from `start` by `next_step` up to `limit`; set with
-    `apply`) whose recall@10 against exact search reaches `target` on a seeded sample of the
-    indexed vectors (`ids`, `matrix`: all of them) used as queries and, given `questions`, on
-    the question probes made from the same passages.
+    `apply`) whose recall@10 against exact search reaches `target` on every kind of query in
+    `samples` (passages of the index, question probes made from them).
 
     Recall grows with the parameter (more lists or candidates searched), so the search may
     begin at the step nearest a good guess (`first`: the last version's value) and walk
     down while the target holds, or up until it does."""
-    rows = np.sort(np.random.default_rng(7).choice(len(ids), min(sample, len(ids)), False))
-    kinds = [(ids[rows], matrix[rows])]
-    if questions is not None:
-        nobody = np.full(len(rows), -1, dtype=np.int64)  # not in the index: none left out
-        kinds.append((nobody, np.ascontiguousarray(questions(ids[rows]), dtype=np.float32)))
-    exact = [
-        faiss.knn(queries, matrix, _K + 1, metric=faiss.METRIC_INNER_PRODUCT)
-        for _, queries in kinds
-    ]
 
     def measure(value: int) -> Tuned:
         apply(value)
         recalls = []
-        for (query_ids, queries), (exact_scores, exact_rows) in zip(kinds, exact, strict=True):
-            found, found_scores = search_many(queries, _K + 1)
+        for kind in samples.kinds:
+            found, found_scores = search_many(kind.queries, _K + 1)
+            exact_ids, exact_scores = kind.ids[:, : _K + 1], kind.scores[:, : _K + 1]
             recalls.append(
-                recall_at_k(query_ids, ids[exact_rows], exact_scores, found, found_scores)
+                recall_at_k(kind.query_ids, exact_ids, exact_scores, found, found_scores)
             )
         question = recalls[1] if len(recalls) > 1 else None
-        return Tuned(value, recalls[0], question, len(rows))
+        return Tuned(value, recalls[0], question, samples.queries)
 
     def reaches(tuned: Tuned) -> bool:
         question = 1.0 if tuned.question_recall is None else tuned.question_recall

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Protocol
 
 from rag.errors import IndexMismatchError
 from rag.progress import Reporter
-from rag.store.ann import QuestionVectors, Tuned, fit, recall_facts, tune
+from rag.store import samples as tuning
+from rag.store.ann import Tuned, fit, recall_facts, tune
 from rag.store.manifest import Manifest, VectorInfo
+from rag.store.samples import QuestionVectors
 from rag.store.vectors import IdArray, Matrix, VectorStore
 
 if TYPE_CHECKING:
@@ -125,19 +127,26 @@ def finish_vectors(
     build_dir: Path,
     reporter: Reporter,
     questions: QuestionVectors | None = None,
+    base: tuple[Path, tuning.Changes] | None = None,
 ) -> tuple[Vectors, VectorInfo]:
     """Make a build's vectors durable in the layout their size calls for; the manifest facts.
-    An approximate layout is tuned on `questions` too, where given."""
+    An approximate layout is tuned on `questions` too, where given, and on the tuning sample
+    of the `base` version's folder carried through what this build changed, where there is
+    one to carry."""
     if isinstance(store, VectorStore):
         args = (settings.ann_threshold, settings.ann_target_recall, settings.ann_sample)
         if len(store) < settings.ann_threshold:
-            fitted, info = fit(store, *args, trained_on)
+            fitted = fit(store, *args, trained_on)
         else:
+            previous = tuning.load(base[0]) if base is not None else None
+            carried = (previous, base[1]) if previous is not None and base is not None else None
             with reporter.task("IVF index: train, add, measure recall", 1) as tick:
-                fitted, info = fit(store, *args, trained_on, questions)
+                fitted = fit(store, *args, trained_on, questions, carried)
                 tick(1)
-        fitted.save(build_dir)
-        return fitted, info
+        fitted.store.save(build_dir)
+        if fitted.samples is not None:
+            tuning.save(fitted.samples, build_dir)
+        return fitted.store, fitted.info
     from rag.store.milvus import MilvusVectors
 
     assert isinstance(store, MilvusVectors)
@@ -196,9 +205,8 @@ def tune_ef(
     def set_ef(ef: int) -> None:
         store.search_params = {"ef": ef}
 
-    return tune(
-        store.search_many, set_ef, _EF_START, _EF_MAX, ids, matrix, target, sample, questions
-    )
+    drawn = tuning.draw(ids, matrix, sample, questions)
+    return tune(store.search_many, set_ef, _EF_START, _EF_MAX, drawn, target)
 
 
 def collect_vectors(settings: Settings, root: Path, manifests: list[Manifest]) -> list[str]:
