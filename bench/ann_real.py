@@ -127,9 +127,8 @@ def collect(size: int) -> tuple[list[str], list[str], dict[str, int]]:
 
 def encode_all(texts: list[str], work: Path) -> tuple[np.ndarray, dict[str, Any]]:
     """Vectors of `texts`, a part at a time, each part saved (and reused when there)."""
-    from rag.build import embed_in_blocks
     from rag.config import load_settings
-    from rag.embed import load_embedder
+    from rag.embed import embed_in_blocks, load_embedder
     from rag.progress import Silent
 
     embedder = load_embedder(load_settings())

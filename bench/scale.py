@@ -166,9 +166,8 @@ def step_build(index_dir: str, add: str) -> dict[str, Any]:
 def step_bare_encoder(texts: list[str]) -> dict[str, Any]:
     """The encoder alone on the same texts, as a build drives it: the job's planned order
     (timed: ordering by token count is the encoder's work), in the builder's block size."""
-    from rag.build import embed_in_blocks
     from rag.config import load_settings
-    from rag.embed import _INT8_MIN_JOB, load_embedder
+    from rag.embed import _INT8_MIN_JOB, embed_in_blocks, load_embedder
     from rag.progress import Silent
 
     embedder = load_embedder(load_settings())

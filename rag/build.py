@@ -13,7 +13,7 @@ import numpy as np
 
 from rag.chunk import ChunkSpec, chunk_source, titled, vector_id
 from rag.config import Settings
-from rag.embed import Embedder, expected_model_id, load_embedder
+from rag.embed import Embedder, embed_in_blocks, expected_model_id, load_embedder
 from rag.errors import ConfigError, IndexCorruptError, IndexMismatchError, RagError
 from rag.probes import question_vectors
 from rag.progress import Reporter, Silent
@@ -42,8 +42,6 @@ from rag.types import (
     PassageCounts,
     sha256_hex,
 )
-
-_EMBED_BLOCK = 128
 
 
 def chunk_spec(settings: Settings) -> ChunkSpec:
@@ -290,9 +288,14 @@ class Builder:
         meta.replace_files(scan.files)
         meta.commit()
 
-        lexical = LexicalIndex.build(
-            meta.iter_lexical(), with_titles, previous=base.folder if base is not None else None
-        )
+        lexical = None
+        if base is not None:
+            added = [(v, texts[h]) for _, v, h in rows]
+            ids = np.array(meta.all_vec_ids(), dtype=np.int64)
+            lexical = LexicalIndex.extend(base.folder, changes.removed, added, ids)
+        if lexical is None:
+            previous = base.folder if base is not None else None
+            lexical = LexicalIndex.build(meta.iter_lexical(), with_titles, previous=previous)
         passages.total = meta.count("passages")
         n_sources = meta.count("sources")
         meta.close()
@@ -359,24 +362,6 @@ class Builder:
             out.update(zip(todo, encoded, strict=True))
         counts.embedded = len(todo)
         return out
-
-
-def embed_in_blocks(embedder: Embedder, texts: list[str], reporter: Reporter) -> np.ndarray:
-    """Vectors of `texts` (in their order), encoded a block at a time in the order the
-    embedder plans, with progress shown."""
-    out = np.empty((len(texts), embedder.dimension), dtype=np.float32)
-    order = embedder.plan(texts)
-    if sorted(order) != list(range(len(texts))):
-        raise RagError(f"encoder planned an order that is not each of the {len(texts)} texts once")
-    with reporter.task("embedding passages", len(texts)) as tick:
-        for i in range(0, len(order), _EMBED_BLOCK):
-            rows = order[i : i + _EMBED_BLOCK]
-            encoded = embedder.encode([texts[r] for r in rows])
-            if encoded.shape != (len(rows), embedder.dimension):
-                raise RagError(f"encoder returned shape {encoded.shape} for {len(rows)} texts")
-            out[rows] = encoded
-            tick(len(rows))
-    return out
 
 
 def publish_done(settings: Settings, layout: IndexLayout) -> None:

@@ -13,7 +13,8 @@ import numpy.typing as npt
 from rag.config import DEFAULT_EMBED_MODEL, Settings
 from rag.embed_batches import encode_by_length, length_order, matches_encode
 from rag.embed_onnx import OnnxEncoder, load_onnx_encoder
-from rag.errors import EmbeddingError
+from rag.errors import EmbeddingError, RagError
+from rag.progress import Reporter
 
 Vectors = npt.NDArray[np.float32]
 log = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ _ONNX_MAX_TEXTS = 2
 # saved a copy takes ~0.3 s and pays off from ~100 texts (a 1% rebuild of a 10k index). Either
 # way it is kept for the process; calls of fewer than 32 texts (the validator's sentences) stay
 # on fp32.
+_EMBED_BLOCK = 128  # texts per encode call in a build: progress moves, memory stays flat
 _INT8_MIN_JOB = 500
 _INT8_MIN_JOB_SAVED = 100
 _INT8_MIN_TEXTS = 32
@@ -224,3 +226,21 @@ def load_embedder(settings: Settings) -> Embedder:
     if key not in _CACHE:
         _CACHE[key] = SentenceTransformerEmbedder(*key)
     return _CACHE[key]
+
+
+def embed_in_blocks(embedder: Embedder, texts: list[str], reporter: Reporter) -> np.ndarray:
+    """Vectors of `texts` (in their order), encoded a block at a time in the order the
+    embedder plans, with progress shown."""
+    out = np.empty((len(texts), embedder.dimension), dtype=np.float32)
+    order = embedder.plan(texts)
+    if sorted(order) != list(range(len(texts))):
+        raise RagError(f"encoder planned an order that is not each of the {len(texts)} texts once")
+    with reporter.task("embedding passages", len(texts)) as tick:
+        for i in range(0, len(order), _EMBED_BLOCK):
+            rows = order[i : i + _EMBED_BLOCK]
+            encoded = embedder.encode([texts[r] for r in rows])
+            if encoded.shape != (len(rows), embedder.dimension):
+                raise RagError(f"encoder returned shape {encoded.shape} for {len(rows)} texts")
+            out[rows] = encoded
+            tick(len(rows))
+    return out

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.build import Builder, embed_in_blocks, publish_done
+from rag.build import Builder, publish_done
 from rag.check import (
     CheckReport,
     VersionParts,
@@ -26,7 +26,7 @@ from rag.check import (
 )
 from rag.chunk import titled
 from rag.config import Settings
-from rag.embed import Embedder, load_embedder
+from rag.embed import Embedder, embed_in_blocks, load_embedder
 from rag.errors import IndexCorruptError, IndexMismatchError
 from rag.probes import question_vectors
 from rag.progress import Reporter, Silent

@@ -16,6 +16,7 @@ from rag.errors import ConfigError, IndexBusyError, IndexMismatchError
 from rag.retrieve import Searcher
 from rag.store import IndexLayout, IndexReader
 from rag.store.lexical import LexicalIndex
+from rag.store.meta import MetaDB
 
 pytestmark = pytest.mark.parametrize("settings", STORES, indirect=True)
 
@@ -61,13 +62,22 @@ def test_first_build_embeds_every_passage(
 
 
 def test_adding_one_source_embeds_only_its_passages(
-    settings: Settings, corpus_1000: Path, tmp_path: Path, count_tokenized: list[int]
+    settings: Settings,
+    corpus_1000: Path,
+    tmp_path: Path,
+    count_tokenized: list[int],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     build_index(settings, add=[str(corpus_1000)], embedder=HashEmbedder())
     new = tmp_path / "new.md"
     new.write_text("---\ntitle: Harbor festival\n---\n" + synthetic_text(5000, sentences=40))
     embedder = HashEmbedder()
     count_tokenized.clear()
+
+    def unread() -> None:
+        raise AssertionError("BM25 extends the last version's rows: no passage text is read")
+
+    monkeypatch.setattr(MetaDB, "iter_lexical", lambda self: unread())
     report = build_index(settings, add=[str(new)], embedder=embedder)
     reader = open_index(settings)
     new_passages = reader.meta.passages_of_source("new.md")
@@ -98,6 +108,12 @@ def test_changing_one_source_re_embeds_only_its_changed_passages(
     assert 1 <= report.passages.embedded == len(changed) < len(after)
     assert report.passages.reused == len(after) - len(changed)
     assert embedder.texts_embedded == report.passages.embedded
+    # BM25 extended from the last version's rows equals BM25 built from SQLite.
+    reader = open_index(settings)
+    rebuilt = LexicalIndex.build(reader.meta.iter_lexical(), settings.embed_titles)
+    assert reader.lexical.vec_ids.tolist() == rebuilt.vec_ids.tolist()
+    for query in ("Item7 sentence thirty-nine", "Item7 sentence 39", "Item12 harbor"):
+        assert reader.lexical.search(query, 5) == rebuilt.search(query, 5)
 
 
 def test_deleting_a_source_removes_it_from_faiss_bm25_and_sqlite(

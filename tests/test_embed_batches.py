@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 from fakes import HashEmbedder
 
-from rag.build import embed_in_blocks
-from rag.embed import SentenceTransformerEmbedder
+from rag.embed import SentenceTransformerEmbedder, embed_in_blocks
 from rag.embed_batches import encode_by_length, length_order, matches_encode
 from rag.errors import RagError
 from rag.progress import Silent

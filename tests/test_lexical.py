@@ -170,3 +170,59 @@ def test_reused_tokens_equal_tokenizing_afresh(before: list[str], now: list[str]
     assert words_per_text(reused) == words_per_text(fresh) == [tokenize([t])[0] for t in now]
     assert reused.keys == fresh.keys and np.array_equal(reused.offsets, fresh.offsets)
     assert sorted(reused.vocab) == sorted(fresh.vocab)  # words only gone texts used are dropped
+
+
+TEXTS = [synthetic_text(i, sentences=3) for i in range(40)]
+
+
+@pytest.mark.parametrize(
+    ("removed", "added", "tokenized"),
+    [
+        ([], [], 0),  # nothing changed
+        ([], [(100, TEXTS[30]), (5_000, TEXTS[31])], 2),  # added after and among the rows
+        ([3, 7, 19], [], 0),  # removed only
+        ([4, 9], [(4, "police council harbor"), (9, TEXTS[9])], 2),  # changed: same ids
+        (list(range(20)), [(1, TEXTS[32])], 1),  # every row replaced
+    ],
+)
+def test_extending_equals_building_from_sqlite(
+    tmp_path: Path,
+    count_tokenized: list[int],
+    removed: list[int],
+    added: list[tuple[int, str]],
+    tokenized: int,
+) -> None:
+    before = {i: TEXTS[i] for i in range(20)}
+    folder = saved(LexicalIndex.build(rows(list(before.values())), False), tmp_path / "v1")
+    now = {i: t for i, t in before.items() if i not in removed} | dict(added)
+    ids = np.array(sorted(now), dtype=np.int64)
+    count_tokenized.clear()
+    extended = LexicalIndex.extend(folder, np.array(removed, dtype=np.int64), added, ids)
+    assert extended is not None and sum(count_tokenized) == tokenized
+    built = LexicalIndex.build([(i, "", now[i]) for i in ids.tolist()], False)
+    assert extended.vec_ids.tolist() == built.vec_ids.tolist() == ids.tolist()
+    assert extended.tokens is not None and built.tokens is not None
+    assert words_per_text(extended.tokens) == words_per_text(built.tokens)
+    assert extended.tokens.keys == built.tokens.keys
+    for query in ("Item3 sentence", "Item31 harbor", "police council", "election"):
+        assert extended.search(query, 10) == built.search(query, 10)
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    ["no tokens saved", "no row ids saved", "rows and tokens disagree", "SQLite has another id"],
+)
+def test_extending_declines_rows_it_cannot_trust(tmp_path: Path, spoil: str) -> None:
+    folder = saved(LexicalIndex.build(rows(TEXTS[:20]), False), tmp_path / "v1")
+    bm25 = folder / lexical.BM25_DIR
+    ids = np.arange(21, dtype=np.int64)
+    if spoil == "no tokens saved":
+        (bm25 / "tokens.npz").unlink()
+    elif spoil == "no row ids saved":
+        (bm25 / "vec_ids.npy").unlink()
+    elif spoil == "rows and tokens disagree":
+        np.save(bm25 / "vec_ids.npy", np.arange(19, dtype=np.int64))
+    else:
+        ids[5] = 500
+    added = [(20, TEXTS[20])]
+    assert LexicalIndex.extend(folder, np.zeros(0, dtype=np.int64), added, ids) is None
