@@ -34,6 +34,7 @@ from rag.store import META_FILE, IndexLayout
 from rag.store.backends import check_same_store, finish_vectors, start_vectors, token_of
 from rag.store.layout import MANIFEST
 from rag.store.lexical import LexicalIndex
+from rag.store.manifest import Manifest
 from rag.store.meta import MetaDB
 
 
@@ -80,6 +81,19 @@ def repair_index(
     )
 
 
+def _index_model(manifest: Manifest, model: Embedder) -> Embedder:
+    """`model`, if it is the one the index was built with: passages and question probes must
+    be encoded in the index's vector space."""
+    built = manifest.embedding
+    if model.model_id != built.model_id or model.dimension != built.dimension:
+        raise IndexMismatchError(
+            f"the index was built with {built.model_id!r} (dimension {built.dimension}) "
+            f"but the settings load {model.model_id!r}; set RAG_EMBED_MODEL="
+            f"{built.model_id} to repair it, or rebuild with `rag index rebuild --full`"
+        )
+    return model
+
+
 def _rebuild_from_sqlite(
     layout: IndexLayout,
     parts: VersionParts,
@@ -106,25 +120,19 @@ def _rebuild_from_sqlite(
             store.add(kept[1], kept[0])
         have = set(kept[0].tolist()) if kept is not None else set()
         todo = sorted(wanted - have)
+
+        def model() -> Embedder:
+            return _index_model(manifest, embedder or load_embedder(settings))
+
         if todo:
-            model = embedder or load_embedder(settings)
-            built = manifest.embedding
-            if model.model_id != built.model_id or model.dimension != built.dimension:
-                raise IndexMismatchError(
-                    f"the index was built with {built.model_id!r} (dimension {built.dimension}) "
-                    f"but the settings load {model.model_id!r}; set RAG_EMBED_MODEL="
-                    f"{built.model_id} to repair it, or rebuild with `rag index rebuild --full`"
-                )
-            texts = _texts_of(meta, todo, built.embed_titles)
-            store.add(embed_in_blocks(model, texts, reporter), todo)
+            texts = _texts_of(meta, todo, manifest.embedding.embed_titles)
+            store.add(embed_in_blocks(model(), texts, reporter), todo)
         lexical = LexicalIndex.build(
             meta.iter_lexical(), with_titles=manifest.embedding.embed_titles
         )
         n_sources, n_passages = meta.count("sources"), meta.count("passages")
         meta.close()
-        probes = question_vectors(
-            build_dir / META_FILE, lambda: embedder or load_embedder(settings)
-        )
+        probes = question_vectors(build_dir / META_FILE, model)  # the index's model, as above
         store, vector_info = finish_vectors(settings, store, None, build_dir, reporter, probes)
         lexical.save(build_dir)
         manifest.model_copy(

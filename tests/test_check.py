@@ -20,7 +20,7 @@ from rag.build import build_index
 from rag.check import check_index
 from rag.cli import cli
 from rag.config import DEFAULT_EMBED_MODEL, Settings
-from rag.errors import IndexCorruptError
+from rag.errors import IndexCorruptError, IndexMismatchError
 from rag.repair import repair_index
 from rag.retrieve import Searcher
 from rag.store import IndexLayout, IndexReader
@@ -271,4 +271,17 @@ def test_repair_keeps_an_approximate_layout_approximate(built: Settings) -> None
     drop_first_vector(settings)
     report = repair_index(settings, embedder=HashEmbedder(model_id=DEFAULT_EMBED_MODEL))
     assert report.ok and report.re_embedded == 1
+    assert approximate(settings)
+
+
+def test_repair_with_sound_vectors_refuses_another_model_for_the_question_probes(
+    built: Settings,
+) -> None:
+    """Nothing to re-embed, but an approximate layout is tuned on question probes: they must be
+    encoded by the index's model, not whatever the settings load."""
+    settings = built.model_copy(update={"ann_threshold": 10, "ann_sample": 20})
+    build_index(settings, full=True, embedder=HashEmbedder(model_id=DEFAULT_EMBED_MODEL))
+    delete_bm25(settings)
+    with pytest.raises(IndexMismatchError, match="RAG_EMBED_MODEL"):
+        repair_index(settings, embedder=HashEmbedder(model_id="another-model"))
     assert approximate(settings)

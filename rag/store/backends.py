@@ -138,8 +138,9 @@ def finish_vectors(
         if len(store) < settings.ann_threshold:
             fitted = fit(store, *args, trained_on)
         else:
-            previous = tuning.load(base[0]) if base is not None else None
-            carried = (previous, base[1]) if previous is not None and base is not None else None
+            carried = None
+            if base is not None and (previous := tuning.load(base[0])) is not None:
+                carried = (previous, base[1])
             with reporter.task("IVF index: train, add, measure recall", 1) as tick:
                 fitted = fit(store, *args, trained_on, questions, carried)
                 tick(1)
