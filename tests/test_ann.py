@@ -272,3 +272,16 @@ def test_questions_never_found_keep_the_tuning_walking_to_the_limit() -> None:
     got = tune(search_many, applied.append, 1, 8, drawn, 0.95)
     assert got.value == 8 and applied[:-1] == [1, 2, 3, 4, 6, 8]
     assert got.recall == 1.0 and got.question_recall == 0.0
+
+
+def test_one_query_searched_alone_finds_what_it_finds_in_a_batch() -> None:
+    """A lone query is searched with its lists split over the threads, a batch by query."""
+    matrix = clustered(3_000)
+    store, _, _ = fit(flat_store(matrix), threshold=1_000, target_recall=0.95, sample=100)
+    assert store.is_ivf
+    queries = clustered(20, seed=4)
+    batch_ids, batch_scores = store.search_many(queries, 10)
+    for row, query in enumerate(queries):
+        ids, scores = store.search(query, 10)
+        assert ids == batch_ids[row].tolist()
+        np.testing.assert_allclose(scores, batch_scores[row], rtol=0, atol=1e-6)
