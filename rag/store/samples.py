@@ -52,7 +52,8 @@ class Samples(NamedTuple):
 
     @property
     def queries(self) -> int:
-        """Passage queries (as many probes, where there are)."""
+        """Passage queries (recorded in the manifest; drawn with as many probes, but a carry
+        may leave out a different few of each)."""
         return len(self.kinds[0].query_ids)
 
 
