@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.build import Builder, publish_done
+from rag.build import Builder, embed_text, publish_done
 from rag.check import (
     CheckReport,
     VersionParts,
@@ -24,7 +24,6 @@ from rag.check import (
     older_locations,
     sound_rows,
 )
-from rag.chunk import titled
 from rag.config import Settings
 from rag.embed import Embedder, embed_in_blocks, load_embedder
 from rag.errors import IndexCorruptError, IndexMismatchError
@@ -167,4 +166,4 @@ def _sound_vectors(parts: VersionParts, wanted: set[int], dimension: int) -> tup
 
 def _texts_of(meta: MetaDB, vec_ids: list[int], with_titles: bool) -> list[str]:
     rows = meta.passages_by_vec_ids(vec_ids)
-    return [titled(rows[v].passage.title, rows[v].passage.text, with_titles) for v in vec_ids]
+    return [embed_text(rows[v].passage, with_titles) for v in vec_ids]

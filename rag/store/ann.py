@@ -75,9 +75,10 @@ def fit(
         trained_on, first, drawn = count, None, None
     else:
         first = store.nprobe  # the base version's, a good first guess for the same quantizer
-        drawn = tuning.carry(*carried, sample, count) if carried is not None else None
-        if drawn is not None and len(drawn.kinds) != (1 if questions is None else 2):
-            drawn = None  # drawn with or without probes where this build differs
+        drawn = None
+        # A sample drawn with probes where this build has none, or the other way, is not used.
+        if carried is not None and len(carried[0].kinds) == (1 if questions is None else 2):
+            drawn = tuning.carry(*carried, sample, count)
         if drawn is None:
             ids, matrix = store.arrays()
     if drawn is None:
