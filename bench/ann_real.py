@@ -128,7 +128,8 @@ def collect(size: int) -> tuple[list[str], list[str], dict[str, int]]:
 def encode_all(texts: list[str], work: Path) -> tuple[np.ndarray, dict[str, Any]]:
     """Vectors of `texts`, a part at a time, each part saved (and reused when there)."""
     from rag.config import load_settings
-    from rag.embed import embed_in_blocks, load_embedder
+    from rag.embed import embed_in_blocks
+    from rag.embed.encoder import load_embedder
     from rag.progress import Silent
 
     embedder = load_embedder(load_settings())
@@ -178,8 +179,8 @@ def main() -> None:
     import faiss
 
     from rag.config import load_settings
-    from rag.embed import load_embedder
-    from rag.probes import probe_questions
+    from rag.embed.encoder import load_embedder
+    from rag.index.probes import probe_questions
     from rag.store.ann import fit, recall_at_k
     from rag.store.vectors import VectorStore
 

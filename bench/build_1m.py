@@ -38,7 +38,7 @@ class SavedEmbedder:
 
     def __init__(self, texts: list[str], matrix: np.ndarray) -> None:
         from rag.config import load_settings
-        from rag.embed import load_embedder
+        from rag.embed.encoder import load_embedder
 
         self.row = {t: i for i, t in enumerate(texts)}
         self.matrix = matrix
@@ -76,8 +76,8 @@ def write_sources(folder: Path, texts: list[str], first: int) -> None:
 
 def step_build(index_dir: str, folder: str, work: str, size: int) -> dict[str, Any]:
     """A build (full or incremental) of `folder` with the saved vectors."""
-    from rag.build import build_index
     from rag.config import load_settings
+    from rag.index.build import build_index
     from rag.store import IndexReader
 
     texts, _, _ = json.loads((Path(work) / f"texts-{size}.json").read_text(encoding="utf-8"))

@@ -53,8 +53,8 @@ def main() -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     from rag.config import load_settings
-    from rag.embed import SentenceTransformerEmbedder, resolve_model_path
-    from rag.embed_onnx import OnnxEncoder, load_onnx_encoder
+    from rag.embed.encoder import SentenceTransformerEmbedder, resolve_model_path
+    from rag.embed.onnx import OnnxEncoder, load_onnx_encoder
 
     corpus = SHARED / "hotpotqa" / "corpus.jsonl"
     texts = [json.loads(line)["text"] for line in corpus.read_text().splitlines()][:640]

@@ -14,10 +14,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from rag.build import build_index
 from rag.config import load_settings
-from rag.embed import load_embedder
-from rag.search import open_searcher
+from rag.embed.encoder import load_embedder
+from rag.index.build import build_index
+from rag.retrieve.search import open_searcher
 
 NOTE = " ".join(
     f"In {1900 + i} the Brandholm lighthouse keeper logged {i + 3} storms and a boat."

@@ -54,8 +54,8 @@ def serve(index: Path, port: int) -> None:
     import uvicorn
 
     from rag.config import load_settings
-    from rag.server import create_app
-    from rag.service import Service
+    from rag.serve.app import create_app
+    from rag.serve.service import Service
 
     os.environ.setdefault("OPENAI_API_KEY", "sk-mock-not-used")
     settings = load_settings(

@@ -54,11 +54,11 @@ def run_rag(
 ) -> dict[str, Any]:
     """rag: full build, then hybrid and dense search latency. The int8 encoder is made
     inside the clock: it is part of indexing. `cache`: another RAG_LOCAL_CACHE_DIR."""
-    from rag.build import build_index
     from rag.config import load_settings
-    from rag.embed import load_embedder, resolve_model_path
-    from rag.embed_int8 import calibration_file
-    from rag.search import open_searcher
+    from rag.embed.encoder import load_embedder, resolve_model_path
+    from rag.embed.int8 import calibration_file
+    from rag.index.build import build_index
+    from rag.retrieve.search import open_searcher
 
     settings = load_settings(index_dir=Path(index_dir), embed_precision=precision)
     if cache is not None:
@@ -88,7 +88,7 @@ def run_rag(
 
 def run_llamaindex(corpus: str, batch: int | None, queries: list[str]) -> dict[str, Any]:
     """LlamaIndex: documents -> SentenceSplitter -> HuggingFaceEmbedding -> FaissVectorStore."""
-    from rag.embed import resolve_model_path, set_offline
+    from rag.embed.encoder import resolve_model_path, set_offline
 
     set_offline()
     import faiss

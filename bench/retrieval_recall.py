@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rag.build import build_index
 from rag.config import load_settings
-from rag.metrics import source_recall_at_k
-from rag.search import open_searcher
+from rag.evaluate.metrics import source_recall_at_k
+from rag.index.build import build_index
+from rag.retrieve.search import open_searcher
 
 MODES = ("dense", "bm25", "hybrid")
 

@@ -137,9 +137,9 @@ class TimedEmbedder:
 
 def step_build(index_dir: str, add: str) -> dict[str, Any]:
     """A build (full or incremental) with the real encoder; the model loads before the clock."""
-    from rag.build import build_index
     from rag.config import load_settings
-    from rag.embed import load_embedder
+    from rag.embed.encoder import load_embedder
+    from rag.index.build import build_index
 
     settings = load_settings(index_dir=Path(index_dir))
     embedder = TimedEmbedder(load_embedder(settings))
@@ -167,7 +167,8 @@ def step_bare_encoder(texts: list[str]) -> dict[str, Any]:
     """The encoder alone on the same texts, as a build drives it: the job's planned order
     (timed: ordering by token count is the encoder's work), in the builder's block size."""
     from rag.config import load_settings
-    from rag.embed import _INT8_MIN_JOB, embed_in_blocks, load_embedder
+    from rag.embed import embed_in_blocks
+    from rag.embed.encoder import _INT8_MIN_JOB, load_embedder
     from rag.progress import Silent
 
     embedder = load_embedder(load_settings())
@@ -187,7 +188,7 @@ def step_bare_encoder(texts: list[str]) -> dict[str, Any]:
 def step_queries(index_dir: str, queries: list[str]) -> dict[str, Any]:
     """End-to-end search latency (embed + FAISS + BM25 + fusion + fetch), warm."""
     from rag.config import load_settings
-    from rag.search import open_searcher
+    from rag.retrieve.search import open_searcher
 
     settings = load_settings(index_dir=Path(index_dir))
     searcher = open_searcher(settings)

@@ -71,7 +71,7 @@ class CachedEmbedder:
         if miss_rows:
             if self._encoder is None:
                 from rag.config import load_settings
-                from rag.embed import load_embedder
+                from rag.embed.encoder import load_embedder
 
                 self._encoder = load_embedder(load_settings())
             out[miss_rows] = self._encoder.encode([texts[i] for i in miss_rows])
@@ -89,7 +89,7 @@ def step_store_build(
     index_dir: str, store: str, reference: str, add: str, remove: str
 ) -> dict[str, Any]:
     """A full build, or +1% (add) or -1% (remove) on it, with cached embeddings."""
-    from rag.build import build_index
+    from rag.index.build import build_index
     from rag.store import IndexReader
 
     settings = _settings(index_dir, store)
@@ -118,7 +118,7 @@ def step_store_build(
 def step_store_queries(index_dir: str, store: str, queries: list[str]) -> dict[str, Any]:
     """Search latency, warm: hybrid end to end (embed + vectors + BM25 + fusion + fetch), and
     the vector search alone for the same question vectors."""
-    from rag.search import open_searcher
+    from rag.retrieve.search import open_searcher
 
     settings = _settings(index_dir, store)
     searcher = open_searcher(settings)

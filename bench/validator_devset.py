@@ -5,7 +5,7 @@
 HotpotQA: the annotated evidence sentences, each cited to its paragraph, among the two evidence
 paragraphs and two distractors. SQuAD 2.0 (answerable): the context sentence holding the answer,
 cited to its paragraph, among it and two distractors. Every good form and every fault of
-`rag.devset` that applies is written, one `rag validate` input line each, with `label` and
+`rag.evaluate.devset` that applies is written, one `rag validate` input line each, with `label` and
 `kind`. The set is derived at run time and never committed (the data stays in shared/).
 """
 
@@ -16,8 +16,8 @@ import collections
 import json
 from pathlib import Path
 
-from rag.chunk import split_sentences
-from rag.devset import DevItem, build_items, number_passages
+from rag.evaluate.devset import DevItem, build_items, number_passages
+from rag.text import split_sentences
 
 
 def _jsonl(path: Path) -> list[dict[str, object]]:

@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from rag.config import load_settings
-from rag.devset import BAD_KINDS, GOOD_KINDS, DevItem
-from rag.embed import load_embedder
-from rag.judge import LLMJudge
+from rag.embed.encoder import load_embedder
+from rag.evaluate.devset import BAD_KINDS, GOOD_KINDS, DevItem
 from rag.progress import RichReporter
 from rag.types import Verdict
-from rag.validate import Validator
+from rag.validate.judge import LLMJudge
+from rag.validate.validator import Validator
 
 RESULTS = Path(__file__).parent / "results"
 _BATCH = 64

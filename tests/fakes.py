@@ -77,7 +77,7 @@ class ScriptedLiteLLM:
     or each of a list of replies in turn, the last one repeated."""
 
     def __init__(self, failures: list[Fault], reply: str | list[str] = "ok [1]") -> None:
-        from rag.generate import _litellm
+        from rag.llm.providers import _litellm
 
         self.real = _litellm()
         self.exceptions = self.real.exceptions

@@ -10,11 +10,11 @@ import pytest
 from conftest import synthetic_text, write_corpus
 from fakes import HashEmbedder
 
-from rag.build import build_index
 from rag.config import Settings
-from rag.probes import probe_questions
-from rag.retrieve import Searcher
-from rag.status import index_status
+from rag.index.build import build_index
+from rag.index.info import index_status
+from rag.index.probes import probe_questions
+from rag.retrieve.search import Searcher
 from rag.store import IndexReader
 from rag.store import vectors as vectors_module
 from rag.store.ann import fit, next_step, nlist_for, recall_at_k, tune

@@ -19,18 +19,18 @@ from fastapi.testclient import TestClient
 from test_ingest import make_pdf
 from test_pipeline import CORPUS, GOOD
 
-import rag.build
-import rag.generate
-import rag.search
-from rag.build import build_index
-from rag.cli import cli
+import rag.index.build
+import rag.llm.providers
+import rag.retrieve.search
+from rag.answer.answerer import ask
+from rag.answer.question import clean_question
+from rag.cli.app import cli
 from rag.config import DEFAULT_EMBED_MODEL, Settings, load_settings
 from rag.errors import QuestionError
-from rag.pipeline import ask
-from rag.question import clean_question
-from rag.retrieve import Searcher
-from rag.server import create_app
-from rag.service import Service
+from rag.index.build import build_index
+from rag.retrieve.search import Searcher
+from rag.serve.app import create_app
+from rag.serve.service import Service
 from rag.store import IndexReader
 
 GOOD_TEXT = b"Harbor report\nThe ferry resumes service on Monday after repairs to the pier."
@@ -169,8 +169,8 @@ def test_markup_in_a_title_is_printed_as_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake = HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
-    monkeypatch.setattr(rag.build, "load_embedder", lambda s: fake)
-    monkeypatch.setattr(rag.search, "load_embedder", lambda s: fake)
+    monkeypatch.setattr(rag.index.build, "load_embedder", lambda s: fake)
+    monkeypatch.setattr(rag.retrieve.search, "load_embedder", lambda s: fake)
     title = "Report [/bold] [red]final[/red] [link=x]"
     corpus = write_corpus(tmp_path / "c.jsonl", [{"id": "t", "title": title, "text": "Ferry."}])
     index = ["--index", str(tmp_path / "ix")]
@@ -184,7 +184,7 @@ def test_markup_in_a_title_is_printed_as_written(
 def client(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
     fake = ScriptedLiteLLM([], reply=GOOD)
-    monkeypatch.setattr(rag.generate, "_litellm", lambda: fake)
+    monkeypatch.setattr(rag.llm.providers, "_litellm", lambda: fake)
     embedder = HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
     build_index(settings, add=[str(write_corpus(tmp_path / "c.jsonl", CORPUS))], embedder=embedder)
     served = load_settings(

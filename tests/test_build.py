@@ -10,10 +10,10 @@ import pytest
 from conftest import STORES, synthetic_text, write_corpus
 from fakes import HashEmbedder
 
-from rag.build import build_index
 from rag.config import Settings, load_settings
 from rag.errors import ConfigError, IndexBusyError, IndexMismatchError
-from rag.retrieve import Searcher
+from rag.index.build import build_index
+from rag.retrieve.search import Searcher
 from rag.store import IndexLayout, IndexReader
 from rag.store.lexical import LexicalIndex
 from rag.store.meta import MetaDB

@@ -14,15 +14,15 @@ from click.testing import CliRunner
 from conftest import STORES, synthetic_text, write_corpus
 from fakes import HashEmbedder
 
-import rag.build
-import rag.repair
-from rag.build import build_index
-from rag.check import check_index
-from rag.cli import cli
+import rag.index.build
+import rag.index.mend
+from rag.cli.app import cli
 from rag.config import DEFAULT_EMBED_MODEL, Settings
 from rag.errors import IndexCorruptError, IndexMismatchError
-from rag.repair import repair_index
-from rag.retrieve import Searcher
+from rag.index.build import build_index
+from rag.index.mend import repair_index
+from rag.index.verify import check_index
+from rag.retrieve.search import Searcher
 from rag.store import IndexLayout, IndexReader
 from rag.store.backends import Vectors, open_vectors
 from rag.store.lexical import BM25_DIR
@@ -175,8 +175,8 @@ def test_check_names_the_problem_and_repair_restores_the_same_results(
     re_embedded: int | None,
 ) -> None:
     fake = HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
-    monkeypatch.setattr(rag.build, "load_embedder", lambda s: fake)
-    monkeypatch.setattr(rag.repair, "load_embedder", lambda s: fake)
+    monkeypatch.setattr(rag.index.build, "load_embedder", lambda s: fake)
+    monkeypatch.setattr(rag.index.mend, "load_embedder", lambda s: fake)
     before = results(built)
     total = check_index(built).counts["SQLite"]
     corrupt(built)
@@ -241,7 +241,7 @@ def test_a_reader_refuses_a_broken_version_and_names_the_repair(built: Settings)
 
 def test_cli_check_exit_codes_and_json(built: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     fake = HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
-    monkeypatch.setattr(rag.repair, "load_embedder", lambda s: fake)
+    monkeypatch.setattr(rag.index.mend, "load_embedder", lambda s: fake)
     monkeypatch.setenv("RAG_STORE", built.store)
     index = ["--index", str(built.index_dir)]
     ok = CliRunner().invoke(cli, ["index", "check", *index])

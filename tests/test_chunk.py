@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from rag.chunk import ChunkSpec, chunk_source, chunk_spans, passage_id, split_sentences, vector_id
+from rag.ingest.chunk import ChunkSpec, chunk_source, chunk_spans, passage_id, vector_id
+from rag.text import split_sentences
 from rag.types import Source
 
 

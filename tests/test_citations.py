@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.citations import Renumberer, cited_numbers, parse_marker, renumber, sentences_citing
+from rag.answer.citations import Renumberer, renumber, sentences_citing
+from rag.text import cited_numbers, parse_marker
 
 
 @pytest.mark.parametrize(

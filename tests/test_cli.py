@@ -10,9 +10,9 @@ from click.testing import CliRunner
 from conftest import synthetic_text, write_corpus
 from fakes import HashEmbedder
 
-import rag.build
-import rag.search
-from rag.cli import cli
+import rag.index.build
+import rag.retrieve.search
+from rag.cli.app import cli
 from rag.config import DEFAULT_EMBED_MODEL
 from rag.store import IndexLayout
 
@@ -21,8 +21,8 @@ from rag.store import IndexLayout
 def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
     """The CLI loads the configured model; here it gets a fake under the default's name."""
     fake = HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
-    monkeypatch.setattr(rag.build, "load_embedder", lambda settings: fake)
-    monkeypatch.setattr(rag.search, "load_embedder", lambda settings: fake)
+    monkeypatch.setattr(rag.index.build, "load_embedder", lambda settings: fake)
+    monkeypatch.setattr(rag.retrieve.search, "load_embedder", lambda settings: fake)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.context import best_quote, compact
+from rag.answer.context import best_quote, compact
 
 TEXT = (
     "Alpha words fill this first sentence here. "

@@ -16,10 +16,10 @@ import pytest
 from conftest import STORES, STORES_SHARED, synthetic_text, write_corpus
 from fakes import HashEmbedder
 
-from rag.build import build_index
-from rag.check import check_index
 from rag.config import DEFAULT_EMBED_MODEL, Settings
-from rag.retrieve import Searcher
+from rag.index.build import build_index
+from rag.index.verify import check_index
+from rag.retrieve.search import Searcher
 from rag.store import IndexLayout, IndexReader
 from rag.store.milvus_conn import close_clients
 

@@ -8,11 +8,11 @@ import pytest
 from conftest import write_corpus
 from fakes import HashEmbedder, ScriptedLiteLLM
 
-import rag.generate
-from rag.build import build_index
+import rag.llm.providers
 from rag.config import Settings
-from rag.decompose import parse_queries
-from rag.retrieve import Searcher
+from rag.index.build import build_index
+from rag.retrieve.decompose import parse_queries
+from rag.retrieve.search import Searcher
 from rag.store import IndexReader
 
 QUESTION = "Which magazine was started first, Arthur's Magazine or First for Women?"
@@ -63,7 +63,7 @@ def test_decomposed_queries_are_searched_and_fused(
     reader = IndexReader.open(settings.index_dir)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
     fake = ScriptedLiteLLM([], reply="Arthur's Magazine\nglossy title launched Bauer")
-    monkeypatch.setattr(rag.generate, "_litellm", lambda: fake)
+    monkeypatch.setattr(rag.llm.providers, "_litellm", lambda: fake)
 
     def ranks(searcher: Searcher) -> list[str]:
         return [h.source_id for h in searcher.search(QUESTION, k=22)]

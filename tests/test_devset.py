@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.devset import BAD_KINDS, GOOD_KINDS, DevPassage, build_items, number_passages
+from rag.evaluate.devset import BAD_KINDS, GOOD_KINDS, DevPassage, build_items, number_passages
 
 PASSAGES = [
     DevPassage(

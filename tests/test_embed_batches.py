@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from fakes import HashEmbedder
 
-from rag.embed import SentenceTransformerEmbedder, embed_in_blocks
-from rag.embed_batches import encode_by_length, length_order, matches_encode
+from rag.embed import embed_in_blocks
+from rag.embed.batches import encode_by_length, length_order, matches_encode
+from rag.embed.encoder import SentenceTransformerEmbedder
 from rag.errors import RagError
 from rag.progress import Silent
 

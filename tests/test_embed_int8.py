@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 import torch
 
-from rag import embed_batches, embed_int8
-from rag.embed import SentenceTransformerEmbedder
-from rag.embed_int8 import (
+from rag.embed import batches as embed_batches
+from rag.embed import int8 as embed_int8
+from rag.embed.encoder import SentenceTransformerEmbedder
+from rag.embed.int8 import (
     MIN_COSINE,
     SmoothInt8Linear,
     _Slice,
@@ -215,7 +216,7 @@ def test_only_big_batches_go_to_int8(
         calls.append("int8" if model is embedder._int8 else "fp32")
         return real(model, texts, batch_size)
 
-    monkeypatch.setattr("rag.embed.encode_by_length", spy)
+    monkeypatch.setattr("rag.embed.encoder.encode_by_length", spy)
     assert embedder.encode(["a passage about rivers"] * count).shape == (count, 384)
     assert calls == ["int8" if int8 else "fp32"]
 
@@ -227,7 +228,7 @@ def test_an_int8_copy_that_disagrees_is_dropped_for_fp32(
     monkeypatch.setattr(embed_int8, "MIN_COSINE", 1.01)  # no copy can reach it
     fresh = SentenceTransformerEmbedder("all-MiniLM-L6-v2", precision="int8")
     texts = [f"passage number {i} about the river" for i in range(40)]
-    with caplog.at_level(logging.WARNING, logger="rag.embed"):
+    with caplog.at_level(logging.WARNING, logger="rag.embed.encoder"):
         fresh.plan(passages(1000))
     fast = fresh.encode(texts)
     assert fresh.precision == "fp32"

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.embed import SentenceTransformerEmbedder, resolve_model_path
-from rag.embed_onnx import MIN_COSINE, load_onnx_encoder, model_fingerprint
+from rag.embed.encoder import SentenceTransformerEmbedder, resolve_model_path
+from rag.embed.onnx import MIN_COSINE, load_onnx_encoder, model_fingerprint
 from rag.errors import EmbeddingError
 
 QUESTIONS = [

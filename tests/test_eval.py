@@ -12,15 +12,15 @@ from click.testing import CliRunner
 from conftest import write_corpus
 from fakes import HashEmbedder, ScriptedLiteLLM
 
-import rag.build
-import rag.generate
-import rag.search
-from rag.cli import cli
-from rag.compare import compare_runs, flatten
+import rag.index.build
+import rag.llm.providers
+import rag.retrieve.search
+from rag.cli.app import cli
 from rag.config import DEFAULT_EMBED_MODEL, Settings, load_settings
 from rag.errors import ConfigError
-from rag.evaluate import RESULTS, load_gold, run_eval, select
-from rag.scoring import correct
+from rag.evaluate.compare import compare_runs, flatten
+from rag.evaluate.run import RESULTS, load_gold, run_eval, select
+from rag.evaluate.scoring import correct
 
 CORPUS = [
     {
@@ -88,7 +88,7 @@ def eval_settings(tmp_path: Path) -> Settings:
 def model(monkeypatch: pytest.MonkeyPatch) -> ScriptedLiteLLM:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
     fake = ScriptedLiteLLM([], reply=REPLY)
-    monkeypatch.setattr(rag.generate, "_litellm", lambda: fake)
+    monkeypatch.setattr(rag.llm.providers, "_litellm", lambda: fake)
     return fake
 
 
@@ -246,8 +246,8 @@ def test_cli_eval_and_compare(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     fake = HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
-    monkeypatch.setattr(rag.build, "load_embedder", lambda s: fake)
-    monkeypatch.setattr(rag.search, "load_embedder", lambda s: fake)
+    monkeypatch.setattr(rag.index.build, "load_embedder", lambda s: fake)
+    monkeypatch.setattr(rag.retrieve.search, "load_embedder", lambda s: fake)
     monkeypatch.setenv("RAG_LOCAL_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("RAG_VALIDATE_MODE", "fast")
     monkeypatch.setenv("RAG_ANSWER_K", "1")

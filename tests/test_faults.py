@@ -12,13 +12,13 @@ from conftest import write_corpus
 from fakes import Fault, HashEmbedder, ScriptedLiteLLM
 from test_pipeline import CORPUS, GOOD, RAW
 
-import rag.generate
-from rag.build import build_index
+import rag.llm.providers
+from rag.answer.answerer import ask
 from rag.config import DEFAULT_EMBED_MODEL, Settings
 from rag.errors import LLMError
-from rag.generate import _litellm
-from rag.pipeline import ask
-from rag.retrieve import Searcher
+from rag.index.build import build_index
+from rag.llm.providers import _litellm
+from rag.retrieve.search import Searcher
 from rag.store import IndexReader
 from rag.types import Answer
 
@@ -48,7 +48,7 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The backoff sleeps asked for (not slept)."""
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
     asked: list[float] = []
-    monkeypatch.setattr("rag.generate.time.sleep", asked.append)
+    monkeypatch.setattr("rag.llm.providers.time.sleep", asked.append)
     return asked
 
 
@@ -61,7 +61,7 @@ def run(
     judge: bool = False,
 ) -> tuple[Answer, ScriptedLiteLLM, str]:
     fake = ScriptedLiteLLM(failures, reply=reply)
-    monkeypatch.setattr(rag.generate, "_litellm", lambda: fake)
+    monkeypatch.setattr(rag.llm.providers, "_litellm", lambda: fake)
     if judge:
         settings = settings.model_copy(update={"validate_mode": "strict"})
     embedder = HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
@@ -242,7 +242,7 @@ def test_llm_fault(
     else:
         with pytest.raises(LLMError, match=re.escape(expected)):
             run(monkeypatch, index, list(faults), reply, stream, judge)
-        fake = rag.generate._litellm()
+        fake = rag.llm.providers._litellm()
     assert fake.calls == calls
     assert len(waits) == sleeps
     # Exponential backoff with jitter: attempt n waits 2**(n-1) s times 0.5-1.5.
@@ -254,7 +254,7 @@ def test_a_very_long_reply_is_cut_at_a_sentence_end(
     monkeypatch: pytest.MonkeyPatch, index: Settings, waits: list[float]
 ) -> None:
     answer, _, shown = run(monkeypatch, index, [], LONG, stream=True)
-    cap = index.llm_max_tokens * rag.generate.CHARS_PER_TOKEN_CAP
+    cap = index.llm_max_tokens * rag.llm.providers.CHARS_PER_TOKEN_CAP
     assert len(shown) == cap  # the stream stopped at the cap, not at the reply's 840,000
     # No half sentence reached the validator: the cut came at a sentence end.
     assert answer.checks and all(c.text.endswith(".") for c in answer.checks)

@@ -10,14 +10,14 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.chunk import split_sentences
-from rag.citations import MARKER, Renumberer, cited_numbers, sentences_citing
-from rag.claims import split_claims
+from rag.answer.citations import Renumberer, sentences_citing
+from rag.answer.leaks import LeakFilter, cut_leaks, secret_grams
+from rag.answer.question import clean_question
+from rag.answer.shape import parse_answer
 from rag.errors import IngestError, QuestionError
-from rag.leaks import LeakFilter, cut_leaks, secret_grams
-from rag.question import clean_question
-from rag.readers import read_html, read_jsonl, read_pdf, read_text
-from rag.shape import parse_answer
+from rag.ingest.readers import read_html, read_jsonl, read_pdf, read_text
+from rag.text import MARKER, cited_numbers, split_sentences
+from rag.validate.claims import split_claims
 
 fuzz = settings(
     max_examples=150, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from fakes import ScriptedLiteLLM
 
-import rag.generate
+import rag.llm.providers
 from rag.config import Settings
 from rag.errors import LLMError, ProviderConfigError
-from rag.generate import _litellm, check_provider, complete
+from rag.llm.providers import _litellm, check_provider, complete
 
 MESSAGES = [{"role": "system", "content": "s"}, {"role": "user", "content": "u"}]
 
@@ -16,7 +16,7 @@ MESSAGES = [{"role": "system", "content": "s"}, {"role": "user", "content": "u"}
 @pytest.fixture
 def openai_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
-    monkeypatch.setattr("rag.generate.time.sleep", lambda s: None)
+    monkeypatch.setattr("rag.llm.providers.time.sleep", lambda s: None)
 
 
 def test_mock_provider_streams_tokens(settings: Settings, openai_key: None) -> None:
@@ -83,7 +83,7 @@ def test_retries_transient_errors_and_names_fatal_ones(
     error: str | None,
 ) -> None:
     fake = ScriptedLiteLLM([exc(name) for name in failures])
-    monkeypatch.setattr(rag.generate, "_litellm", lambda: fake)
+    monkeypatch.setattr(rag.llm.providers, "_litellm", lambda: fake)
     settings = settings.model_copy(update={"llm_retries": retries})
     if error is None:
         out = complete(MESSAGES, settings, model="openai/gpt-4o-mini")
@@ -97,6 +97,6 @@ def test_empty_reply_is_an_error(
     monkeypatch: pytest.MonkeyPatch, settings: Settings, openai_key: None
 ) -> None:
     fake = ScriptedLiteLLM([], reply="   ")
-    monkeypatch.setattr(rag.generate, "_litellm", lambda: fake)
+    monkeypatch.setattr(rag.llm.providers, "_litellm", lambda: fake)
     with pytest.raises(LLMError, match="empty answer"):
         complete(MESSAGES, settings, model="openai/gpt-4o-mini")

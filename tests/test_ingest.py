@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from rag.ingest import FoundFile, find_files, read_file
-from rag.readers import normalize_text
+from rag.ingest.files import FoundFile, find_files, read_file
+from rag.ingest.readers import normalize_text
 from rag.types import SourceFailure
 
 MB = 1_000_000

@@ -14,16 +14,16 @@ import pytest
 from conftest import RagRunner
 from fakes import HashEmbedder, ScriptedLiteLLM
 
-import rag.generate
-from rag.build import build_index
+import rag.llm.providers
+from rag.answer.answerer import ask
+from rag.answer.leaks import GRAM, LeakFilter, cut_leaks, secret_grams
 from rag.config import DEFAULT_EMBED_MODEL, Settings
-from rag.injection import is_instruction
-from rag.leaks import GRAM, LeakFilter, cut_leaks, secret_grams
-from rag.pipeline import ask
-from rag.prompts import load_prompt
-from rag.retrieve import Searcher
+from rag.index.build import build_index
+from rag.llm.prompts import load_prompt
+from rag.retrieve.search import Searcher
 from rag.store import IndexReader
 from rag.types import Answer
+from rag.validate.injection import is_instruction
 
 INJECTION = Path(__file__).parent / "injection"
 SYSTEM = load_prompt("answer").system
@@ -52,7 +52,7 @@ def obeying(
 ) -> tuple[Answer, str]:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
     fake = ScriptedLiteLLM([], reply=reply)
-    monkeypatch.setattr(rag.generate, "_litellm", lambda: fake)
+    monkeypatch.setattr(rag.llm.providers, "_litellm", lambda: fake)
     searcher = Searcher(
         IndexReader.open(settings.index_dir), settings, HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
     )
@@ -122,7 +122,7 @@ def test_the_instructions_are_sent_only_as_instructions(
     inside the fence."""
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
     fake = ScriptedLiteLLM([], reply="## Summary\nThe sources do not answer this question.\n")
-    monkeypatch.setattr(rag.generate, "_litellm", lambda: fake)
+    monkeypatch.setattr(rag.llm.providers, "_litellm", lambda: fake)
     searcher = Searcher(
         IndexReader.open(injected.index_dir), injected, HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
     )

@@ -8,10 +8,10 @@ import pytest
 from conftest import write_corpus
 from fakes import HashEmbedder
 
-from rag.build import build_index
 from rag.config import Settings
-from rag.links import TitleLinks, mention_form
-from rag.retrieve import Searcher
+from rag.index.build import build_index
+from rag.retrieve.links import TitleLinks, mention_form
+from rag.retrieve.search import Searcher
 from rag.store import IndexReader
 
 

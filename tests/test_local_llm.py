@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from conftest import RagRunner
 
-from rag.citations import cited_numbers
 from rag.errors import LLMError
-from rag.local_llm import model_file
+from rag.llm.local import model_file
+from rag.text import cited_numbers
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -30,7 +30,7 @@ def test_a_missing_part_names_the_install_command(
             raise ImportError(name)
         return real_import(name)
 
-    monkeypatch.setattr("rag.local_llm.importlib.import_module", fake_import)
+    monkeypatch.setattr("rag.llm.local.importlib.import_module", fake_import)
     with pytest.raises(LLMError, match=r"part 3 of 22 is not installed.*\.\[local\]"):
         model_file(tmp_path / "cache")
     assert not list((tmp_path / "cache").glob("*.gguf")), "no half-joined file is left behind"
@@ -106,8 +106,8 @@ def test_demo_question_with_the_embedded_model(offline_rag: RagRunner, tmp_path:
 def test_the_local_judge_reads_yes_from_logprobs(claim: str, supported: bool) -> None:
     pytest.importorskip("llama_cpp", reason="install the local extra: pip install -e '.[local]'")
     from rag.config import load_settings
-    from rag.judge import LLMJudge
-    from rag.local_llm import close_engines
+    from rag.llm.local import close_engines
+    from rag.validate.judge import LLMJudge
 
     judge = LLMJudge(load_settings())
     try:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from rag.metrics import (
+from rag.evaluate.metrics import (
     all_evidence_at_k,
     answer_contained,
     citation_scores,

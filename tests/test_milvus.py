@@ -15,11 +15,11 @@ import pytest
 from conftest import synthetic_text, write_corpus
 from fakes import HashEmbedder
 
-from rag.build import build_index
-from rag.check import check_index
 from rag.config import Settings, load_settings
 from rag.errors import IndexBusyError, VectorStoreError
-from rag.status import index_status
+from rag.index.build import build_index
+from rag.index.info import index_status
+from rag.index.verify import check_index
 from rag.store import IndexReader
 from rag.store.milvus import MilvusVectors
 from rag.store.milvus_conn import close_clients, connect

@@ -12,13 +12,13 @@ from click.testing import CliRunner, Result
 from conftest import write_corpus
 from fakes import HashEmbedder, ScriptedLiteLLM
 
-import rag.generate
-import rag.search
-from rag.build import build_index
-from rag.cli import cli
+import rag.llm.providers
+import rag.retrieve.search
+from rag.answer.answerer import ask
+from rag.cli.app import cli
 from rag.config import DEFAULT_EMBED_MODEL, Settings, load_settings
-from rag.pipeline import ask
-from rag.retrieve import Searcher
+from rag.index.build import build_index
+from rag.retrieve.search import Searcher
 from rag.store import IndexReader
 from rag.types import Answer
 
@@ -69,9 +69,9 @@ def index(settings: Settings, tmp_path: Path) -> Settings:
 def mocked(monkeypatch: pytest.MonkeyPatch) -> ScriptedLiteLLM:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
     fake = ScriptedLiteLLM([], reply=RAW)
-    monkeypatch.setattr(rag.generate, "_litellm", lambda: fake)
+    monkeypatch.setattr(rag.llm.providers, "_litellm", lambda: fake)
     monkeypatch.setattr(
-        rag.search, "load_embedder", lambda s: HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
+        rag.retrieve.search, "load_embedder", lambda s: HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
     )
     return fake
 
@@ -194,7 +194,7 @@ def test_cli_ask_streams_then_lists_sources(index: Settings, mocked: ScriptedLit
 def test_cli_ask_without_key_says_which(index: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.setattr(
-        rag.search, "load_embedder", lambda s: HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
+        rag.retrieve.search, "load_embedder", lambda s: HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
     )
     result = CliRunner().invoke(
         cli,

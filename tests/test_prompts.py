@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.errors import ConfigError
-from rag.prompts import load_prompt, parse_prompt
+from rag.llm.prompts import load_prompt, parse_prompt
 
 GOOD = """---
 version: 7

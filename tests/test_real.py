@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from conftest import SHARED_DATA, RagRunner
 
-from rag.build import build_index
 from rag.config import Settings, load_settings
-from rag.metrics import source_recall_at_k
-from rag.search import open_searcher
+from rag.evaluate.metrics import source_recall_at_k
+from rag.index.build import build_index
+from rag.retrieve.search import open_searcher
 from rag.store import IndexReader
 from rag.store.milvus_conn import close_clients
 
@@ -130,7 +130,7 @@ def test_cli_end_to_end_offline(offline_rag: RagRunner) -> None:
 def test_eval_retrieval_only_agrees_with_rag_search(hotpot_index: Settings, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from rag.cli import cli
+    from rag.cli.app import cli
 
     path = SHARED_DATA / "hotpotqa" / "gold.jsonl"
     index = str(hotpot_index.index_dir)

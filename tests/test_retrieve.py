@@ -9,10 +9,10 @@ import pytest
 from conftest import STORES, write_corpus
 from fakes import HashEmbedder
 
-from rag.build import build_index
 from rag.config import load_settings
 from rag.errors import ConfigError
-from rag.retrieve import Searcher, rrf
+from rag.index.build import build_index
+from rag.retrieve.search import Searcher, rrf
 from rag.store import IndexReader
 from rag.store.milvus_conn import close_clients
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.scan import Scan, plan
+from rag.index.scan import Scan, plan
 from rag.types import Source
 
 

@@ -17,16 +17,16 @@ from fakes import HashEmbedder, ScriptedLiteLLM
 from fastapi.testclient import TestClient
 from test_pipeline import CORPUS, GOOD
 
-import rag.build
-import rag.generate
-from rag.build import build_index
-from rag.cli import cli
-from rag.cli_serve import is_loopback
+import rag.index.build
+import rag.llm.providers
+from rag.cli.app import cli
+from rag.cli.serve import is_loopback
 from rag.config import DEFAULT_EMBED_MODEL, Settings, load_settings
 from rag.errors import ConfigError
-from rag.limits import RateLimiter
-from rag.server import create_app
-from rag.service import Service, safe_name
+from rag.index.build import build_index
+from rag.serve.app import create_app
+from rag.serve.limits import RateLimiter
+from rag.serve.service import Service, safe_name
 from rag.types import Answer
 
 TOKEN = "s3cret-token"
@@ -42,9 +42,9 @@ def _embedder() -> HashEmbedder:
 def fake_llm(monkeypatch: pytest.MonkeyPatch) -> ScriptedLiteLLM:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
     fake = ScriptedLiteLLM([], reply=GOOD)
-    monkeypatch.setattr(rag.generate, "_litellm", lambda: fake)
+    monkeypatch.setattr(rag.llm.providers, "_litellm", lambda: fake)
     # Background builds load their own encoder.
-    monkeypatch.setattr(rag.build, "load_embedder", lambda s: _embedder())
+    monkeypatch.setattr(rag.index.build, "load_embedder", lambda s: _embedder())
     return fake
 
 
@@ -379,7 +379,7 @@ def test_searches_use_the_old_version_until_the_rebuild_publishes(
 ) -> None:
     started = tmp_path / "embedding-started"
     monkeypatch.setattr(
-        rag.build,
+        rag.index.build,
         "load_embedder",
         lambda s: HashEmbedder(model_id=DEFAULT_EMBED_MODEL, delay=1.0, started_marker=started),
     )
@@ -403,7 +403,7 @@ def test_a_failed_job_is_reported(client: TestClient, monkeypatch: pytest.Monkey
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise ConfigError("disk says no")
 
-    monkeypatch.setattr("rag.jobs.build_index", refuse)
+    monkeypatch.setattr("rag.serve.jobs.build_index", refuse)
     client.post("/index/rebuild", headers=AUTH)
     job = _wait_for_jobs(client)["jobs"][0]
     assert (job["state"], job["error"]) == ("failed", "disk says no")

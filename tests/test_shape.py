@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.shape import parse_answer, render_answer
+from rag.answer.shape import parse_answer, render_answer
 from rag.types import AnswerSections, Section
 
 WELL_FORMED = """## Summary

@@ -10,13 +10,13 @@ import pytest
 from click.testing import CliRunner
 from fakes import HashEmbedder
 
-from rag.claims import split_claims
-from rag.cli import cli
+from rag.cli.app import cli
 from rag.config import Settings, load_settings
-from rag.judge import yes_probability
-from rag.support import dropped_qualifiers, names, numbers
 from rag.types import SentenceCheck, Verdict
-from rag.validate import Validator
+from rag.validate.claims import split_claims
+from rag.validate.judge import yes_probability
+from rag.validate.support import dropped_qualifiers, names, numbers
+from rag.validate.validator import Validator
 
 PASSAGES = {
     1: "The Stone Bridge was built in 1890 by the Harlow Company. It has three arches and is "
@@ -199,9 +199,9 @@ def test_judge_only_where_the_fast_layer_is_unsure(tmp_path: Path) -> None:
 
 
 def test_validate_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import rag.embed
+    import rag.embed.encoder
 
-    monkeypatch.setattr(rag.embed, "load_embedder", lambda s: HashEmbedder(dimension=256))
+    monkeypatch.setattr(rag.embed.encoder, "load_embedder", lambda s: HashEmbedder(dimension=256))
     monkeypatch.setenv("RAG_VALIDATE_MODE", "fast")
     passages = [{"n": n, "text": t, "title": f"T{n}"} for n, t in PASSAGES.items()]
     lines = [
@@ -235,7 +235,7 @@ def test_validate_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ],
 )
 def test_cut_down_drops_failed_sentences_and_dangling_lead_ins(text: str, expected: str) -> None:
-    from rag.policy import cut_down
+    from rag.answer.policy import cut_down
 
     verdict = Verdict(
         accepted=False,

@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable
 from typing import NamedTuple, TypedDict
 
-from rag.store import samples as tuning
+import rag.store.samples as tuning
 from rag.store.manifest import VectorInfo
 from rag.store.samples import Changes, QuestionVectors, Samples
 from rag.store.samples import K as _K

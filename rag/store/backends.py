@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+import rag.store.samples as tuning
 from rag.errors import IndexMismatchError
 from rag.progress import Reporter
-from rag.store import samples as tuning
 from rag.store.ann import Tuned, fit, recall_facts, tune
 from rag.store.manifest import Manifest, VectorInfo
 from rag.store.samples import QuestionVectors

@@ -12,8 +12,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from rag.chunk import titled
 from rag.errors import IndexCorruptError
+from rag.text import titled
 
 BM25_DIR = "bm25"
 _IDS_FILE = "vec_ids.npy"

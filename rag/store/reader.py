@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
-import threading
 from pathlib import Path
 
 from rag.errors import IndexCorruptError, IndexMismatchError
-from rag.links import TitleLinks
 from rag.store.backends import Vectors, open_vectors
 from rag.store.layout import MANIFEST, IndexLayout
 from rag.store.lexical import LexicalIndex
@@ -35,16 +33,6 @@ class IndexReader:
         self.meta = meta
         self.vectors = vectors
         self.lexical = lexical
-        self._links: TitleLinks | None = None
-        self._links_lock = threading.Lock()
-
-    @property
-    def links(self) -> TitleLinks:
-        """The version's title links, read from SQLite on first use (~1 s per 100k passages)."""
-        with self._links_lock:
-            if self._links is None:
-                self._links = TitleLinks(self.meta.iter_titles())
-            return self._links
 
     @classmethod
     def open(cls, index_dir: Path, milvus_token: str = "") -> IndexReader:

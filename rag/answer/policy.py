@@ -1,0 +1,151 @@
+"""Policy: a validated draft -> what the user is shown. Accepted as written; else sent back with
+its failures (prompts/repair.md) up to RAG_REPAIR_ROUNDS times; else cut down to the sentences
+that hold; else an abstention that shows what the sources did say."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from rag.errors import LLMError
+from rag.text import sentences
+from rag.types import AnswerStatus, SentenceCheck, Verdict
+from rag.validate.claims import split_claims
+from rag.validate.injection import is_instruction
+from rag.validate.validator import Validator
+
+# draft, its problems -> a new draft
+Reviser = Callable[[str, list[str]], str]
+
+# What each failure means, in words a small model acts on (the checks' reasons are technical).
+_PLAIN = {
+    "out_of_range": "cites a passage number that was not given",
+    "uncited": "has no citation",
+    "quote": "quotes words that are not in the cited passage",
+    "number": "has a number the cited passage does not have",
+    "unsupported": "is not what the cited passage says",
+}
+
+
+def repair_notes(verdict: Verdict) -> list[str]:
+    """One line per failed sentence: the sentence and what is wrong with it."""
+    return [
+        f'"{c.text}" {_PLAIN.get(c.problem, "is not supported")}'
+        for c in verdict.sentences
+        if not c.supported
+    ]
+
+
+NO_SUPPORT = "The sources found do not support an answer to this question."
+
+
+@dataclass
+class Outcome:
+    """The text to show, how it got there, and the checks behind it."""
+
+    text: str
+    status: AnswerStatus
+    verdict: Verdict
+    rounds: int = 0
+    dropped: list[SentenceCheck] = field(default_factory=list)
+    first: Verdict | None = None  # the first draft's, before any repair or cut
+    notes: list[str] = field(default_factory=list)  # what failed on the way without stopping it
+
+
+def _supported_claims(verdict: Verdict) -> int:
+    return sum(c.supported for c in verdict.sentences)
+
+
+def cut_down(text: str, verdict: Verdict) -> str:
+    """`text` without the sentences that failed; lines left empty go too, headings stay."""
+    out = text
+    for check in verdict.sentences:
+        if not check.supported:
+            out = out.replace(check.text, "", 1)
+    lines = [re.sub(r"[ \t]{2,}", " ", line).rstrip() for line in out.splitlines()]
+    kept = [line for line in lines if line.strip() not in ("", "-", "*")]
+    # A lead-in ("Problems found:", "In detail:") whose sentences were all cut leads nowhere.
+    kept = [
+        line
+        for i, line in enumerate(kept)
+        if not (
+            line.endswith(":")
+            and not line.lstrip().startswith("#")
+            and (i + 1 == len(kept) or kept[i + 1].lstrip().startswith("#"))
+        )
+    ]
+    return "\n".join(kept).strip() + "\n"
+
+
+def _answers(text: str, verdict: Verdict) -> bool:
+    """Whether a cut-down text still answers: its summary keeps a supported claim."""
+    supported = {c.text for c in verdict.sentences if c.supported}
+    return any(c.section == "summary" and c.text in supported for c in split_claims(text))
+
+
+def abstention(passages: Mapping[int, str], kept: str) -> str:
+    """The abstention shown: no support, what did hold (if anything), the passages found."""
+    lines = ["## Summary", NO_SUPPORT]
+    held = [c.text for c in split_claims(kept) if c.citations]
+    if held:
+        lines += ["", "## What the sources do say", *held]
+    closest = []
+    for n, text in passages.items():
+        said = [s for s in sentences(text) or [text] if not is_instruction(s)]
+        if said:
+            # Verbatim, so the abstention itself passes the validator.
+            closest.append(f"- {said[0]} [{n}]")
+    if closest:
+        lines += ["", "## Closest passages found", *closest]
+    lines += ["", "## What the sources cannot settle", "The question as asked."]
+    return "\n".join(lines) + "\n"
+
+
+def settle(
+    draft: str,
+    passages: Mapping[int, str],
+    validator: Validator,
+    revise: Reviser | None,
+    rounds: int,
+) -> Outcome:
+    """Validate `draft`, repair it, cut it down or abstain; never accept what did not pass."""
+    verdict = first = validator.check(draft, passages)
+    if verdict.accepted and verdict.sentences:
+        return Outcome(draft, "accepted", verdict, first=first)
+    best, best_verdict = draft, verdict
+    used = 0
+    notes: list[str] = []
+    while not verdict.accepted and revise is not None and used < rounds and verdict.sentences:
+        if validator.judge_failure is not None:
+            break  # a rewrite cannot fix a judge that does not answer
+        used += 1
+        try:
+            draft = revise(draft, repair_notes(verdict))
+        except LLMError as exc:
+            # The draft is still there to cut down: a failed repair is no reason to fail.
+            notes.append(f"the repair request failed, so the draft was cut down instead: {exc}")
+            break
+        verdict = validator.check(draft, passages)
+        if verdict.accepted and verdict.sentences:
+            return Outcome(draft, "repaired", verdict, rounds=used, first=first)
+        if _supported_claims(verdict) >= _supported_claims(best_verdict):
+            best, best_verdict = draft, verdict
+    dropped = [c for c in best_verdict.sentences if not c.supported]
+    cut = cut_down(best, best_verdict)
+    cut_verdict = validator.check(cut, passages)
+    if cut_verdict.accepted and cut_verdict.sentences and _answers(cut, cut_verdict):
+        return Outcome(
+            cut, "repaired", cut_verdict, rounds=used, dropped=dropped, first=first, notes=notes
+        )
+    kept = cut if cut_verdict.accepted else ""
+    text = abstention(passages, kept)
+    return Outcome(
+        text,
+        "abstained",
+        validator.check(text, passages),
+        rounds=used,
+        dropped=dropped,
+        first=first,
+        notes=notes,
+    )

@@ -1,0 +1,393 @@
+"""Build: registered locations -> a new published index version, re-embedding only what changed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from rag.config import Settings
+from rag.embed import Embedder, embed_in_blocks
+from rag.embed.encoder import expected_model_id, load_embedder
+from rag.errors import ConfigError, IndexCorruptError, IndexMismatchError, RagError
+from rag.index.probes import question_vectors
+from rag.index.scan import Plan, Scan, plan, scan_locations
+from rag.ingest.chunk import ChunkSpec, chunk_source, vector_id
+from rag.progress import Reporter, Silent
+from rag.store import META_FILE, IndexLayout, IndexReader
+from rag.store.backends import (
+    check_same_store,
+    collect_vectors,
+    finish_vectors,
+    start_vectors,
+    token_of,
+)
+from rag.store.lexical import LexicalIndex
+from rag.store.manifest import (
+    ChunkingInfo,
+    EmbeddingInfo,
+    Manifest,
+    load_manifest,
+    read_raw,
+)
+from rag.store.meta import MetaDB
+from rag.store.samples import Changes
+from rag.text import titled
+from rag.types import (
+    BuildReport,
+    Passage,
+    PassageCounts,
+    sha256_hex,
+)
+
+
+def chunk_spec(settings: Settings) -> ChunkSpec:
+    """The chunk sizes the settings ask for."""
+    return ChunkSpec(
+        target_words=settings.chunk_target_words,
+        max_words=settings.chunk_max_words,
+        min_words=settings.chunk_min_words,
+        overlap_words=settings.chunk_overlap_words,
+    )
+
+
+def chunking_info(settings: Settings) -> ChunkingInfo:
+    """The manifest record of the settings' chunking."""
+    spec = chunk_spec(settings)
+    return ChunkingInfo(
+        target_words=spec.target_words,
+        max_words=spec.max_words,
+        min_words=spec.min_words,
+        overlap_words=spec.overlap_words,
+    )
+
+
+def embed_text(passage: Passage, with_title: bool) -> str:
+    """What the encoder and BM25 see for a passage."""
+    return titled(passage.title, passage.text, with_title)
+
+
+def _as_list(value: object) -> list[object]:
+    return list(value) if isinstance(value, list) else []
+
+
+class Builder:
+    """One build under the index's write lock; `run` publishes and returns the report."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        reporter: Reporter | None = None,
+    ) -> None:
+        self.settings = settings
+        self.layout = IndexLayout(settings.index_dir)
+        self._embedder = embedder
+        self.reporter = reporter or Silent()
+
+    @property
+    def embedder(self) -> Embedder:
+        """The encoder, loaded only when something must be embedded."""
+        if self._embedder is None:
+            with self.reporter.task("loading embedding model", 1) as tick:
+                self._embedder = load_embedder(self.settings)
+                tick()
+        return self._embedder
+
+    def run(
+        self, add: Sequence[str] = (), remove: Sequence[str] = (), full: bool = False
+    ) -> BuildReport:
+        """Register `add`, drop `remove` (locations or source ids), rescan, publish."""
+        started = time.perf_counter()
+        if remove and not add:
+            self.layout.require_current()  # nothing to remove from, and no folder to create
+        with self.layout.write_lock():
+            prev, locations, excluded = self._previous(full)
+            try:
+                report = self._run(prev, locations, excluded, add, remove, full)
+            finally:
+                if prev is not None:
+                    prev.close()
+        report.seconds = round(time.perf_counter() - started, 3)
+        return report
+
+    # -- steps -----------------------------------------------------------------------------
+    def _previous(self, full: bool) -> tuple[IndexReader | None, list[str], set[str]]:
+        if self.layout.current_version() is None:
+            return None, [], set()
+        try:
+            prev = IndexReader.open(self.layout.root, token_of(self.settings))
+        except (IndexMismatchError, IndexCorruptError):
+            if not full:
+                raise
+            # A full rebuild only needs to know what was registered.
+            raw = read_raw(self.layout.version_dir(self.layout.require_current()) / "manifest.json")
+            locations = [str(p) for p in _as_list(raw.get("locations"))]
+            excluded = {str(p) for p in _as_list(raw.get("excluded"))}
+            return None, locations, excluded
+        if not full:
+            self._check_compatible(prev.manifest)
+        return prev, list(prev.manifest.locations), set(prev.manifest.excluded)
+
+    def _check_compatible(self, manifest: Manifest) -> None:
+        check_same_store(self.settings, manifest.vectors, self.layout.root)
+        model = self._embedder.model_id if self._embedder else expected_model_id(self.settings)
+        built = manifest.embedding
+        if built.model_id != model or built.embed_titles != self.settings.embed_titles:
+            raise IndexMismatchError(
+                f"index at {self.layout.root} was built with model {built.model_id!r} "
+                f"(titles embedded: {built.embed_titles}); the settings ask for {model!r} "
+                f"(titles embedded: {self.settings.embed_titles}); re-embed everything with "
+                "`rag index rebuild --full`, or change the settings back"
+            )
+        if manifest.chunking != chunking_info(self.settings):
+            raise IndexMismatchError(
+                f"index at {self.layout.root} was chunked with {manifest.chunking.model_dump()}; "
+                f"the settings ask for {chunking_info(self.settings).model_dump()}; "
+                "re-chunk with `rag index rebuild --full`, or change the settings back"
+            )
+
+    def _run(
+        self,
+        prev: IndexReader | None,
+        locations: list[str],
+        excluded: set[str],
+        add: Sequence[str],
+        remove: Sequence[str],
+        full: bool,
+    ) -> BuildReport:
+        registered_before = (list(locations), set(excluded))
+        base = prev if not full else None  # the version this build extends, if any
+        added_roots = self._register(locations, add)
+        self._unregister(prev, locations, excluded, remove)
+        scan = scan_locations(
+            locations,
+            excluded,
+            added_roots,
+            base.meta if base is not None else None,
+            int(self.settings.max_file_mb * 1_000_000),
+            self.reporter,
+        )
+        work = plan(
+            scan,
+            prev.meta.source_hashes() if prev is not None else {},
+            incremental=base is not None,
+        )
+        if base is not None and work.nothing_new and (locations, excluded) == registered_before:
+            return BuildReport(
+                version=base.version,
+                index_dir=str(self.layout.root),
+                full=False,
+                sources=work.counts,
+                passages=PassageCounts(total=len(base.vectors)),
+            )
+        build_dir = self.layout.new_build_dir()
+        try:
+            return self._write(build_dir, base, scan, work, locations, excluded, full)
+        except BaseException:
+            shutil.rmtree(build_dir, ignore_errors=True)
+            raise
+
+    def _register(self, locations: list[str], add: Sequence[str]) -> list[str]:
+        roots = []
+        for given in add:
+            path = os.path.abspath(given)
+            if not os.path.exists(path):
+                raise ConfigError(
+                    f"{given} does not exist; give a file or folder of "
+                    ".txt, .md, .html, .pdf or .jsonl sources"
+                )
+            roots.append(path)
+            if path not in locations:
+                locations.append(path)
+        return roots
+
+    def _unregister(
+        self,
+        prev: IndexReader | None,
+        locations: list[str],
+        excluded: set[str],
+        remove: Sequence[str],
+    ) -> None:
+        known = set(prev.meta.source_ids()) if prev is not None else set()
+        files = prev.meta.files() if prev is not None else {}
+        for item in remove:
+            path = os.path.abspath(item)
+            if path in locations:
+                locations.remove(path)
+            elif item in known:
+                excluded.add(item)
+            elif path in files:
+                excluded.update(files[path].source_ids)
+            else:
+                raise ConfigError(
+                    f"{item!r} is neither a registered location, an indexed file nor a source id; "
+                    "`rag index status` lists the locations, `rag search` shows source ids"
+                )
+
+    def _write(
+        self,
+        build_dir: Path,
+        base: IndexReader | None,
+        scan: Scan,
+        work: Plan,
+        locations: list[str],
+        excluded: set[str],
+        full: bool,
+    ) -> BuildReport:
+        with_titles = self.settings.embed_titles
+        meta = MetaDB.create(build_dir / META_FILE, copy_from=base.meta if base else None)
+        if base is not None:
+            dimension, model_id = base.vectors.dimension, base.manifest.embedding.model_id
+        else:
+            dimension, model_id = self.embedder.dimension, self.embedder.model_id
+
+        spec = chunk_spec(self.settings)
+        rows: list[tuple[Passage, int, str]] = []
+        texts: dict[str, str] = {}
+        for sid in work.to_write:
+            for passage in chunk_source(scan.read[sid], spec):
+                text = embed_text(passage, with_titles)
+                digest = sha256_hex(text)
+                texts[digest] = text
+                rows.append((passage, vector_id(passage.id), digest))
+        version = self.layout.next_version()
+        vectors = start_vectors(
+            self.settings,
+            self.layout.root,
+            base.vectors if base is not None else None,
+            dimension,
+            version,
+            expected=len(rows),  # sizes a new Milvus collection; a base's is kept
+        )
+
+        passages = PassageCounts()
+        removed: list[int] = []
+        if work.to_delete:
+            removed = meta.vec_ids_of_sources(work.to_delete)
+            passages.deleted = vectors.remove(removed)
+            meta.delete_sources(work.to_delete)
+        for sid in work.to_write:
+            meta.insert_source(scan.read[sid])
+        vector_of = self._vectors_for(texts, base, passages)
+        added_ids = np.array([v for _, v, _ in rows], dtype=np.int64)
+        matrix = np.zeros((0, dimension), dtype=np.float32)
+        if rows:
+            matrix = np.stack([vector_of[h] for _, _, h in rows]).astype(np.float32)
+            vectors.add(matrix, added_ids)
+        changes = Changes(np.array(removed, dtype=np.int64), added_ids, matrix)
+        try:
+            meta.insert_passages(rows)
+        except sqlite3.IntegrityError as exc:
+            raise RagError(
+                f"two passages share an id ({exc}); report this with the sources involved"
+            ) from exc
+        meta.replace_files(scan.files)
+        meta.commit()
+
+        lexical = None
+        if base is not None:
+            added = [(v, texts[h]) for _, v, h in rows]
+            ids = np.array(meta.all_vec_ids(), dtype=np.int64)
+            lexical = LexicalIndex.extend(base.folder, changes.removed, added, ids)
+        if lexical is None:
+            previous = base.folder if base is not None else None
+            lexical = LexicalIndex.build(meta.iter_lexical(), with_titles, previous=previous)
+        passages.total = meta.count("passages")
+        n_sources = meta.count("sources")
+        meta.close()
+        if not passages.total == len(vectors) == len(lexical):
+            raise IndexCorruptError(
+                "build disagrees on passage counts (SQLite "
+                f"{passages.total}, FAISS {len(vectors)}, BM25 {len(lexical)}); "
+                "nothing was published"
+            )
+        vectors, vector_info = finish_vectors(
+            self.settings,
+            vectors,
+            base.manifest.vectors.trained_on if base is not None else None,
+            build_dir,
+            self.reporter,
+            question_vectors(build_dir / META_FILE, lambda: self.embedder),
+            (base.folder, changes) if base is not None else None,
+        )
+        lexical.save(build_dir)
+        report = BuildReport(
+            version=version,
+            index_dir=str(self.layout.root),
+            full=full,
+            sources=work.counts,
+            passages=passages,
+        )
+        Manifest(
+            version=version,
+            embedding=EmbeddingInfo(
+                model_id=model_id, dimension=dimension, embed_titles=with_titles
+            ),
+            chunking=chunking_info(self.settings),
+            vectors=vector_info,
+            locations=locations,
+            excluded=sorted(excluded),
+            sources=n_sources,
+            passages=passages.total,
+            last_build=report,
+        ).write(build_dir / "manifest.json")
+        self.layout.publish(build_dir, version)
+        publish_done(self.settings, self.layout)
+        return report
+
+    def _vectors_for(
+        self,
+        texts: dict[str, str],
+        base: IndexReader | None,
+        counts: PassageCounts,
+    ) -> dict[str, np.ndarray]:
+        """A vector per embed hash: reused from the last version where the text is the same."""
+        out: dict[str, np.ndarray] = {}
+        if base is not None and texts:
+            reusable = base.meta.vec_ids_by_embed_hash(texts)
+            if reusable:
+                hashes = list(reusable)
+                for digest, row in zip(
+                    hashes, base.vectors.reconstruct([reusable[h] for h in hashes]), strict=True
+                ):
+                    out[digest] = row
+        todo = [h for h in texts if h not in out]
+        counts.reused = len(texts) - len(todo)
+        if todo:
+            encoded = embed_in_blocks(self.embedder, [texts[h] for h in todo], self.reporter)
+            out.update(zip(todo, encoded, strict=True))
+        counts.embedded = len(todo)
+        return out
+
+
+def publish_done(settings: Settings, layout: IndexLayout) -> None:
+    """After a publish: prune old versions, then drop the Milvus rows and collections none of
+    the kept ones read."""
+    layout.prune(settings.keep_versions)
+    if settings.store != "milvus":
+        return  # FAISS vectors went with their version folders
+    kept = []
+    for version in layout.published():
+        try:
+            kept.append(load_manifest(layout.version_dir(version) / "manifest.json"))
+        except RagError:
+            return  # unsure what an unreadable version reads: collect nothing
+    collect_vectors(settings, layout.root, kept)
+
+
+def build_index(
+    settings: Settings,
+    add: Sequence[str] = (),
+    remove: Sequence[str] = (),
+    full: bool = False,
+    embedder: Embedder | None = None,
+    reporter: Reporter | None = None,
+) -> BuildReport:
+    """Register `add`, drop `remove`, rescan every location and publish a new version."""
+    return Builder(settings, embedder, reporter).run(add=add, remove=remove, full=full)

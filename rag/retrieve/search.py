@@ -1,0 +1,149 @@
+"""Retrieve: a question -> ranked passage hits, dense, BM25 or both fused by reciprocal rank."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from rag.config import SearchMode, Settings
+from rag.embed import Embedder, Vectors
+from rag.embed.encoder import expected_model_id, load_embedder
+from rag.errors import ConfigError
+from rag.retrieve.links import TitleLinks
+from rag.store import IndexReader
+from rag.store.backends import token_of
+from rag.types import Hit, Retriever
+
+Ranking = tuple[list[int], list[float]]
+
+
+def rrf(rankings: Sequence[list[int]], k: int) -> Ranking:
+    """Reciprocal rank fusion: score(d) = sum over rankings of 1 / (k + rank of d), rank from 1.
+
+    Ties keep the order of first appearance, so the fusion is deterministic.
+    """
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, doc in enumerate(ranking, start=1):
+            scores[doc] = scores.get(doc, 0.0) + 1.0 / (k + rank)
+    ordered = sorted(scores, key=lambda d: -scores[d])
+    return ordered, [scores[d] for d in ordered]
+
+
+class Searcher:
+    """Searches one opened index version with the encoder that built it."""
+
+    def __init__(self, reader: IndexReader, settings: Settings, embedder: Embedder | None) -> None:
+        self.reader = reader
+        self.settings = settings
+        self.embedder = embedder
+        self._links: TitleLinks | None = None
+        self._links_lock = threading.Lock()
+        self.decomposer: Callable[[str], list[str]] | None = None
+        if settings.decompose:
+            from rag.retrieve.decompose import Decomposer  # litellm is imported only when asked for
+
+            self.decomposer = Decomposer(settings)
+        if embedder is not None:
+            reader.check_model(embedder.model_id, embedder.dimension)
+
+    @property
+    def links(self) -> TitleLinks:
+        """The version's title links, read from SQLite on first use (~1 s per 100k passages)."""
+        with self._links_lock:
+            if self._links is None:
+                self._links = TitleLinks(self.reader.meta.iter_titles())
+            return self._links
+
+    def encode(self, query: str) -> Vectors:
+        """The query's unit vector."""
+        if self.embedder is None:
+            raise ConfigError("dense and hybrid search need the embedding model; use --mode bm25")
+        vector: Vectors = self.embedder.encode([query])[0]
+        return vector
+
+    def dense(self, query: str, n: int) -> Ranking:
+        """Top-n by cosine similarity."""
+        return self.reader.vectors.search(self.encode(query), n)
+
+    def hybrid(self, query: str, n: int) -> Ranking:
+        """Dense and BM25 fused by reciprocal rank, then the title links of the best hits
+        (links.py) ranked by cosine and fused in."""
+        vector = self.encode(query)
+        ids, scores = rrf(
+            [self.reader.vectors.search(vector, n)[0], self.bm25(query, n)[0]],
+            self.settings.rrf_k,
+        )
+        hops = self.settings.link_hits
+        if not hops or not ids:
+            return ids, scores
+        rows = self.reader.meta.passages_by_vec_ids(ids[:hops])
+        top = [(v, rows[v].passage.title, rows[v].passage.text) for v in ids[:hops]]
+        linked = self.links.linked(top)
+        if not linked:
+            return ids, scores
+        by_cosine = self.reader.vectors.reconstruct(linked) @ vector
+        ranked = [linked[i] for i in np.argsort(-by_cosine, kind="stable")]
+        return rrf([ids, ranked], self.settings.rrf_k)
+
+    def bm25(self, query: str, n: int) -> Ranking:
+        """Top-n by BM25."""
+        return self.reader.lexical.search(query, n)
+
+    def search(self, query: str, k: int | None = None, mode: SearchMode | None = None) -> list[Hit]:
+        """The k best passages for `query`."""
+        query = query.strip()
+        if not query:
+            raise ConfigError("the question is empty; type what you want to find")
+        k = k or self.settings.search_k
+        mode = mode or self.settings.search_mode
+        retriever: Retriever
+        if mode == "dense":
+            ids, scores = self.dense(query, k)
+            retriever = "dense"
+        elif mode == "bm25":
+            ids, scores = self.bm25(query, k)
+            retriever = "bm25"
+        else:
+            n = max(k, self.settings.fusion_candidates)
+            ids, scores = self.hybrid(query, n)
+            if self.decomposer is not None:
+                extra = [self.hybrid(q, n)[0] for q in self.decomposer(query)]
+                if extra:
+                    ids, scores = rrf([ids, *extra], self.settings.rrf_k)
+            retriever = "fused"
+        ids, scores = ids[:k], scores[:k]
+        rows = self.reader.meta.passages_by_vec_ids(ids)
+        hits: list[Hit] = []
+        for vec_id, score in zip(ids, scores, strict=True):
+            row = rows[vec_id]
+            hits.append(
+                Hit(
+                    rank=len(hits) + 1,
+                    score=round(score, 6),
+                    retriever=retriever,
+                    source_id=row.passage.source_id,
+                    passage_id=row.passage.id,
+                    title=row.passage.title,
+                    text=row.passage.text,
+                    start=row.passage.start,
+                    end=row.passage.end,
+                    url=row.url,
+                    date=row.date,
+                    path=row.path,
+                )
+            )
+        return hits
+
+
+def open_searcher(settings: Settings, need_embedder: bool = True) -> Searcher:
+    """A searcher over the current version; the encoder is checked against the manifest."""
+    reader = IndexReader.open(settings.index_dir, token_of(settings))
+    embedder = None
+    if need_embedder:
+        # Checked before loading, so a mismatch costs no model load.
+        reader.check_model(expected_model_id(settings), reader.manifest.embedding.dimension)
+        embedder = load_embedder(settings)
+    return Searcher(reader, settings, embedder)

@@ -1,0 +1,364 @@
+"""The HTTP service (`rag serve`): FastAPI routes over rag.serve.service, errors as {code, message},
+answers streamed as server-sent events, and the web page."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from typing import Annotated, Any
+
+import anyio
+from fastapi import APIRouter, Depends, FastAPI, File, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rag.answer.question import clean_question
+from rag.config import Settings, load_settings
+from rag.errors import (
+    ConfigError,
+    EmbeddingError,
+    IndexBusyError,
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    LLMError,
+    ProviderConfigError,
+    QuestionError,
+    RagError,
+    SourceNotFoundError,
+    VectorStoreError,
+)
+from rag.serve.limits import BodyLimit, RateLimit, RateLimiter
+from rag.serve.schemas import (
+    AskRequest,
+    ErrorBody,
+    Health,
+    IndexState,
+    Job,
+    SearchResponse,
+    SourceDetail,
+    SourceList,
+    UploadResult,
+)
+from rag.serve.service import Service
+from rag.types import Answer
+
+log = logging.getLogger("rag.serve.app")
+WEB = resources.files("rag.serve") / "web"
+_JSON_BODY_LIMIT = 64_000
+_API_PREFIXES = ("/ask", "/search", "/sources", "/index/")
+_HEARTBEAT_S = 15.0
+
+# Library errors -> HTTP status and code; the first matching class wins (subclasses first).
+_STATUS: list[tuple[type[RagError], int, str]] = [
+    (SourceNotFoundError, 404, "unknown_source"),
+    (ProviderConfigError, 503, "model_unavailable"),
+    (LLMError, 502, "model_error"),
+    (IndexNotFoundError, 503, "no_index"),
+    (IndexBusyError, 409, "index_busy"),
+    (IndexMismatchError, 503, "index_unavailable"),
+    (IndexCorruptError, 503, "index_unavailable"),
+    (EmbeddingError, 503, "embedder_unavailable"),
+    (VectorStoreError, 503, "vector_store_unavailable"),
+    (ConfigError, 400, "bad_request"),
+    (RagError, 500, "error"),
+]
+
+
+class ApiError(Exception):
+    """An HTTP-level refusal raised by a route: status, code and message."""
+
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers
+
+
+def error_of(exc: RagError) -> tuple[int, ErrorBody]:
+    """HTTP status and body for a library error."""
+    for kind, status, code in _STATUS:
+        if isinstance(exc, kind):
+            return status, ErrorBody(code=code, message=str(exc))
+    raise AssertionError("RagError is the last row")  # pragma: no cover
+
+
+def _error(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        ErrorBody(code=code, message=message).model_dump(), status_code=status, headers=headers
+    )
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> Response:
+        return _error(exc.status, exc.code, exc.message, exc.headers)
+
+    @app.exception_handler(RagError)
+    async def rag_error(request: Request, exc: RagError) -> Response:
+        status, body = error_of(exc)
+        return _error(status, body.code, body.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5]
+        )
+        return _error(422, "invalid_request", f"{problems}; see /docs for the request shape")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            # FastAPI's words for a body that is not UTF-8 or nests too deep to decode.
+            return _error(
+                422,
+                "invalid_request",
+                "the body could not be read as JSON (not UTF-8, or nested too deep); send "
+                'a JSON object such as {"question": "..."}; see /docs for the request shape',
+            )
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return _error(exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def internal(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return _error(500, "internal", "internal error; the server log has the details")
+
+
+def _limits(app: FastAPI, settings: Settings) -> None:
+    def limit_for(method: str, path: str) -> int:
+        if method == "POST" and path == "/sources":
+            return int(settings.max_upload_mb * 1_000_000)
+        return _JSON_BODY_LIMIT
+
+    app.add_middleware(BodyLimit, limit_for=limit_for)
+    app.add_middleware(
+        RateLimit,
+        limiter=RateLimiter(settings.rate_limit_per_minute),
+        limited=lambda path: path.startswith(_API_PREFIXES),
+    )
+
+
+def create_app(settings: Settings | None = None, service: Service | None = None) -> FastAPI:
+    """The application; models load and the index opens at start-up (the lifespan)."""
+    settings = settings or (service.settings if service else load_settings())
+    service = service or Service(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not service.ready:
+            await anyio.to_thread.run_sync(service.start)
+        yield
+        await anyio.to_thread.run_sync(service.close)
+
+    app = FastAPI(
+        title="rag",
+        summary="Cited answers over your own sources; every [n] is checked against its passage.",
+        version="0.1.0",
+        lifespan=lifespan,
+        responses={
+            400: {"model": ErrorBody, "description": "Bad request"},
+            429: {"model": ErrorBody, "description": "Too many requests"},
+            503: {"model": ErrorBody, "description": "No index or model available"},
+        },
+    )
+    app.state.service = service
+    _install_error_handlers(app)
+    _limits(app, settings)
+    _reading_routes(app, service, settings)
+    _admin_routes(app, service)
+    app.mount("/static", StaticFiles(directory=str(WEB)), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(str(WEB / "index.html"), headers={"Cache-Control": "no-cache"})
+
+    return app
+
+
+def _check_question(question: str, settings: Settings) -> str:
+    try:
+        return clean_question(question, settings.max_question_chars)
+    except QuestionError as exc:
+        raise ApiError(400, exc.code, str(exc)) from exc
+
+
+def _reading_routes(app: FastAPI, service: Service, settings: Settings) -> None:
+    @app.get("/healthz", response_model=Health, tags=["service"])
+    def healthz() -> JSONResponse:
+        """Readiness: 200 when an index version is served and the models are loaded, else
+        503 with the same body."""
+        health = service.health()
+        return JSONResponse(health.model_dump(), status_code=200 if health.ready else 503)
+
+    @app.post(
+        "/ask",
+        response_model=Answer,
+        tags=["answers"],
+        responses={
+            200: {
+                "content": {"text/event-stream": {}},
+                "description": "The validated Answer; with Accept: text/event-stream, events "
+                "'status' and 'token' (the unchecked draft) and last 'answer' (or 'error').",
+            },
+            502: {"model": ErrorBody},
+        },
+    )
+    async def ask(body: AskRequest, request: Request) -> Any:
+        """Answer a question from the served index, every [n] checked against its passage."""
+        question = _check_question(body.question, settings)
+        if "text/event-stream" in request.headers.get("accept", ""):
+            return StreamingResponse(
+                _stream_answer(service, question, body),
+                media_type="text/event-stream",
+                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            )
+        return await anyio.to_thread.run_sync(
+            lambda: service.ask(question, k=body.k, model=body.model)
+        )
+
+    @app.get("/search", response_model=SearchResponse, tags=["search"])
+    def search(
+        q: Annotated[str, Query(description="What to look for.")],
+        k: Annotated[int, Query(ge=1, le=100, description="Hits to return.")] = 10,
+    ) -> SearchResponse:
+        """The k passages that match q best (hybrid dense + BM25 by default)."""
+        return service.search(_check_question(q, settings), k)
+
+    @app.get("/sources", response_model=SourceList, tags=["sources"])
+    def sources(
+        offset: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> SourceList:
+        """Sources of the served index version, sorted by id."""
+        return service.sources(offset, limit)
+
+    @app.get("/sources/{source_id:path}", response_model=SourceDetail, tags=["sources"])
+    def source(source_id: str) -> SourceDetail:
+        """One source with its passages."""
+        return service.source(source_id)
+
+    @app.get("/index/status", response_model=IndexState, tags=["index"])
+    def index_status() -> IndexState:
+        """The served version and the recent background jobs with their progress."""
+        return service.index_state()
+
+
+async def _stream_answer(service: Service, question: str, body: AskRequest) -> AsyncIterator[str]:
+    """Server-sent events: status, the draft's tokens, then the validated answer (or an error).
+    The answer is worked out in a thread; events cross to the event loop through a queue."""
+    loop = asyncio.get_running_loop()
+    events: asyncio.Queue[tuple[str, dict[str, Any]] | None] = asyncio.Queue()
+
+    def put(event: str, data: dict[str, Any]) -> None:
+        loop.call_soon_threadsafe(events.put_nowait, (event, data))
+
+    def work() -> None:
+        try:
+            answer = service.ask(
+                question,
+                k=body.k,
+                model=body.model,
+                on_token=lambda t: put("token", {"text": t}) if t else None,
+                on_status=lambda m: put("status", {"message": m}),
+            )
+            put("answer", answer.model_dump(mode="json"))
+        except RagError as exc:
+            status, error = error_of(exc)
+            put("error", {**error.model_dump(), "status": status})
+        except Exception:
+            log.exception("unhandled error answering %r", question)
+            put("error", {"code": "internal", "message": "internal error", "status": 500})
+        finally:
+            loop.call_soon_threadsafe(events.put_nowait, None)
+
+    worker = loop.run_in_executor(None, work)
+    yield _event("status", {"message": "retrieving passages and writing a draft"})
+    while True:
+        try:
+            item = await asyncio.wait_for(events.get(), timeout=_HEARTBEAT_S)
+        except TimeoutError:
+            yield ": still working\n\n"  # a comment line keeps proxies from closing the stream
+            continue
+        if item is None:
+            break
+        yield _event(*item)
+    await worker
+
+
+def _event(name: str, data: dict[str, Any]) -> str:
+    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+_bearer = HTTPBearer(auto_error=False, description="RAG_ADMIN_TOKEN of the server")
+
+
+def _admin(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """The admin token check: off without RAG_ADMIN_TOKEN, compared in constant time."""
+    token = request.app.state.service.settings.admin_token
+    if token is None:
+        raise ApiError(
+            403,
+            "admin_disabled",
+            "changing the index over HTTP is disabled; start the server with "
+            "RAG_ADMIN_TOKEN set to enable it",
+        )
+    given = credentials.credentials.encode() if credentials else b""
+    if not hmac.compare_digest(given, token.get_secret_value().encode()):
+        raise ApiError(
+            401,
+            "unauthorized",
+            "missing or wrong admin token; send the header Authorization: Bearer <token>",
+            {"WWW-Authenticate": "Bearer"},
+        )
+
+
+def _admin_routes(app: FastAPI, service: Service) -> None:
+    # Every route of this router changes the index, so the token check sits on the router.
+    admin = APIRouter(tags=["admin"], dependencies=[Depends(_admin)])
+
+    @admin.post(
+        "/sources",
+        response_model=UploadResult,
+        status_code=202,
+    )
+    async def upload(files: Annotated[list[UploadFile], File(description="Files")]) -> Any:
+        """Upload .txt, .md, .html, .pdf or .jsonl files; they are indexed in the background."""
+        read = [(f.filename or "upload", await f.read()) for f in files]
+        return await anyio.to_thread.run_sync(lambda: service.upload(read))
+
+    @admin.delete(
+        "/sources/{source_id:path}",
+        response_model=Job,
+        status_code=202,
+    )
+    def delete(source_id: str) -> Job:
+        """Remove a source; the index is rebuilt without it in the background."""
+        return service.delete_source(source_id)
+
+    @admin.post(
+        "/index/rebuild",
+        response_model=Job,
+        status_code=202,
+    )
+    def rebuild(
+        full: Annotated[bool, Query(description="Re-embed every passage.")] = False,
+    ) -> Job:
+        """Rescan every registered location and publish a new version, in the background;
+        queries are answered from the current version until it is published."""
+        return service.rebuild(full)
+
+    app.include_router(admin)

@@ -1,0 +1,324 @@
+"""The long-lived service behind `rag serve`: models loaded once, the served index version
+switched when a newer one is published, uploads and deletions turned into background builds."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import threading
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+from rag.answer.answerer import ask
+from rag.config import Settings
+from rag.embed import Embedder, LockedEmbedder
+from rag.embed.encoder import expected_model_id, load_embedder
+from rag.errors import ConfigError, IndexNotFoundError, RagError, SourceNotFoundError
+from rag.ingest import readers
+from rag.ingest.files import FoundFile, read_file
+from rag.llm.prompts import load_prompt
+from rag.llm.providers import OnToken, prepare
+from rag.retrieve.search import Searcher
+from rag.serve.jobs import BuildJobs
+from rag.serve.schemas import (
+    Health,
+    IndexState,
+    Job,
+    SearchResponse,
+    SourceDetail,
+    SourceList,
+    SourceSummary,
+    UploadResult,
+)
+from rag.store import IndexLayout, IndexReader
+from rag.store.backends import token_of
+from rag.types import Answer, Source, SourceFailure
+
+log = logging.getLogger("rag.serve.app")
+UPLOADS = "uploads"
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class Service:
+    """What the HTTP layer calls; every method raises library errors, never HTTP ones."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        litellm_kwargs: dict[str, Any] | None = None,
+        judge_kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.layout = IndexLayout(settings.index_dir)
+        self._given_embedder = embedder
+        self.embedder: LockedEmbedder | None = None
+        self.litellm_kwargs = litellm_kwargs
+        self.judge_kwargs = judge_kwargs
+        self._searcher: Searcher | None = None
+        self._swap = threading.Lock()
+        self._failed_version: int | None = None
+        self.problem: str | None = None
+        self.ready = False
+        self.jobs = BuildJobs(settings, on_published=self.refresh)
+
+    # -- life ------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Load the encoder and the answering model and open the index, before serving."""
+        self.embedder = LockedEmbedder(self._given_embedder or load_embedder(self.settings))
+        prepare(self.settings.llm_model, self.settings, system=load_prompt("answer").fixed_system)
+        try:
+            self.refresh()
+        except IndexNotFoundError:
+            log.warning("no index at %s yet; upload sources to build one", self.layout.root)
+        self.ready = True
+
+    def close(self) -> None:
+        """Finish the running build and release the index."""
+        self.jobs.close()
+
+    # -- the served version ----------------------------------------------------------------
+    def refresh(self) -> None:
+        """Serve the newest published version, if it is not served already."""
+        self.searcher(wait=True)
+
+    def searcher(self, wait: bool = False) -> Searcher:
+        """The searcher of the newest published version that opens cleanly. A request that
+        arrives while another thread opens a new version is answered from the old one."""
+        current = self.layout.require_current()
+        served = self._searcher
+        if served is not None and (
+            served.reader.version == current or current == self._failed_version
+        ):
+            return served
+        if served is not None and not wait:
+            if not self._swap.acquire(blocking=False):
+                return served
+        else:
+            self._swap.acquire()
+        try:
+            served = self._searcher
+            if served is None or served.reader.version != current:
+                served = self._open(served, current)
+            return served
+        finally:
+            self._swap.release()
+
+    def _open(self, served: Searcher | None, current: int) -> Searcher:
+        if self.embedder is None:
+            raise RagError("the service was not started; call start() first")
+        try:
+            reader = IndexReader.open(self.settings.index_dir, token_of(self.settings))
+            searcher = Searcher(reader, self.settings, self.embedder)
+        except RagError as exc:
+            if served is None:
+                raise
+            # Keep answering from the version that works; say why in /healthz.
+            self._failed_version = current
+            self.problem = str(exc)
+            log.error("keeping index version %s: %s", served.reader.version, exc)
+            return served
+        self._searcher, self._failed_version, self.problem = searcher, None, None
+        # The old reader is not closed: requests may still hold it. Its SQLite connection
+        # closes when the last of them lets it go.
+        log.info("serving index version %s", reader.version)
+        return searcher
+
+    # -- reading ---------------------------------------------------------------------------
+    def search(self, query: str, k: int) -> SearchResponse:
+        """The k best passages for `query`."""
+        searcher = self.searcher()
+        hits = searcher.search(query, k=k)
+        return SearchResponse(
+            query=query.strip(), k=k, index_version=searcher.reader.version, hits=hits
+        )
+
+    @property
+    def models(self) -> list[str]:
+        """Models a client may ask for, the default first."""
+        return list(dict.fromkeys([self.settings.llm_model, *self.settings.server_models]))
+
+    def ask(
+        self,
+        question: str,
+        k: int | None = None,
+        model: str | None = None,
+        on_token: OnToken | None = None,
+        on_status: Callable[[str], None] | None = None,
+    ) -> Answer:
+        """A validated answer from the served version."""
+        if model is not None and model not in self.models:
+            raise ConfigError(
+                f"model {model!r} is not offered by this server; choose one of {self.models} "
+                "(the operator adds more with RAG_SERVER_MODELS)"
+            )
+        return ask(
+            question,
+            settings=self.settings,
+            k=k,
+            model=model,
+            on_token=on_token,
+            on_status=on_status,
+            searcher=self.searcher(),
+            litellm_kwargs=self.litellm_kwargs,
+            judge_kwargs=self.judge_kwargs,
+        )
+
+    def sources(self, offset: int, limit: int) -> SourceList:
+        """One page of the served version's sources."""
+        reader = self.searcher().reader
+        rows = reader.meta.source_page(offset, limit)
+        return SourceList(
+            index_version=reader.version,
+            total=reader.manifest.sources,
+            offset=offset,
+            limit=limit,
+            sources=[SourceSummary.model_validate(row) for row in rows],
+        )
+
+    def source(self, source_id: str) -> SourceDetail:
+        """A source with its passages, or SourceNotFoundError."""
+        reader, found = self._source(source_id)
+        return SourceDetail(
+            index_version=reader.version,
+            id=found.id,
+            title=found.title,
+            url=found.url,
+            date=found.date,
+            passages=reader.meta.passages_of_source(source_id),
+        )
+
+    def _source(self, source_id: str) -> tuple[IndexReader, Source]:
+        reader = self.searcher().reader
+        found = reader.meta.source(source_id)
+        if found is None:
+            raise SourceNotFoundError(
+                f"no source {source_id!r} in index version {reader.version}; "
+                "GET /sources lists the ids"
+            )
+        return reader, found
+
+    def health(self) -> Health:
+        """Readiness and what is served."""
+        searcher = self._searcher
+        if self.ready:
+            with contextlib.suppress(RagError):  # no index yet, or the new one fails to open
+                searcher = self.searcher()
+        manifest = searcher.reader.manifest if searcher else None
+        status: Literal["ok", "no_index", "starting"] = (
+            "starting" if not self.ready else ("ok" if searcher else "no_index")
+        )
+        return Health(
+            status=status,
+            ready=self.ready and searcher is not None,
+            index_dir=str(self.layout.root),
+            index_version=searcher.reader.version if searcher else None,
+            sources=manifest.sources if manifest else 0,
+            passages=manifest.passages if manifest else 0,
+            embed_model=manifest.embedding.model_id
+            if manifest
+            else expected_model_id(self.settings),
+            llm_model=self.settings.llm_model,
+            models=self.models,
+            validate_mode=self.settings.validate_mode,
+            admin=self.settings.admin_token is not None,
+            problem=self.problem,
+        )
+
+    def index_state(self) -> IndexState:
+        """The served version and the recent jobs."""
+        health = self.health()
+        return IndexState(
+            index_version=health.index_version,
+            sources=health.sources,
+            passages=health.passages,
+            building=self.jobs.busy,
+            jobs=self.jobs.recent(),
+        )
+
+    # -- changing the index ------------------------------------------------------------------
+    @property
+    def uploads(self) -> Path:
+        """Folder inside the index folder that keeps uploaded files."""
+        return self.layout.root / UPLOADS
+
+    def upload(self, files: list[tuple[str, bytes]]) -> UploadResult:
+        """Check and keep uploaded files, then queue a build that indexes them. A file nothing
+        can be read from is refused and not kept; bad lines of a JSONL file are listed."""
+        if not files:
+            raise ConfigError("no files in the upload; send them as multipart field 'files'")
+        if self.uploads.is_symlink():
+            # Files are written only inside the index folder, never where a link leads.
+            raise ConfigError(
+                f"{self.uploads} is a link; uploads are only written inside the index folder: "
+                "replace the link with a plain folder"
+            )
+        self.uploads.mkdir(parents=True, exist_ok=True)
+        checked: list[tuple[Path, Path]] = []
+        skipped: list[SourceFailure] = []
+        sources = 0
+        try:
+            for name, data in files:
+                target = self.uploads / safe_name(name)
+                staged = self.uploads / f".upload-{uuid.uuid4().hex[:12]}{target.suffix}"
+                staged.write_bytes(data)
+                checked.append((staged, target))
+                result = read_file(
+                    FoundFile(str(staged), str(self.uploads), len(data), 0),
+                    int(self.settings.max_file_mb * 1_000_000),
+                )
+                problems = [
+                    f.model_copy(update={"path": f.path.replace(staged.name, target.name)})
+                    for f in result.failures
+                ]
+                if not result.sources:
+                    reason = problems[0].reason if problems else "no text in it"
+                    raise ConfigError(f"{name}: {reason}; nothing was uploaded")
+                sources += len(result.sources)
+                skipped += problems
+        except BaseException:
+            for staged, _ in checked:
+                staged.unlink(missing_ok=True)
+            raise
+        for staged, target in checked:
+            os.replace(staged, target)
+        job = self.jobs.submit("upload", add=[str(self.uploads)])
+        return UploadResult(
+            saved=[t.name for _, t in checked], sources=sources, skipped=skipped, job=job
+        )
+
+    def delete_source(self, source_id: str) -> Job:
+        """Queue a build without this source: an uploaded file of its own is deleted; any other
+        source is excluded by id (as `rag index remove ID` does)."""
+        _, found = self._source(source_id)
+        path = Path(found.path) if found.path else None
+        own_file = (
+            path is not None
+            and path.parent == self.uploads
+            and path.suffix.lower() not in readers.JSONL_SUFFIXES
+        )
+        if own_file and path is not None:
+            path.unlink(missing_ok=True)
+            return self.jobs.submit("delete")
+        return self.jobs.submit("delete", remove=[source_id])
+
+    def rebuild(self, full: bool) -> Job:
+        """Queue a rescan of every registered location (`full`: re-embed everything)."""
+        self.layout.require_current()
+        return self.jobs.submit("rebuild", full=full)
+
+
+def safe_name(name: str) -> str:
+    """The file name an upload is stored under: its last path part, in safe characters, with a
+    suffix the readers know; anything else is refused."""
+    base = _SAFE_NAME.sub("_", Path(name.replace("\\", "/")).name).lstrip("._")
+    suffix = Path(base).suffix.lower()
+    if not base or suffix not in readers.SUPPORTED_SUFFIXES:
+        raise ConfigError(
+            f"cannot take {name!r}: upload files ending in {', '.join(readers.SUPPORTED_SUFFIXES)}"
+        )
+    return base

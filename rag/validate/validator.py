@@ -1,0 +1,236 @@
+"""Validate: an answer and the passages it was written from -> a Verdict per claim.
+
+Layers, cheapest first: structure (every [n] names a given passage, every factual sentence cites,
+quotes are verbatim), the fast scored check (rag.validate.support), then for what the fast check cannot
+settle an LLM judge (rag.validate.judge). Thresholds come from settings, calibrated in docs/validator.md."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from rag.config import Settings
+from rag.embed import Embedder
+from rag.errors import LLMError
+from rag.text import sentences, strip_markers
+from rag.types import SentenceCheck, Verdict
+from rag.validate.claims import Claim, split_claims
+from rag.validate.injection import without_instructions
+from rag.validate.support import Evidence, measure, similarity
+
+# claim, cited text -> probability that the text supports the claim
+Judge = Callable[[str, str], float]
+
+# Quotes pair up in order; only those of three words or more are checked.
+_QUOTE = re.compile(r"\"([^\"]*)\"|\u201c([^\u201d]*)\u201d")
+_QUOTE_WORDS = 3
+_JUDGE_SENTENCES = 3  # cited sentences per passage shown to the judge
+
+
+def _normal(text: str) -> str:
+    return " ".join(re.sub(r"[\u2018\u2019]", "'", text).lower().split())
+
+
+class Validator:
+    """Checks answers against numbered passages; reuse one for many answers (vectors cached)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        judge: Judge | None = None,
+        cache_size: int = 20000,
+    ) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.judge = judge if settings.validate_mode != "fast" else None
+        self._vectors: dict[str, np.ndarray] = {}
+        self._cache_size = cache_size
+        self.judge_calls = 0
+        # Set once the judge fails (after its retries): the claims it should have settled are
+        # then refused, never accepted unchecked.
+        self.judge_failure: str | None = None
+        # Scores where a verdict changes: the embedding is computed only if it could cross one.
+        if self.judge is None or settings.validate_mode == "strict":
+            self._cuts: tuple[float, ...] = (settings.support_threshold,)
+        else:
+            self._cuts = (settings.support_reject, settings.support_accept)
+
+    def _encode(self, texts: list[str]) -> dict[str, np.ndarray]:
+        todo = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if todo:
+            if len(self._vectors) + len(todo) > self._cache_size:
+                self._vectors.clear()
+            for text, vector in zip(todo, self.embedder.encode(todo), strict=True):
+                self._vectors[text] = vector
+        return {t: self._vectors[t] for t in texts}
+
+    def check(self, answer: str, passages: Mapping[int, str]) -> Verdict:
+        """The verdict on `answer`, whose [n] markers point into `passages` (n -> text)."""
+        return self.check_many([(answer, passages)])[0]
+
+    def check_many(self, answers: Sequence[tuple[str, Mapping[int, str]]]) -> list[Verdict]:
+        """Verdicts on many answers; their embeddings go through the encoder in one batch."""
+        # Per claim: its structural failure, else the lexical evidence for it.
+        found: list[list[tuple[Claim, SentenceCheck | Evidence]]] = []
+        # A source sentence that instructs the model is no evidence for what it asks to be said.
+        answers = [
+            (answer, {n: without_instructions(text) for n, text in passages.items()})
+            for answer, passages in answers
+        ]
+        for answer, passages in answers:
+            rows: list[tuple[Claim, SentenceCheck | Evidence]] = []
+            for claim in split_claims(answer):
+                if claim.needs_citation or claim.citations:
+                    cited = [passages[n] for n in claim.citations if n in passages]
+                    failure = self._structure(claim, passages)
+                    rows.append((claim, failure or measure(strip_markers(claim.text), cited)))
+            found.append(rows)
+        # Only claims whose verdict the embedding can still change are embedded.
+        need = [
+            e
+            for rows in found
+            for _, e in rows
+            if isinstance(e, Evidence) and e.needs_similarity(self._cuts)
+        ]
+        texts = [e.claim for e in need]
+        vectors = self._encode(texts + [w for e in need for w in e.closest])
+        verdicts = []
+        for (_, passages), rows in zip(answers, found, strict=True):
+            checks = []
+            for claim, evidence in rows:
+                if isinstance(evidence, SentenceCheck):
+                    checks.append(evidence)
+                    continue
+                if evidence.needs_similarity(self._cuts):
+                    window_rows = np.array([vectors[w] for w in evidence.closest])
+                    sim = similarity(vectors[evidence.claim], window_rows)
+                    evidence = replace(evidence, similarity=sim)
+                checks.append(self._support(claim, evidence, passages))
+            problems = [
+                f"sentence {i}: {c.reason}"
+                for i, c in enumerate(checks, start=1)
+                if not c.supported
+            ]
+            verdicts.append(Verdict(accepted=not problems, problems=problems, sentences=checks))
+        return verdicts
+
+    def _structure(self, claim: Claim, passages: Mapping[int, str]) -> SentenceCheck | None:
+        """The structural failure of a claim, if any: no citation, a passage number not given,
+        a quote not in the cited text."""
+        if not claim.citations:
+            return _check(
+                claim, False, 0.0, "structure", "uncited", "a factual sentence with no citation"
+            )
+        unknown = [n for n in claim.citations if n not in passages]
+        if unknown:
+            given = f"1-{max(passages)}" if passages else "none"
+            marks = ", ".join(f"[{n}]" for n in unknown)
+            return _check(
+                claim,
+                False,
+                0.0,
+                "structure",
+                "out_of_range",
+                f"cites {marks}; the passages given were {given}",
+            )
+        cited = [passages[n] for n in claim.citations]
+        for match in _QUOTE.finditer(claim.text):
+            quote = match.group(1) or match.group(2) or ""
+            if len(quote.split()) >= _QUOTE_WORDS and not any(
+                _normal(quote) in _normal(text) for text in cited
+            ):
+                reason = f'the quote "{quote}" is not in the cited text'
+                return _check(claim, False, 0.0, "structure", "quote", reason)
+        return None
+
+    def _support(
+        self, claim: Claim, evidence: Evidence, passages: Mapping[int, str]
+    ) -> SentenceCheck:
+        """The fast layer's verdict, or the judge's where the fast score is in between."""
+        marks = "".join(f"[{n}]" for n in claim.citations)
+        if evidence.missing_numbers:
+            reason = f"{', '.join(evidence.missing_numbers)} not in {marks}"
+            return _check(claim, False, 0.0, "fast", "number", reason)
+        score = evidence.score
+        settings = self.settings
+        if evidence.flags:
+            # A name not in the cited text, a dropped qualifier or a number away from the
+            # claim's words is evidence of a changed claim; a small judge reads past them.
+            return _check(
+                claim, False, score, "fast", "unsupported", _explain(evidence, marks, False)
+            )
+        if self.judge is None:
+            ok = score >= settings.support_threshold
+            return _check(claim, ok, score, "fast", "unsupported", _explain(evidence, marks, ok))
+        if settings.validate_mode == "strict":
+            low, high = settings.support_threshold, 2.0  # the judge confirms every pass
+        else:
+            low, high = settings.support_reject, settings.support_accept
+        if not low <= score < high:
+            ok = score >= high
+            return _check(claim, ok, score, "fast", "unsupported", _explain(evidence, marks, ok))
+        if self.judge_failure is None:
+            self.judge_calls += 1
+            cited = [passages[n] for n in claim.citations]
+            try:
+                probability = self.judge(evidence.claim, self._judge_text(evidence.claim, cited))
+            except LLMError as exc:
+                # Retried already; asking again for every claim would only multiply the wait.
+                self.judge_failure = str(exc)
+        if self.judge_failure is not None:
+            reason = f"not checked, the judge failed ({self.judge_failure}; fast score {score:.2f})"
+            return _check(claim, False, score, "judge", "unsupported", reason)
+        ok = probability >= settings.judge_threshold
+        reason = f"judge: P(supported) = {probability:.2f} (fast score {score:.2f})"
+        return _check(claim, ok, probability, "judge", "unsupported", reason)
+
+    def _judge_text(self, text: str, cited: list[str]) -> str:
+        """The cited passages cut to the sentences closest to the claim (`text`, markers
+        stripped), in their order."""
+        claim_vector = self._encode([text])[text]
+        blocks = []
+        # Labelled by position, not by the cited number: the shown answer is renumbered, and
+        # the judge must read the same prompt for it as for the draft (rag validate agrees).
+        for n, text in enumerate(cited, start=1):
+            singles = sentences(text) or [text]
+            if len(singles) > _JUDGE_SENTENCES:
+                vectors = self._encode(singles)
+                scores = np.array([vectors[s] for s in singles]) @ claim_vector
+                keep = sorted(np.argsort(-scores)[:_JUDGE_SENTENCES].tolist())
+                singles = [singles[i] for i in keep]
+            blocks.append(f"[{n}] " + " ".join(singles))
+        return "\n".join(blocks)
+
+
+def _check(
+    claim: Claim, ok: bool, score: float, layer: str, problem: str, reason: str
+) -> SentenceCheck:
+    return SentenceCheck.model_validate(
+        {
+            "text": claim.text,
+            "citations": claim.citations,
+            "supported": ok,
+            "score": round(score, 4),
+            "layer": layer,
+            "problem": "" if ok else problem,
+            "reason": reason,
+        }
+    )
+
+
+def _explain(evidence: Evidence, marks: str, ok: bool) -> str:
+    cosine = "" if evidence.similarity is None else f", similarity {evidence.similarity:.2f}"
+    parts = [
+        f"fast score {evidence.score:.2f}: {evidence.coverage:.0%} of its words in {marks}" + cosine
+    ]
+    if evidence.missing_names:
+        parts.append(f"names not in {marks}: {', '.join(evidence.missing_names)}")
+    if evidence.distant_numbers:
+        parts.append(f"{', '.join(evidence.distant_numbers)} not near its words in {marks}")
+    if evidence.dropped:
+        parts.append(f"drops {', '.join(evidence.dropped)!r} from the cited sentence")
+    return ("supported; " if ok else "") + "; ".join(parts)
