@@ -205,9 +205,9 @@ def main() -> None:
 
     store, info, _ = fit(
         flat,
-        settings.ann_threshold,
-        settings.ann_target_recall,
-        settings.ann_sample,
+        settings.store.ann_threshold,
+        settings.store.ann_target_recall,
+        settings.store.ann_sample,
         questions=probes,
     )
     fit_seconds = time.perf_counter() - start
@@ -243,7 +243,7 @@ def main() -> None:
     one_at_a_time = []
     for vector in kinds["gold_questions"][1][:200]:
         began = time.perf_counter()
-        store.search(vector, settings.fusion_candidates)
+        store.search(vector, settings.search.fusion_candidates)
         one_at_a_time.append(time.perf_counter() - began)
     held = {
         "queries": {name: len(ids) for name, (ids, _) in kinds.items()},

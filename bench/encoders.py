@@ -59,22 +59,22 @@ def main() -> None:
     corpus = SHARED / "hotpotqa" / "corpus.jsonl"
     texts = [json.loads(line)["text"] for line in corpus.read_text().splitlines()][:640]
     settings = load_settings()
-    torch_model = SentenceTransformerEmbedder(settings.embed_model, batch_size=32)
+    torch_model = SentenceTransformerEmbedder(settings.embed.model, batch_size=32)
     st = torch_model._model
     reference = torch_model.encode(texts)
     results: dict[str, Any] = {}
     for batch in (4, 8, 16, 32, 64):
-        sized = SentenceTransformerEmbedder(settings.embed_model, batch_size=batch)
+        sized = SentenceTransformerEmbedder(settings.embed.model, batch_size=batch)
         results[f"torch_batch_{batch}"] = measure(sized.encode, texts, reference)
         print(f"torch_batch_{batch}", results[f"torch_batch_{batch}"], flush=True)
-    int8 = SentenceTransformerEmbedder(settings.embed_model, batch_size=8, precision="int8")
+    int8 = SentenceTransformerEmbedder(settings.embed.model, batch_size=8, precision="int8")
     int8.plan(texts)  # as a build does; then blocks of 128 go to the int8 copy
     results["torch_int8_smoothquant_batch_8"] = measure(int8.encode, texts, reference)
     results["torch_int8_smoothquant_batch_8"]["precision"] = int8.precision
     print("torch_int8_smoothquant_batch_8", results["torch_int8_smoothquant_batch_8"], flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        path = resolve_model_path(settings.embed_model)
-        fp32 = load_onnx_encoder(st, path, Path(tmp), settings.torch_threads)
+        path = resolve_model_path(settings.embed.model)
+        fp32 = load_onnx_encoder(st, path, Path(tmp), settings.embed.torch_threads)
         results["onnx_fp32"] = measure(fp32.encode, texts, reference)
         print("onnx_fp32", results["onnx_fp32"], flush=True)
         [exported] = Path(tmp).glob("onnx/*/model.onnx")

@@ -62,12 +62,12 @@ def run_rag(
 
     settings = load_settings(index_dir=Path(index_dir), embed_precision=precision)
     if cache is not None:
-        settings = settings.model_copy(update={"local_cache_dir": Path(cache)})
+        settings = settings.updated(local_cache_dir=Path(cache))
     embedder = load_embedder(settings)
-    model_dir = resolve_model_path(settings.embed_model)
+    model_dir = resolve_model_path(settings.embed.model)
     # None for fp32: no int8 copy is made, saved calibration or not
     saved = (
-        calibration_file(settings.local_cache_dir, model_dir).is_file()
+        calibration_file(settings.local.cache_dir, model_dir).is_file()
         if precision == "int8"
         else None
     )

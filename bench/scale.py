@@ -206,10 +206,10 @@ def step_queries(index_dir: str, queries: list[str]) -> dict[str, Any]:
         vector = embedder.encode([q])[0]
         parts["encode"].append(time.perf_counter() - start)
         start = time.perf_counter()
-        searcher.reader.vectors.search(vector, settings.fusion_candidates)
+        searcher.reader.vectors.search(vector, settings.search.fusion_candidates)
         parts["dense"].append(time.perf_counter() - start)
         start = time.perf_counter()
-        searcher.bm25(q, settings.fusion_candidates)
+        searcher.bm25(q, settings.search.fusion_candidates)
         parts["bm25"].append(time.perf_counter() - start)
     return {"queries": len(queries), "peak_rss_mb": peak_mb(), **percentiles(parts)}
 
@@ -247,7 +247,7 @@ def step_ann(index_dir: str, size: int) -> dict[str, Any]:
     # No texts behind these vectors, so no question probes: tuned on the vectors alone (the
     # recall of questions at 1M is bench/ann_real.py's).
     store, info, _ = fit(
-        flat, settings.ann_threshold, settings.ann_target_recall, settings.ann_sample
+        flat, settings.store.ann_threshold, settings.store.ann_target_recall, settings.store.ann_sample
     )
     fit_seconds = time.perf_counter() - start
     queries = matrix[rng.integers(0, size, 200)]
@@ -256,7 +256,7 @@ def step_ann(index_dir: str, size: int) -> dict[str, Any]:
         values = []
         for q in queries:
             t0 = time.perf_counter()
-            index.search(q, settings.fusion_candidates)
+            index.search(q, settings.search.fusion_candidates)
             values.append(time.perf_counter() - t0)
         timings[f"{name}_search_p50_ms"] = round(1000 * statistics.median(values), 2)
     return {

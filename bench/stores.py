@@ -134,7 +134,7 @@ def step_store_queries(index_dir: str, store: str, queries: list[str]) -> dict[s
     vectors = [embedder.encode([q])[0] for q in queries]
     for vector in vectors:
         start = time.perf_counter()
-        searcher.reader.vectors.search(vector, settings.fusion_candidates)
+        searcher.reader.vectors.search(vector, settings.search.fusion_candidates)
         timed["vectors"].append(time.perf_counter() - start)
     return {"queries": len(queries), "peak_rss_mb": peak_mb(), **percentiles(timed)}
 

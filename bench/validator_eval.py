@@ -110,7 +110,7 @@ def main() -> None:
     verdicts, seconds = _run(fast, items, "fast layer")
     claims = sum(len(v.sentences) for v in verdicts)
     result["fast"] = table(items, [not v.accepted for v in verdicts])
-    result["fast"]["threshold"] = settings.support_threshold
+    result["fast"]["threshold"] = settings.validator.support_threshold
     result["fast"]["claims"] = claims
     result["fast"]["claims_per_s"] = round(claims / seconds, 1)
 
@@ -120,7 +120,7 @@ def main() -> None:
         verdicts, seconds = _run(judged, items, "with judge")
         layers = collections.Counter(c.layer for v in verdicts for c in v.sentences)
         result["judge"] = table(items, [not v.accepted for v in verdicts])
-        result["judge"]["band"] = [settings.support_reject, settings.support_accept]
+        result["judge"]["band"] = [settings.validator.support_reject, settings.validator.support_accept]
         result["judge"]["judge_calls"] = judged.judge_calls
         result["judge"]["judge_share"] = round(judged.judge_calls / max(claims, 1), 4)
         result["judge"]["layers"] = dict(layers)

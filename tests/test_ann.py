@@ -136,23 +136,21 @@ def test_a_large_build_is_ivf_and_searches_like_exact(
         tmp_path / "c.jsonl",
         [{"id": f"s{i}", "title": f"T{i}", "text": synthetic_text(i)} for i in range(300)],
     )
-    exact_settings = settings.model_copy(update={"index_dir": tmp_path / "exact"})
-    ivf_settings = settings.model_copy(
-        update={"ann_threshold": 100, "ann_target_recall": 1.0, "ann_sample": 50}
-    )
+    exact_settings = settings.updated(index_dir=tmp_path / "exact")
+    ivf_settings = settings.updated(ann_threshold=100, ann_target_recall=1.0, ann_sample=50)
     build_index(exact_settings, add=[str(corpus)], embedder=embedder)
     build_index(ivf_settings, add=[str(corpus)], embedder=embedder)
     status = index_status(ivf_settings)
     info = status.manifest.vectors
     assert info.nlist is not None and info.recall_at_10 == info.question_recall_at_10 == 1.0
     assert any(label == "vectors" and "approximate" in value for label, value in status.rows())
-    reader = IndexReader.open(ivf_settings.index_dir)
+    reader = IndexReader.open(ivf_settings.index.dir)
     assert isinstance(reader.vectors, VectorStore) and reader.vectors.is_ivf
     assert len(reader.vectors) == info.count == reader.manifest.passages
 
     query = "Item42 sentence 3 mentions council police"
     got = Searcher(reader, ivf_settings, embedder).search(query, mode="dense")
-    exact_reader = IndexReader.open(exact_settings.index_dir)
+    exact_reader = IndexReader.open(exact_settings.index.dir)
     want = Searcher(exact_reader, exact_settings, embedder).search(query, mode="dense")
     assert [h.passage_id for h in got] == [h.passage_id for h in want]
 
@@ -163,7 +161,7 @@ def test_a_large_build_is_ivf_and_searches_like_exact(
     )
     before = embedder.texts_embedded
     build_index(ivf_settings, add=[str(more)], embedder=embedder)
-    grown = IndexReader.open(ivf_settings.index_dir).manifest.vectors
+    grown = IndexReader.open(ivf_settings.index.dir).manifest.vectors
     assert grown.trained_on == info.trained_on and grown.count > info.count
     # The new passages only: the recall is measured again on the first build's sample and
     # probes, kept with the version, their exact neighbours carried through the 3 added.

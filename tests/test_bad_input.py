@@ -144,7 +144,7 @@ def test_bad_file_is_reported_and_the_rest_indexed(
     folder.mkdir()
     (folder / "good.txt").write_bytes(GOOD_TEXT)
     setup(folder)
-    settings = settings.model_copy(update={"max_file_mb": 2.0})
+    settings = settings.updated(max_file_mb=2.0)
     report = build_index(settings, add=[str(folder)], embedder=HashEmbedder())
     failed = report.sources.failed
     if reason:
@@ -152,7 +152,7 @@ def test_bad_file_is_reported_and_the_rest_indexed(
         json.dumps(report.model_dump())  # every path and reason prints as JSON
     else:
         assert failed == []
-    reader = IndexReader.open(settings.index_dir)
+    reader = IndexReader.open(settings.index.dir)
     assert reader.meta.source("good.txt") is not None
     searcher = Searcher(reader, settings, HashEmbedder())
     assert searcher.search("ferry pier repairs", k=1)[0].source_id == "good.txt"
@@ -162,7 +162,7 @@ def test_bad_file_is_reported_and_the_rest_indexed(
         assert "Secret outside" not in text
         assert not re.search("[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e]", text)
     for row in reader.meta.passages_by_vec_ids(reader.meta.all_vec_ids()).values():
-        assert len(row.passage.text.split()) <= settings.chunk_max_words
+        assert len(row.passage.text.split()) <= settings.chunk.max_words
 
 
 def test_markup_in_a_title_is_printed_as_written(
@@ -188,7 +188,7 @@ def client(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     embedder = HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
     build_index(settings, add=[str(write_corpus(tmp_path / "c.jsonl", CORPUS))], embedder=embedder)
     served = load_settings(
-        index_dir=settings.index_dir,
+        index_dir=settings.index.dir,
         validate_mode="fast",
         llm_model="openai/gpt-4o-mini",
         rate_limit_per_minute=0,

@@ -29,7 +29,7 @@ def records(n: int, start: int = 0) -> list[dict[str, str]]:
 
 
 def open_index(settings: Settings) -> IndexReader:
-    return IndexReader.open(settings.index_dir)
+    return IndexReader.open(settings.index.dir)
 
 
 def passage_ids_everywhere(reader: IndexReader) -> dict[str, set[int]]:
@@ -110,7 +110,7 @@ def test_changing_one_source_re_embeds_only_its_changed_passages(
     assert embedder.texts_embedded == report.passages.embedded
     # BM25 extended from the last version's rows equals BM25 built from SQLite.
     reader = open_index(settings)
-    rebuilt = LexicalIndex.build(reader.meta.iter_lexical(), settings.embed_titles)
+    rebuilt = LexicalIndex.build(reader.meta.iter_lexical(), settings.embed.titles)
     assert reader.lexical.vec_ids.tolist() == rebuilt.vec_ids.tolist()
     for query in ("Item7 sentence thirty-nine", "Item7 sentence 39", "Item12 harbor"):
         assert reader.lexical.search(query, 5) == rebuilt.search(query, 5)
@@ -178,7 +178,7 @@ def test_remove_unknown_item_is_an_error_naming_it(settings: Settings, tmp_path:
 def test_adding_a_missing_path_is_an_error(settings: Settings, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         build_index(settings, add=[str(tmp_path / "typo")], embedder=HashEmbedder())
-    assert IndexLayout(settings.index_dir).current_version() is None
+    assert IndexLayout(settings.index.dir).current_version() is None
 
 
 def test_rebuild_with_nothing_new_keeps_the_version(settings: Settings, tmp_path: Path) -> None:
@@ -234,7 +234,7 @@ def test_mixed_folder_indexes_good_files_and_lists_bad_ones(
         (folder / name).write_bytes(content)
     for name, (content, _) in bad.items():
         (folder / name).write_bytes(content)
-    settings = load_settings(index_dir=settings.index_dir, max_file_mb=1)
+    settings = load_settings(index_dir=settings.index.dir, max_file_mb=1)
     report = build_index(settings, add=[str(folder)], embedder=HashEmbedder())
     reader = open_index(settings)
     assert reader.meta.source_ids() == ["a.txt", "c.html", "d.pdf", "e1", "e2", "sub/b.md"]
@@ -265,7 +265,7 @@ def test_a_second_builder_is_refused_while_one_holds_the_lock(
     settings: Settings, tmp_path: Path
 ) -> None:
     corpus = write_corpus(tmp_path / "c.jsonl", records(3))
-    with IndexLayout(settings.index_dir).write_lock(), pytest.raises(IndexBusyError):
+    with IndexLayout(settings.index.dir).write_lock(), pytest.raises(IndexBusyError):
         build_index(settings, add=[str(corpus)], embedder=HashEmbedder())
 
 
@@ -286,7 +286,7 @@ def test_incremental_build_refuses_other_model_or_chunking(
 ) -> None:
     corpus = write_corpus(tmp_path / "c.jsonl", records(3))
     build_index(settings, add=[str(corpus)], embedder=HashEmbedder())
-    changed = load_settings(index_dir=settings.index_dir, store=settings.store, **overrides)
+    changed = load_settings(index_dir=settings.index.dir, store=settings.store.backend, **overrides)
     with pytest.raises(IndexMismatchError, match=message):
         build_index(changed, embedder=embedder)
     report = build_index(changed, full=True, embedder=embedder)
@@ -298,9 +298,9 @@ def test_incremental_build_refuses_another_store_and_full_rebuild_moves_it(
 ) -> None:
     corpus = write_corpus(tmp_path / "c.jsonl", records(3))
     build_index(settings, add=[str(corpus)], embedder=HashEmbedder())
-    other = "faiss" if settings.store == "milvus" else "milvus"
-    changed = load_settings(index_dir=settings.index_dir, store=other)
-    with pytest.raises(IndexMismatchError, match=f"keeps its vectors in {settings.store}"):
+    other = "faiss" if settings.store.backend == "milvus" else "milvus"
+    changed = load_settings(index_dir=settings.index.dir, store=other)
+    with pytest.raises(IndexMismatchError, match=f"keeps its vectors in {settings.store.backend}"):
         build_index(changed, embedder=HashEmbedder())
     report = build_index(changed, full=True, embedder=HashEmbedder())
     reader = open_index(changed)
@@ -322,7 +322,7 @@ def test_other_format_version_is_refused_and_full_rebuild_recovers(
 ) -> None:
     corpus = write_corpus(tmp_path / "c.jsonl", records(3))
     build_index(settings, add=[str(corpus)], embedder=HashEmbedder())
-    layout = IndexLayout(settings.index_dir)
+    layout = IndexLayout(settings.index.dir)
     path = layout.version_dir(1) / "manifest.json"
     data = json.loads(path.read_text())
     data["format_version"] = 0
@@ -347,7 +347,7 @@ def test_round_trip_save_load_gives_the_same_results(settings: Settings, tmp_pat
         a = first.search("Item12 sentence harbor election", k=5, mode=mode)
         b = second.search("Item12 sentence harbor election", k=5, mode=mode)
         assert a == b and len(a) == 5
-    rebuilt = LexicalIndex.build(first.reader.meta.iter_lexical(), settings.embed_titles)
+    rebuilt = LexicalIndex.build(first.reader.meta.iter_lexical(), settings.embed.titles)
     assert rebuilt.search("harbor", 5) == first.reader.lexical.search("harbor", 5)
 
 
@@ -360,7 +360,7 @@ def test_old_versions_are_pruned_and_a_reader_keeps_its_version(
     for n in range(6, 10):
         write_corpus(corpus, records(n))
         build_index(settings, embedder=HashEmbedder())
-    layout = IndexLayout(settings.index_dir)
+    layout = IndexLayout(settings.index.dir)
     assert layout.published() == [3, 4, 5] and layout.current_version() == 5
     # Opened at version 1 and still answering from it, though it is gone from disk.
     assert reader.version == 1 and reader.meta.count("sources") == 5

@@ -47,12 +47,12 @@ def built(settings: Settings, tmp_path: Path) -> Settings:
 
 
 def folder(settings: Settings) -> Path:
-    layout = IndexLayout(settings.index_dir)
+    layout = IndexLayout(settings.index.dir)
     return layout.version_dir(layout.require_current())
 
 
 def results(settings: Settings) -> list[list[tuple[str, float]]]:
-    reader = IndexReader.open(settings.index_dir)
+    reader = IndexReader.open(settings.index.dir)
     searcher = Searcher(reader, settings, HashEmbedder(model_id=DEFAULT_EMBED_MODEL))
     try:
         return [
@@ -66,11 +66,11 @@ def vectors_of(settings: Settings) -> Vectors:
     """The current version's vectors, opened for editing in place (for Milvus a view of the
     published version, so its edits change what that version sees, like a file edit)."""
     manifest = load_manifest(folder(settings) / "manifest.json")
-    return open_vectors(folder(settings), manifest, settings.index_dir)
+    return open_vectors(folder(settings), manifest, settings.index.dir)
 
 
 def vector_part(settings: Settings) -> str:
-    return "Milvus" if settings.store == "milvus" else "FAISS"
+    return "Milvus" if settings.store.backend == "milvus" else "FAISS"
 
 
 def edit_vectors(settings: Settings, change: Callable[[Vectors], object]) -> None:
@@ -200,7 +200,7 @@ def test_repair_of_a_sound_index_publishes_nothing(built: Settings) -> None:
 
 
 def test_leftovers_of_dead_builds_are_listed_and_cleared(built: Settings) -> None:
-    layout = IndexLayout(built.index_dir)
+    layout = IndexLayout(built.index.dir)
     dead = layout.new_build_dir()
     unpublished = layout.version_dir(2)
     shutil.copytree(layout.version_dir(1), unpublished)  # renamed, but CURRENT never swapped
@@ -224,26 +224,26 @@ def test_current_naming_a_missing_folder_is_a_layout_problem(built: Settings) ->
 
 
 def test_a_reader_refuses_a_broken_version_and_names_the_repair(built: Settings) -> None:
-    if built.store == "milvus":
+    if built.store.backend == "milvus":
         # Counting a version's Milvus rows is a scan (~5 s per 100k on Lite), so a reader
         # takes the manifest's count and `rag index check` does the counting.
         lose_vectors(built)
         with pytest.raises(IndexCorruptError, match="rag index check --repair"):
-            IndexReader.open(built.index_dir)
+            IndexReader.open(built.index.dir)
     else:
         drop_first_vector(built)
         with pytest.raises(IndexCorruptError, match="rag index check --repair"):
-            IndexReader.open(built.index_dir)
+            IndexReader.open(built.index.dir)
     garble_sqlite(built)
     with pytest.raises(IndexCorruptError, match=r"cannot read .*meta\.sqlite"):
-        IndexReader.open(built.index_dir)
+        IndexReader.open(built.index.dir)
 
 
 def test_cli_check_exit_codes_and_json(built: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     fake = HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
     monkeypatch.setattr(rag.index.mend, "load_embedder", lambda s: fake)
-    monkeypatch.setenv("RAG_STORE", built.store)
-    index = ["--index", str(built.index_dir)]
+    monkeypatch.setenv("RAG_STORE", built.store.backend)
+    index = ["--index", str(built.index.dir)]
     ok = CliRunner().invoke(cli, ["index", "check", *index])
     assert ok.exit_code == 0 and "ok" in ok.stdout
     drop_first_vector(built)
@@ -265,7 +265,7 @@ def approximate(settings: Settings) -> bool:
 
 
 def test_repair_keeps_an_approximate_layout_approximate(built: Settings) -> None:
-    settings = built.model_copy(update={"ann_threshold": 10, "ann_sample": 20})
+    settings = built.updated(ann_threshold=10, ann_sample=20)
     build_index(settings, full=True, embedder=HashEmbedder(model_id=DEFAULT_EMBED_MODEL))
     assert approximate(settings)
     drop_first_vector(settings)
@@ -279,7 +279,7 @@ def test_repair_with_sound_vectors_refuses_another_model_for_the_question_probes
 ) -> None:
     """Nothing to re-embed, but an approximate layout is tuned on question probes: they must be
     encoded by the index's model, not whatever the settings load."""
-    settings = built.model_copy(update={"ann_threshold": 10, "ann_sample": 20})
+    settings = built.updated(ann_threshold=10, ann_sample=20)
     build_index(settings, full=True, embedder=HashEmbedder(model_id=DEFAULT_EMBED_MODEL))
     delete_bm25(settings)
     with pytest.raises(IndexMismatchError, match="RAG_EMBED_MODEL"):

@@ -51,9 +51,9 @@ def start(settings: Settings, marker: Path, delay: float, *args: str) -> subproc
     (A Milvus Lite folder is let go first: one process at a time may hold it.)"""
     marker.unlink(missing_ok=True)
     close_clients()
-    env = {**os.environ, "PYTHONPATH": str(HERE.parent), "RAG_STORE": settings.store}
-    if settings.milvus_uri:
-        env["RAG_MILVUS_URI"] = settings.milvus_uri
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent), "RAG_STORE": settings.store.backend}
+    if settings.store.milvus_uri:
+        env["RAG_MILVUS_URI"] = settings.store.milvus_uri
     return subprocess.Popen(
         [
             sys.executable,
@@ -62,7 +62,7 @@ def start(settings: Settings, marker: Path, delay: float, *args: str) -> subproc
             str(delay),
             *args,
             "--index",
-            str(settings.index_dir),
+            str(settings.index.dir),
         ],
         env=env,
         stdout=subprocess.PIPE,
@@ -82,7 +82,7 @@ def wait_for(marker: Path, proc: subprocess.Popen[str], blocks: int = 0) -> None
 
 
 def search(settings: Settings) -> tuple[int, list[str]]:
-    reader = IndexReader.open(settings.index_dir)
+    reader = IndexReader.open(settings.index.dir)
     try:
         hits = Searcher(reader, settings, fake()).search(QUERY, k=5)
         return reader.version, [h.passage_id for h in hits]
@@ -109,10 +109,10 @@ def test_sigkill_mid_embedding_keeps_previous_version(
         proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
 
-    layout = IndexLayout(settings.index_dir)
+    layout = IndexLayout(settings.index.dir)
     assert layout.current_version() == 1
     assert list(layout.versions.glob(".build-*")), "the killed build left its work folder"
-    reader = IndexReader.open(settings.index_dir)
+    reader = IndexReader.open(settings.index.dir)
     assert reader.version == 1 and reader.manifest.locations == [str(corpus)]
     assert search(settings) == expected
 
@@ -144,13 +144,13 @@ def test_sigkill_at_random_points_never_breaks_the_index(
 
     killed = 0
     for trial in range(20):
-        before = IndexReader.open(settings.index_dir)
+        before = IndexReader.open(settings.index.dir)
         version, sources = before.version, before.manifest.sources
         before.close()
         # A build killed between renaming its version folder into place and swapping CURRENT
         # leaves that number taken (seen in CI once): the next publish is one past every
         # version on disk, not always version + 1.
-        publishes_as = IndexLayout(settings.index_dir).next_version()
+        publishes_as = IndexLayout(settings.index.dir).next_version()
         unregistered = [str(c) for c in corpora if str(c) not in registered]
         op = rng.choice(["add", "remove", "full"] if len(registered) > 1 else ["add", "full"])
         target = rng.choice(unregistered if op == "add" else sorted(registered))
@@ -168,7 +168,7 @@ def test_sigkill_at_random_points_never_breaks_the_index(
         proc.wait(timeout=60)
 
         # Whatever was hit, the index opens, searches and its parts agree.
-        after = IndexReader.open(settings.index_dir)
+        after = IndexReader.open(settings.index.dir)
         assert after.version in (version, publishes_as), (trial, version, publishes_as)
         if after.version != version:  # the build published before the kill: all of it
             registered = (
@@ -189,7 +189,7 @@ def test_sigkill_at_random_points_never_breaks_the_index(
 
     # The next build clears what the dead ones left and publishes normally.
     build = build_index(settings, full=True, embedder=fake())
-    assert build.version == IndexLayout(settings.index_dir).current_version()
+    assert build.version == IndexLayout(settings.index.dir).current_version()
     assert check_index(settings).leftovers == []
 
 
@@ -231,5 +231,5 @@ def test_two_rebuilds_at_once_one_is_refused_with_a_clear_message(
     assert second.returncode == 4
     assert "another process is building the index" in err and "run the command again" in err
     assert first.wait(timeout=120) == 0
-    layout = IndexLayout(settings.index_dir)
+    layout = IndexLayout(settings.index.dir)
     assert layout.current_version() == 2 and check_index(settings).ok

@@ -60,7 +60,7 @@ def test_decomposed_queries_are_searched_and_fused(
         ],
     )
     build_index(settings, add=[str(corpus)], embedder=embedder)
-    reader = IndexReader.open(settings.index_dir)
+    reader = IndexReader.open(settings.index.dir)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
     fake = ScriptedLiteLLM([], reply="Arthur's Magazine\nglossy title launched Bauer")
     monkeypatch.setattr(rag.llm.providers, "_litellm", lambda: fake)
@@ -69,7 +69,7 @@ def test_decomposed_queries_are_searched_and_fused(
         return [h.source_id for h in searcher.search(QUESTION, k=22)]
 
     plain = ranks(Searcher(reader, settings, embedder))
-    on = settings.model_copy(update={"decompose": True, "llm_model": "openai/gpt-4o-mini"})
+    on = settings.updated(decompose=True, llm_model="openai/gpt-4o-mini")
     decomposed = ranks(Searcher(reader, on, embedder))
     assert plain[0] == "arthur"
     # "women" shares no word with the question; the second query finds it.

@@ -274,7 +274,7 @@ def test_questions_run_concurrently_give_the_same_scores(
     files: tuple[Path, Path], eval_settings: Settings, model: ScriptedLiteLLM, tmp_path: Path
 ) -> None:
     alone = _run(files, eval_settings, tmp_path / "one")
-    together = _run(files, eval_settings.model_copy(update={"eval_workers": 3}), tmp_path / "three")
+    together = _run(files, eval_settings.updated(eval_workers=3), tmp_path / "three")
     assert [r.id for r in together.records] == [r.id for r in alone.records]
     assert [r.scores for r in together.records] == [r.scores for r in alone.records]
     assert together.metrics["answers"] == alone.metrics["answers"]

@@ -40,7 +40,7 @@ def error(name: str) -> BaseException:
 def index(settings: Settings, tmp_path: Path) -> Settings:
     embedder = HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
     build_index(settings, add=[str(write_corpus(tmp_path / "c.jsonl", CORPUS))], embedder=embedder)
-    return settings.model_copy(update={"llm_retries": 2})
+    return settings.updated(llm_retries=2)
 
 
 @pytest.fixture
@@ -63,9 +63,9 @@ def run(
     fake = ScriptedLiteLLM(failures, reply=reply)
     monkeypatch.setattr(rag.llm.providers, "_litellm", lambda: fake)
     if judge:
-        settings = settings.model_copy(update={"validate_mode": "strict"})
+        settings = settings.updated(validate_mode="strict")
     embedder = HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
-    searcher = Searcher(IndexReader.open(settings.index_dir), settings, embedder)
+    searcher = Searcher(IndexReader.open(settings.index.dir), settings, embedder)
     shown: list[str] = []
     answer = ask(
         "Do police help ICE?",
@@ -254,7 +254,7 @@ def test_a_very_long_reply_is_cut_at_a_sentence_end(
     monkeypatch: pytest.MonkeyPatch, index: Settings, waits: list[float]
 ) -> None:
     answer, _, shown = run(monkeypatch, index, [], LONG, stream=True)
-    cap = index.llm_max_tokens * rag.llm.providers.CHARS_PER_TOKEN_CAP
+    cap = index.llm.max_tokens * rag.llm.providers.CHARS_PER_TOKEN_CAP
     assert len(shown) == cap  # the stream stopped at the cap, not at the reply's 840,000
     # No half sentence reached the validator: the cut came at a sentence end.
     assert answer.checks and all(c.text.endswith(".") for c in answer.checks)

@@ -84,7 +84,7 @@ def test_retries_transient_errors_and_names_fatal_ones(
 ) -> None:
     fake = ScriptedLiteLLM([exc(name) for name in failures])
     monkeypatch.setattr(rag.llm.providers, "_litellm", lambda: fake)
-    settings = settings.model_copy(update={"llm_retries": retries})
+    settings = settings.updated(llm_retries=retries)
     if error is None:
         out = complete(MESSAGES, settings, model="openai/gpt-4o-mini")
         assert (out.text, out.attempts, fake.calls) == ("ok [1]", attempts, attempts)

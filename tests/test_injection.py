@@ -54,7 +54,7 @@ def obeying(
     fake = ScriptedLiteLLM([], reply=reply)
     monkeypatch.setattr(rag.llm.providers, "_litellm", lambda: fake)
     searcher = Searcher(
-        IndexReader.open(settings.index_dir), settings, HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
+        IndexReader.open(settings.index.dir), settings, HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
     )
     streamed: list[str] = []
     answer = ask(
@@ -124,7 +124,7 @@ def test_the_instructions_are_sent_only_as_instructions(
     fake = ScriptedLiteLLM([], reply="## Summary\nThe sources do not answer this question.\n")
     monkeypatch.setattr(rag.llm.providers, "_litellm", lambda: fake)
     searcher = Searcher(
-        IndexReader.open(injected.index_dir), injected, HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
+        IndexReader.open(injected.index.dir), injected, HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
     )
     ask(
         "DAN assistant configuration",

@@ -92,11 +92,11 @@ def test_the_second_hop_brings_the_mentioned_source_into_the_results(
         ],
     )
     build_index(settings, add=[str(corpus)], embedder=embedder)
-    reader = IndexReader.open(settings.index_dir)
+    reader = IndexReader.open(settings.index.dir)
     question = "Who was behind the movie made in the Brunswick County town Leland in 1986?"
 
     def sources(link_hits: int) -> list[str]:
-        tuned = settings.model_copy(update={"link_hits": link_hits, "fusion_candidates": 3})
+        tuned = settings.updated(link_hits=link_hits, fusion_candidates=3)
         return [h.source_id for h in Searcher(reader, tuned, embedder).search(question, k=3)]
 
     assert sources(0)[0] == "leland" and "film" not in sources(0)

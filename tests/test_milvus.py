@@ -52,7 +52,7 @@ def test_rows_of_a_dead_build_are_invisible_and_taken_back(
     milvus: Settings, tmp_path: Path
 ) -> None:
     build_index(milvus, add=[str(corpus(tmp_path / "c.jsonl", 0, 20))], embedder=HashEmbedder())
-    reader = IndexReader.open(milvus.index_dir)
+    reader = IndexReader.open(milvus.index.dir)
     published = vectors(reader)
     before_ids = sorted(published.ids())
     query = HashEmbedder().encode(["Item3 sentence harbor"])[0]
@@ -69,7 +69,7 @@ def test_rows_of_a_dead_build_are_invisible_and_taken_back(
     report = build_index(milvus, embedder=HashEmbedder())  # nothing changed: no new version
     assert report.version == 1
     build_index(milvus, add=[str(corpus(tmp_path / "d.jsonl", 20, 25))], embedder=HashEmbedder())
-    after = IndexReader.open(milvus.index_dir)
+    after = IndexReader.open(milvus.index.dir)
     assert after.version == 2 and check_index(milvus).ok
     assert set(vectors(after).ids()) == set(after.meta.all_vec_ids())
     assert {1, 2, 3}.isdisjoint(vectors(after).ids())
@@ -79,7 +79,7 @@ def test_rows_of_a_dead_build_are_invisible_and_taken_back(
 def test_rows_and_collections_no_kept_version_reads_are_collected(
     milvus: Settings, tmp_path: Path
 ) -> None:
-    settings = milvus.model_copy(update={"keep_versions": 1})
+    settings = milvus.updated(keep_versions=1)
     source = tmp_path / "src"
     source.mkdir()
     for i in range(6):
@@ -88,13 +88,13 @@ def test_rows_and_collections_no_kept_version_reads_are_collected(
     (source / "d0.txt").write_text(synthetic_text(100, sentences=20))  # changed
     (source / "d1.txt").unlink()  # removed
     build_index(settings, embedder=HashEmbedder())
-    reader = IndexReader.open(settings.index_dir)
+    reader = IndexReader.open(settings.index.dir)
     store = vectors(reader)
     assert store.collection == "rag_000001" and reader.version == 2
     assert all_rows(store) == store.count_rows() == reader.manifest.passages
 
     build_index(settings, full=True, embedder=HashEmbedder())
-    names = connect(str(settings.index_dir / "milvus.db")).list_collections()
+    names = connect(str(settings.index.dir / "milvus.db")).list_collections()
     assert names == ["rag_000003"]
 
 
@@ -107,11 +107,11 @@ def test_status_names_the_collection(milvus: Settings, tmp_path: Path) -> None:
 def test_an_approximate_collection_records_its_measured_recall(
     milvus: Settings, tmp_path: Path
 ) -> None:
-    settings = milvus.model_copy(update={"ann_threshold": 50, "ann_sample": 40})
+    settings = milvus.updated(ann_threshold=50, ann_sample=40)
     build_index(settings, add=[str(corpus(tmp_path / "c.jsonl", 0, 80))], embedder=HashEmbedder())
-    info = IndexReader.open(settings.index_dir).manifest.vectors
+    info = IndexReader.open(settings.index.dir).manifest.vectors
     assert info.kind == "Milvus HNSW,IP" and info.ef is not None
-    assert info.recall_at_10 is not None and info.recall_at_10 >= settings.ann_target_recall
+    assert info.recall_at_10 is not None and info.recall_at_10 >= settings.store.ann_target_recall
     assert info.recall_queries == 40
 
 

@@ -78,7 +78,7 @@ def mocked(monkeypatch: pytest.MonkeyPatch) -> ScriptedLiteLLM:
 
 def _ask(index: Settings, **kwargs: Any) -> Answer:
     searcher = Searcher(
-        IndexReader.open(index.index_dir), index, HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
+        IndexReader.open(index.index.dir), index, HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
     )
     return ask(
         "Do police help ICE?",
@@ -164,7 +164,7 @@ def test_nothing_supported_abstains_and_shows_what_was_found(
 
 def run_ask(index: Settings, *extra: str) -> Result:
     """`rag ask` on the test index with another provider's model string."""
-    args = ["ask", "Do police help ICE?", "--index", str(index.index_dir)]
+    args = ["ask", "Do police help ICE?", "--index", str(index.index.dir)]
     return CliRunner().invoke(cli, [*args, "--model", "openai/gpt-4o-mini", "-k", "2", *extra])
 
 
@@ -202,7 +202,7 @@ def test_cli_ask_without_key_says_which(index: Settings, monkeypatch: pytest.Mon
             "ask",
             "q?",
             "--index",
-            str(index.index_dir),
+            str(index.index.dir),
             "--model",
             "openai/gpt-4o-mini",
         ],
@@ -213,4 +213,4 @@ def test_cli_ask_without_key_says_which(index: Settings, monkeypatch: pytest.Mon
 
 def test_settings_pick_the_model_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RAG_LLM_MODEL", "anthropic/claude-3-5-haiku-latest")
-    assert load_settings().llm_model == "anthropic/claude-3-5-haiku-latest"
+    assert load_settings().llm.model == "anthropic/claude-3-5-haiku-latest"

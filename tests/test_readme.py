@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from rag.config import Settings
+from rag.config import FLAT
 
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -19,5 +19,5 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
 
 
 def test_every_setting_is_documented() -> None:
-    for name in Settings.model_fields:
+    for name in FLAT:
         assert f"`RAG_{name.upper()}`" in README, f"RAG_{name.upper()} is missing from the README"

@@ -81,7 +81,7 @@ def test_incremental_add_change_delete_with_the_real_model(
     hotpot_index: Settings, tmp_path: Path
 ) -> None:
     settings = load_settings(index_dir=tmp_path / "index")
-    shutil.copytree(hotpot_index.index_dir, settings.index_dir)
+    shutil.copytree(hotpot_index.index.dir, settings.index.dir)
     extra = tmp_path / "extra"
     extra.mkdir()
     note = extra / "lighthouse.md"
@@ -93,7 +93,7 @@ def test_incremental_add_change_delete_with_the_real_model(
         )
     )
     report = build_index(settings, add=[str(extra)])
-    reader = IndexReader.open(settings.index_dir)
+    reader = IndexReader.open(settings.index.dir)
     n_passages = len(reader.meta.passages_of_source("lighthouse.md"))
     assert report.sources.added == 1 and report.sources.unchanged == 994
     assert report.passages.embedded == n_passages > 1
@@ -107,7 +107,7 @@ def test_incremental_add_change_delete_with_the_real_model(
 
     note.unlink()
     report = build_index(settings)
-    reader = IndexReader.open(settings.index_dir)
+    reader = IndexReader.open(settings.index.dir)
     assert report.sources.removed == 1 and report.passages.embedded == 0
     assert reader.meta.source("lighthouse.md") is None
     assert len(reader.vectors) == len(reader.lexical) == reader.meta.count("passages") == 1021
@@ -133,7 +133,7 @@ def test_eval_retrieval_only_agrees_with_rag_search(hotpot_index: Settings, tmp_
     from rag.cli.app import cli
 
     path = SHARED_DATA / "hotpotqa" / "gold.jsonl"
-    index = str(hotpot_index.index_dir)
+    index = str(hotpot_index.index.dir)
     ran = CliRunner().invoke(
         cli,
         ["eval", str(path), "--index", index, "--retrieval-only", "--out", str(tmp_path), "--json"],

@@ -63,7 +63,7 @@ def searcher(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Searche
     build_index(
         settings, add=[str(write_corpus(tmp_path / "c.jsonl", CORPUS))], embedder=HashEmbedder()
     )
-    yield Searcher(IndexReader.open(settings.index_dir), settings, HashEmbedder())
+    yield Searcher(IndexReader.open(settings.index.dir), settings, HashEmbedder())
     close_clients()
 
 

@@ -56,7 +56,7 @@ def _settings(settings: Settings, **changes: Any) -> Settings:
         "answer_k": 2,
     }
     return load_settings(
-        index_dir=settings.index_dir, validate_mode="fast", **{**defaults, **changes}
+        index_dir=settings.index.dir, validate_mode="fast", **{**defaults, **changes}
     )
 
 
@@ -487,7 +487,7 @@ def test_a_new_version_that_fails_to_open_is_not_served(
 ) -> None:
     more = write_corpus(tmp_path / "more.jsonl", [{"id": "m", "title": "M", "text": "Ferry."}])
     build_index(indexed, add=[str(more)], embedder=_embedder())
-    (indexed.index_dir / "versions" / "000002" / "manifest.json").unlink()
+    (indexed.index.dir / "versions" / "000002" / "manifest.json").unlink()
     assert client.get("/search", params={"q": "police"}).json()["index_version"] == 1
     health = client.get("/healthz").json()
     assert health["index_version"] == 1 and "missing its manifest" in health["problem"]

@@ -111,16 +111,16 @@ def ask(
     already numbered in order of first citation and markers to no retrieved passage left out
     (the validated Answer may number differently: sentences can be cut or repaired)."""
     settings = settings or load_settings()
-    question = clean_question(question, settings.max_question_chars)
-    model = model or settings.llm_model
+    question = clean_question(question, settings.answer.max_question_chars)
+    model = model or settings.llm.model
     prompt = load_prompt("answer")
     loading = time.perf_counter()
     searcher = searcher or open_searcher(settings)
     prepare(model, settings, system=prompt.fixed_system)
     started = time.perf_counter()
-    hits = searcher.search(question, k=k or settings.answer_k)
+    hits = searcher.search(question, k=k or settings.answer.k)
     retrieved = time.perf_counter()
-    block = passage_block(hits, question, settings.passage_words) or "(no passages found)"
+    block = passage_block(hits, question, settings.answer.passage_words) or "(no passages found)"
     messages, prefill = _continued(
         prompt,
         prompt.render(
@@ -193,10 +193,10 @@ def ask(
         settings,
         searcher.embedder or load_embedder(settings),
         judge=None
-        if settings.validate_mode == "fast"
+        if settings.validator.mode == "fast"
         else LLMJudge(settings, litellm_kwargs=judge_kwargs),
     )
-    outcome = settle(prefill + generation.text, passages, validator, revise, settings.repair_rounds)
+    outcome = settle(prefill + generation.text, passages, validator, revise, settings.answer.repair_rounds)
     done = time.perf_counter()
     timings = {
         "load": round(started - loading, 3),

@@ -199,8 +199,8 @@ def search(
     from rag.retrieve.search import open_searcher
 
     settings = _settings(index_dir=index_dir, search_k=k, search_mode=mode)
-    searcher = open_searcher(settings, need_embedder=settings.search_mode != "bm25")
-    hits = searcher.search(clean_question(question, settings.max_question_chars))
+    searcher = open_searcher(settings, need_embedder=settings.search.mode != "bm25")
+    hits = searcher.search(clean_question(question, settings.answer.max_question_chars))
     if as_json:
         emit_json([hit.model_dump() for hit in hits])
         return
@@ -296,7 +296,7 @@ def validate_command(file: Path, mode: str | None, model: str | None, as_json: b
     from rag.validate.validator import Validator
 
     settings = _settings(validate_mode=mode, judge_model=model)
-    judge = None if settings.validate_mode == "fast" else LLMJudge(settings)
+    judge = None if settings.validator.mode == "fast" else LLMJudge(settings)
     validator = Validator(settings, load_embedder(settings), judge=judge)
     failed = 0
     batch: list[tuple[int, ValidationRequest]] = []

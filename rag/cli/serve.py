@@ -52,7 +52,7 @@ def serve_command(
     from rag.serve.service import Service
 
     settings = load_settings(index_dir=index_dir)
-    if not is_loopback(host) and settings.admin_token is None and not public:
+    if not is_loopback(host) and settings.serve.admin_token is None and not public:
         raise ConfigError(
             f"{host} is reachable from other machines and RAG_ADMIN_TOKEN is not set; set it "
             "(the admin endpoints need it anyway), bind 127.0.0.1, or pass --public"

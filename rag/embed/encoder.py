@@ -61,9 +61,9 @@ def resolve_model_path(name: str) -> Path:
 
 def expected_model_id(settings: Settings) -> str:
     """The id the configured model records in a manifest, known without loading it."""
-    if settings.embed_model == DEFAULT_EMBED_MODEL:
+    if settings.embed.model == DEFAULT_EMBED_MODEL:
         return DEFAULT_EMBED_MODEL
-    return str(Path(settings.embed_model).expanduser().resolve())
+    return str(Path(settings.embed.model).expanduser().resolve())
 
 
 class SentenceTransformerEmbedder:
@@ -188,14 +188,14 @@ _CACHE: dict[
 
 def load_embedder(settings: Settings) -> Embedder:
     """The configured embedder, loaded once per process."""
-    onnx_cache = settings.local_cache_dir if settings.query_encoder == "onnx" else None
+    onnx_cache = settings.local.cache_dir if settings.embed.query_encoder == "onnx" else None
     key = (
-        settings.embed_model,
-        settings.embed_batch_size,
-        settings.torch_threads,
+        settings.embed.model,
+        settings.embed.batch_size,
+        settings.embed.torch_threads,
         onnx_cache,
-        settings.embed_precision,
-        settings.local_cache_dir,
+        settings.embed.precision,
+        settings.local.cache_dir,
     )
     if key not in _CACHE:
         _CACHE[key] = SentenceTransformerEmbedder(*key)

@@ -24,7 +24,6 @@ from rag.index.build import build_index
 from rag.progress import Reporter, Silent
 from rag.retrieve.search import Searcher, open_searcher
 from rag.store import IndexReader
-from rag.store.backends import token_of
 from rag.types import EvalRecord, GoldQuestion, RunInfo, line_problem
 from rag.validate.judge import LLMJudge
 from rag.validate.validator import Validator
@@ -121,14 +120,12 @@ def corpus_index(
         raise ConfigError(f"corpus {corpus} is not a file; give a corpus .jsonl with --corpus")
     digest = file_sha256(corpus)
     recipe = json.dumps(
-        [digest, settings.model_dump(mode="json", include=_BUILD_FIELDS)], sort_keys=True
+        [digest, {k: v for k, v in settings.flat().items() if k in _BUILD_FIELDS}], sort_keys=True
     )
     key = hashlib.sha256(recipe.encode()).hexdigest()[:16]
-    indexed = settings.model_copy(
-        update={"index_dir": settings.local_cache_dir / "eval-indexes" / key}
-    )
+    indexed = settings.updated(index_dir=settings.local.cache_dir / "eval-indexes" / key)
     try:
-        IndexReader.open(indexed.index_dir, token_of(indexed)).close()
+        IndexReader.open(indexed.index.dir, indexed.store.token).close()
     except RagError:
         build_index(indexed, add=[str(corpus.resolve())], embedder=embedder, reporter=reporter)
     return indexed, digest
@@ -203,7 +200,7 @@ def _evaluator(
         if not hasattr(local, "check"):
             judge = (
                 None
-                if settings.validate_mode == "fast"
+                if settings.validator.mode == "fast"
                 else LLMJudge(settings, litellm_kwargs=judge_kwargs)
             )
             assert searcher.embedder is not None
@@ -263,7 +260,7 @@ def run_eval(
     corpus_sha = None
     if corpus is not None:
         settings, corpus_sha = corpus_index(corpus, settings, embedder, reporter)
-    model = None if retrieval_only else settings.llm_model
+    model = None if retrieval_only else settings.llm.model
     if model is not None:
         from rag.llm.providers import check_provider
 
@@ -271,7 +268,7 @@ def run_eval(
     out = out or default_out(gold_path, model)
     if embedder is not None:
         searcher = Searcher(
-            IndexReader.open(settings.index_dir, token_of(settings)), settings, embedder
+            IndexReader.open(settings.index.dir, settings.store.token), settings, embedder
         )
     else:
         searcher = open_searcher(settings)
@@ -280,14 +277,14 @@ def run_eval(
         RunInfo(
             gold=str(gold_path),
             gold_sha256=file_sha256(gold_path),
-            index_dir=str(settings.index_dir),
+            index_dir=str(settings.index.dir),
             index_version=searcher.reader.version,
             corpus_sha256=corpus_sha,
             retrieval_only=retrieval_only,
             model=model,
-            validate_mode=settings.validate_mode,
-            search_mode=settings.search_mode,
-            answer_k=settings.answer_k,
+            validate_mode=settings.validator.mode,
+            search_mode=settings.search.mode,
+            answer_k=settings.answer.k,
             started=datetime.now(UTC).isoformat(timespec="seconds"),
         ),
     )
@@ -322,9 +319,9 @@ def run_eval(
 def workers(settings: Settings, retrieval_only: bool) -> int:
     """Questions evaluated at once: RAG_EVAL_WORKERS, else 1 for the embedded model (one engine
     serves one request at a time) and for retrieval only, 4 for a provider."""
-    if settings.eval_workers is not None:
-        return settings.eval_workers
-    if retrieval_only or settings.llm_model.startswith("local/"):
+    if settings.evaluate.workers is not None:
+        return settings.evaluate.workers
+    if retrieval_only or settings.llm.model.startswith("local/"):
         return 1
     return 4
 

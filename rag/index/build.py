@@ -25,7 +25,6 @@ from rag.store.backends import (
     collect_vectors,
     finish_vectors,
     start_vectors,
-    token_of,
 )
 from rag.store.lexical import LexicalIndex
 from rag.store.manifest import (
@@ -49,10 +48,10 @@ from rag.types import (
 def chunk_spec(settings: Settings) -> ChunkSpec:
     """The chunk sizes the settings ask for."""
     return ChunkSpec(
-        target_words=settings.chunk_target_words,
-        max_words=settings.chunk_max_words,
-        min_words=settings.chunk_min_words,
-        overlap_words=settings.chunk_overlap_words,
+        target_words=settings.chunk.target_words,
+        max_words=settings.chunk.max_words,
+        min_words=settings.chunk.min_words,
+        overlap_words=settings.chunk.overlap_words,
     )
 
 
@@ -86,7 +85,7 @@ class Builder:
         reporter: Reporter | None = None,
     ) -> None:
         self.settings = settings
-        self.layout = IndexLayout(settings.index_dir)
+        self.layout = IndexLayout(settings.index.dir)
         self._embedder = embedder
         self.reporter = reporter or Silent()
 
@@ -121,7 +120,7 @@ class Builder:
         if self.layout.current_version() is None:
             return None, [], set()
         try:
-            prev = IndexReader.open(self.layout.root, token_of(self.settings))
+            prev = IndexReader.open(self.layout.root, self.settings.store.token)
         except (IndexMismatchError, IndexCorruptError):
             if not full:
                 raise
@@ -138,11 +137,11 @@ class Builder:
         check_same_store(self.settings, manifest.vectors, self.layout.root)
         model = self._embedder.model_id if self._embedder else expected_model_id(self.settings)
         built = manifest.embedding
-        if built.model_id != model or built.embed_titles != self.settings.embed_titles:
+        if built.model_id != model or built.embed_titles != self.settings.embed.titles:
             raise IndexMismatchError(
                 f"index at {self.layout.root} was built with model {built.model_id!r} "
                 f"(titles embedded: {built.embed_titles}); the settings ask for {model!r} "
-                f"(titles embedded: {self.settings.embed_titles}); re-embed everything with "
+                f"(titles embedded: {self.settings.embed.titles}); re-embed everything with "
                 "`rag index rebuild --full`, or change the settings back"
             )
         if manifest.chunking != chunking_info(self.settings):
@@ -170,7 +169,7 @@ class Builder:
             excluded,
             added_roots,
             base.meta if base is not None else None,
-            int(self.settings.max_file_mb * 1_000_000),
+            int(self.settings.index.max_file_mb * 1_000_000),
             self.reporter,
         )
         work = plan(
@@ -240,7 +239,7 @@ class Builder:
         excluded: set[str],
         full: bool,
     ) -> BuildReport:
-        with_titles = self.settings.embed_titles
+        with_titles = self.settings.embed.titles
         meta = MetaDB.create(build_dir / META_FILE, copy_from=base.meta if base else None)
         if base is not None:
             dimension, model_id = base.vectors.dimension, base.manifest.embedding.model_id
@@ -369,8 +368,8 @@ class Builder:
 def publish_done(settings: Settings, layout: IndexLayout) -> None:
     """After a publish: prune old versions, then drop the Milvus rows and collections none of
     the kept ones read."""
-    layout.prune(settings.keep_versions)
-    if settings.store != "milvus":
+    layout.prune(settings.index.keep_versions)
+    if settings.store.backend != "milvus":
         return  # FAISS vectors went with their version folders
     kept = []
     for version in layout.published():

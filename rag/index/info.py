@@ -6,7 +6,6 @@ from pydantic import Field
 
 from rag.config import Settings
 from rag.store import IndexReader
-from rag.store.backends import token_of
 from rag.store.manifest import Manifest
 from rag.types import Contract
 
@@ -49,7 +48,7 @@ class IndexStatus(Contract):
 
 def index_status(settings: Settings) -> IndexStatus:
     """Status of the current version of the configured index."""
-    reader = IndexReader.open(settings.index_dir, token_of(settings))
+    reader = IndexReader.open(settings.index.dir, settings.store.token)
     try:
         size = sum(p.stat().st_size for p in reader.folder.rglob("*") if p.is_file())
         return IndexStatus(

@@ -31,7 +31,7 @@ from rag.index.verify import (
 )
 from rag.progress import Reporter, Silent
 from rag.store import META_FILE, IndexLayout
-from rag.store.backends import check_same_store, finish_vectors, start_vectors, token_of
+from rag.store.backends import check_same_store, finish_vectors, start_vectors
 from rag.store.layout import MANIFEST
 from rag.store.lexical import LexicalIndex
 from rag.store.manifest import Manifest
@@ -44,9 +44,9 @@ def repair_index(
     """Check, and if anything disagrees publish a repaired version (see the module docstring);
     returns the check of what is current afterwards."""
     reporter = reporter or Silent()
-    layout = IndexLayout(settings.index_dir)
+    layout = IndexLayout(settings.index.dir)
     with layout.write_lock():  # also clears what dead builds left
-        report, parts = inspect_version(layout, token_of(settings))
+        report, parts = inspect_version(layout, settings.store.token)
         manifest_readable = parts.manifest is not None
         try:
             if report.ok:

@@ -17,7 +17,6 @@ from rag.store import META_FILE, IndexLayout
 from rag.store.backends import (
     Vectors,
     open_vectors,
-    token_of,
 )
 from rag.store.layout import MANIFEST
 from rag.store.lexical import LexicalIndex
@@ -260,6 +259,6 @@ def inspect_version(layout: IndexLayout, token: str) -> tuple[CheckReport, Versi
 
 def check_index(settings: Settings) -> CheckReport:
     """Compare the current version's SQLite, vectors, BM25 and manifest; change nothing."""
-    report, parts = inspect_version(IndexLayout(settings.index_dir), token_of(settings))
+    report, parts = inspect_version(IndexLayout(settings.index.dir), settings.store.token)
     parts.close()
     return report

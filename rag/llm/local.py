@@ -84,11 +84,11 @@ class LocalEngine:
                 f"llama-cpp-python is not installed; run `{_INSTALL_HINT}` "
                 '(it compiles in about 4 minutes; CMAKE_ARGS="-DGGML_NATIVE=OFF")'
             ) from exc
-        path = model_file(settings.local_cache_dir)
+        path = model_file(settings.local.cache_dir)
         self.llama = Llama(
             model_path=str(path),
-            n_ctx=settings.local_context,
-            n_threads=settings.local_threads or os.cpu_count() or 2,
+            n_ctx=settings.local.context,
+            n_threads=settings.local.threads or os.cpu_count() or 2,
             n_batch=512,
             # A fixed seed: the same questions in the same order get the same answers.
             seed=0,
@@ -245,7 +245,7 @@ _ENGINES_LOCK = threading.Lock()
 
 def engine(settings: Settings) -> LocalEngine:
     """The process's engine for these settings, loaded on first use."""
-    key = (settings.local_cache_dir, settings.local_context, settings.local_threads)
+    key = (settings.local.cache_dir, settings.local.context, settings.local.threads)
     with _ENGINES_LOCK:
         if key not in _ENGINES:
             _ENGINES[key] = LocalEngine(settings)
@@ -265,7 +265,7 @@ _REGISTERED: set[tuple[Path, int, int | None]] = set()
 
 def register_local_provider(settings: Settings) -> None:
     """Make `local/<anything>` a litellm model served by the embedded engine."""
-    key = (settings.local_cache_dir, settings.local_context, settings.local_threads)
+    key = (settings.local.cache_dir, settings.local.context, settings.local.threads)
     if key in _REGISTERED:
         return
     _REGISTERED.add(key)
@@ -306,7 +306,7 @@ def _handler(settings: Settings) -> Any:
         ) -> Iterator[GenericStreamingChunk]:
             usage: dict[str, int] = {}
             chat = engine(settings).chat(
-                messages, optional_params, settings.local_cache_dir, usage=usage
+                messages, optional_params, settings.local.cache_dir, usage=usage
             )
             for piece in chat:
                 yield GenericStreamingChunk(
@@ -346,7 +346,7 @@ def _handler(settings: Settings) -> Any:
                 top = engine(settings).next_token(
                     messages,
                     int(optional_params.get("top_logprobs") or 1),
-                    settings.local_cache_dir,
+                    settings.local.cache_dir,
                 )
                 model_response.choices[0].message.content = top[0][0]
                 model_response.choices[0].logprobs = ChoiceLogprobs(
@@ -363,7 +363,7 @@ def _handler(settings: Settings) -> Any:
                 )
             else:
                 model_response.choices[0].message.content = "".join(
-                    engine(settings).chat(messages, optional_params, settings.local_cache_dir)
+                    engine(settings).chat(messages, optional_params, settings.local.cache_dir)
                 )
             model_response.model = f"local/{model}"
             return model_response

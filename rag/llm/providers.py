@@ -73,7 +73,7 @@ def prepare(model: str, settings: Settings, system: str | None = None) -> None:
 
         register_local_provider(settings)
         if system is not None:
-            engine(settings).warm(system, settings.local_cache_dir)
+            engine(settings).warm(system, settings.local.cache_dir)
         else:
             engine(settings)
 
@@ -113,7 +113,7 @@ def _give_up_or_wait(
 ) -> None:
     """Sleep before the next attempt if `exc` is transient, else raise it as an LLMError."""
     if isinstance(exc, retryable):
-        if attempt > settings.llm_retries or shown:
+        if attempt > settings.llm.retries or shown:
             raise LLMError(
                 f"{model!r} failed after {attempt} attempt(s): {type(exc).__name__}: {exc}"
             ) from exc
@@ -133,8 +133,8 @@ def _start(
     kwargs: dict[str, Any] = {
         "model": model,
         "messages": messages,
-        "timeout": settings.llm_timeout,
-        **({"api_base": settings.llm_api_base} if settings.llm_api_base else {}),
+        "timeout": settings.llm.timeout,
+        **({"api_base": settings.llm.api_base} if settings.llm.api_base else {}),
         **extra,
     }
     return _litellm(), _retryable(), kwargs
@@ -148,7 +148,7 @@ def call(
 ) -> Any:
     """One chat completion, not streamed (the whole litellm response), retried like complete."""
     litellm, retryable, kwargs = _start(messages, settings, model, litellm_kwargs or {})
-    for attempt in range(1, settings.llm_retries + 2):
+    for attempt in range(1, settings.llm.retries + 2):
         try:
             return litellm.completion(**kwargs)
         except Exception as exc:
@@ -182,21 +182,21 @@ def complete(
     litellm_kwargs: dict[str, Any] | None = None,
 ) -> Generation:
     """One chat completion, streamed to `on_token`, retried with backoff on transient errors."""
-    model = model or settings.llm_model
+    model = model or settings.llm.model
     litellm, retryable, kwargs = _start(
         messages,
         settings,
         model,
         {
-            "max_tokens": max_tokens or settings.llm_max_tokens,
-            "temperature": settings.llm_temperature,
+            "max_tokens": max_tokens or settings.llm.max_tokens,
+            "temperature": settings.llm.temperature,
             "stream": True,
             **(litellm_kwargs or {}),
         },
     )
     cap = kwargs["max_tokens"] * CHARS_PER_TOKEN_CAP
     started = time.perf_counter()
-    for attempt in range(1, settings.llm_retries + 2):
+    for attempt in range(1, settings.llm.retries + 2):
         pieces: list[str] = []
         chunks: list[Any] = []
         first: float | None = None

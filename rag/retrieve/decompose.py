@@ -36,7 +36,7 @@ class Decomposer:
 
     def __init__(self, settings: Settings, litellm_kwargs: dict[str, Any] | None = None) -> None:
         self.settings = settings
-        self.model = settings.llm_model
+        self.model = settings.llm.model
         self.prompt = load_prompt("decompose")
         self.litellm_kwargs = litellm_kwargs or {}
         prepare(self.model, settings)

@@ -13,7 +13,6 @@ from rag.embed.encoder import expected_model_id, load_embedder
 from rag.errors import ConfigError
 from rag.retrieve.links import TitleLinks
 from rag.store import IndexReader
-from rag.store.backends import token_of
 from rag.types import Hit, Retriever
 
 Ranking = tuple[list[int], list[float]]
@@ -42,7 +41,7 @@ class Searcher:
         self._links: TitleLinks | None = None
         self._links_lock = threading.Lock()
         self.decomposer: Callable[[str], list[str]] | None = None
-        if settings.decompose:
+        if settings.search.decompose:
             from rag.retrieve.decompose import Decomposer  # litellm is imported only when asked for
 
             self.decomposer = Decomposer(settings)
@@ -74,9 +73,9 @@ class Searcher:
         vector = self.encode(query)
         ids, scores = rrf(
             [self.reader.vectors.search(vector, n)[0], self.bm25(query, n)[0]],
-            self.settings.rrf_k,
+            self.settings.search.rrf_k,
         )
-        hops = self.settings.link_hits
+        hops = self.settings.search.link_hits
         if not hops or not ids:
             return ids, scores
         rows = self.reader.meta.passages_by_vec_ids(ids[:hops])
@@ -86,7 +85,7 @@ class Searcher:
             return ids, scores
         by_cosine = self.reader.vectors.reconstruct(linked) @ vector
         ranked = [linked[i] for i in np.argsort(-by_cosine, kind="stable")]
-        return rrf([ids, ranked], self.settings.rrf_k)
+        return rrf([ids, ranked], self.settings.search.rrf_k)
 
     def bm25(self, query: str, n: int) -> Ranking:
         """Top-n by BM25."""
@@ -97,8 +96,8 @@ class Searcher:
         query = query.strip()
         if not query:
             raise ConfigError("the question is empty; type what you want to find")
-        k = k or self.settings.search_k
-        mode = mode or self.settings.search_mode
+        k = k or self.settings.search.k
+        mode = mode or self.settings.search.mode
         retriever: Retriever
         if mode == "dense":
             ids, scores = self.dense(query, k)
@@ -107,12 +106,12 @@ class Searcher:
             ids, scores = self.bm25(query, k)
             retriever = "bm25"
         else:
-            n = max(k, self.settings.fusion_candidates)
+            n = max(k, self.settings.search.fusion_candidates)
             ids, scores = self.hybrid(query, n)
             if self.decomposer is not None:
                 extra = [self.hybrid(q, n)[0] for q in self.decomposer(query)]
                 if extra:
-                    ids, scores = rrf([ids, *extra], self.settings.rrf_k)
+                    ids, scores = rrf([ids, *extra], self.settings.search.rrf_k)
             retriever = "fused"
         ids, scores = ids[:k], scores[:k]
         rows = self.reader.meta.passages_by_vec_ids(ids)
@@ -140,7 +139,7 @@ class Searcher:
 
 def open_searcher(settings: Settings, need_embedder: bool = True) -> Searcher:
     """A searcher over the current version; the encoder is checked against the manifest."""
-    reader = IndexReader.open(settings.index_dir, token_of(settings))
+    reader = IndexReader.open(settings.index.dir, settings.store.token)
     embedder = None
     if need_embedder:
         # Checked before loading, so a mismatch costs no model load.

@@ -138,13 +138,13 @@ def _install_error_handlers(app: FastAPI) -> None:
 def _limits(app: FastAPI, settings: Settings) -> None:
     def limit_for(method: str, path: str) -> int:
         if method == "POST" and path == "/sources":
-            return int(settings.max_upload_mb * 1_000_000)
+            return int(settings.serve.max_upload_mb * 1_000_000)
         return _JSON_BODY_LIMIT
 
     app.add_middleware(BodyLimit, limit_for=limit_for)
     app.add_middleware(
         RateLimit,
-        limiter=RateLimiter(settings.rate_limit_per_minute),
+        limiter=RateLimiter(settings.serve.rate_limit_per_minute),
         limited=lambda path: path.startswith(_API_PREFIXES),
     )
 
@@ -188,7 +188,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
 
 def _check_question(question: str, settings: Settings) -> str:
     try:
-        return clean_question(question, settings.max_question_chars)
+        return clean_question(question, settings.answer.max_question_chars)
     except QuestionError as exc:
         raise ApiError(400, exc.code, str(exc)) from exc
 
@@ -308,7 +308,7 @@ def _admin(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
     """The admin token check: off without RAG_ADMIN_TOKEN, compared in constant time."""
-    token = request.app.state.service.settings.admin_token
+    token = request.app.state.service.settings.serve.admin_token
     if token is None:
         raise ApiError(
             403,

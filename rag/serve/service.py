@@ -35,7 +35,6 @@ from rag.serve.schemas import (
     UploadResult,
 )
 from rag.store import IndexLayout, IndexReader
-from rag.store.backends import token_of
 from rag.types import Answer, Source, SourceFailure
 
 log = logging.getLogger("rag.serve.app")
@@ -54,7 +53,7 @@ class Service:
         judge_kwargs: dict[str, Any] | None = None,
     ) -> None:
         self.settings = settings
-        self.layout = IndexLayout(settings.index_dir)
+        self.layout = IndexLayout(settings.index.dir)
         self._given_embedder = embedder
         self.embedder: LockedEmbedder | None = None
         self.litellm_kwargs = litellm_kwargs
@@ -70,7 +69,7 @@ class Service:
     def start(self) -> None:
         """Load the encoder and the answering model and open the index, before serving."""
         self.embedder = LockedEmbedder(self._given_embedder or load_embedder(self.settings))
-        prepare(self.settings.llm_model, self.settings, system=load_prompt("answer").fixed_system)
+        prepare(self.settings.llm.model, self.settings, system=load_prompt("answer").fixed_system)
         try:
             self.refresh()
         except IndexNotFoundError:
@@ -112,7 +111,7 @@ class Service:
         if self.embedder is None:
             raise RagError("the service was not started; call start() first")
         try:
-            reader = IndexReader.open(self.settings.index_dir, token_of(self.settings))
+            reader = IndexReader.open(self.settings.index.dir, self.settings.store.token)
             searcher = Searcher(reader, self.settings, self.embedder)
         except RagError as exc:
             if served is None:
@@ -140,7 +139,7 @@ class Service:
     @property
     def models(self) -> list[str]:
         """Models a client may ask for, the default first."""
-        return list(dict.fromkeys([self.settings.llm_model, *self.settings.server_models]))
+        return list(dict.fromkeys([self.settings.llm.model, *self.settings.serve.models]))
 
     def ask(
         self,
@@ -222,10 +221,10 @@ class Service:
             embed_model=manifest.embedding.model_id
             if manifest
             else expected_model_id(self.settings),
-            llm_model=self.settings.llm_model,
+            llm_model=self.settings.llm.model,
             models=self.models,
-            validate_mode=self.settings.validate_mode,
-            admin=self.settings.admin_token is not None,
+            validate_mode=self.settings.validator.mode,
+            admin=self.settings.serve.admin_token is not None,
             problem=self.problem,
         )
 
@@ -269,7 +268,7 @@ class Service:
                 checked.append((staged, target))
                 result = read_file(
                     FoundFile(str(staged), str(self.uploads), len(data), 0),
-                    int(self.settings.max_file_mb * 1_000_000),
+                    int(self.settings.index.max_file_mb * 1_000_000),
                 )
                 problems = [
                     f.model_copy(update={"path": f.path.replace(staged.name, target.name)})

@@ -48,11 +48,6 @@ class Vectors(Protocol):
     def search_many(self, queries: Matrix, k: int) -> tuple[IdArray, Matrix]: ...
 
 
-def token_of(settings: Settings) -> str:
-    """The Milvus token the settings give, or ''."""
-    return settings.milvus_token.get_secret_value() if settings.milvus_token else ""
-
-
 def open_vectors(folder: Path, manifest: Manifest, root: Path, token: str = "") -> Vectors:
     """The vectors of a published version, from the store its manifest names."""
     info = manifest.vectors
@@ -76,14 +71,14 @@ def open_vectors(folder: Path, manifest: Manifest, root: Path, token: str = "") 
 
 def check_same_store(settings: Settings, info: VectorInfo, root: Path) -> None:
     """Refuse to extend a version held in another store than the settings name."""
-    if info.backend != settings.store or (
-        info.backend == "milvus" and info.milvus_uri != settings.milvus_uri
+    if info.backend != settings.store.backend or (
+        info.backend == "milvus" and info.milvus_uri != settings.store.milvus_uri
     ):
         where = f" at {info.milvus_uri}" if info.milvus_uri else ""
-        asked = f" at {settings.milvus_uri}" if settings.milvus_uri else ""
+        asked = f" at {settings.store.milvus_uri}" if settings.store.milvus_uri else ""
         raise IndexMismatchError(
             f"index at {root} keeps its vectors in {info.backend}{where}; the settings ask "
-            f"for {settings.store}{asked} (RAG_STORE, RAG_MILVUS_URI); move them with "
+            f"for {settings.store.backend}{asked} (RAG_STORE, RAG_MILVUS_URI); move them with "
             "`rag index rebuild --full`, or change the settings back"
         )
 
@@ -99,7 +94,7 @@ def start_vectors(
     """The store a build at `version` edits: the base version's, copied or viewed anew, or an
     empty one (for Milvus a new collection, HNSW when `expected` passages reach the ANN
     threshold)."""
-    if settings.store == "faiss":
+    if settings.store.backend == "faiss":
         if isinstance(base, VectorStore):
             return base.copy()
         return VectorStore.empty(dimension)
@@ -108,11 +103,11 @@ def start_vectors(
 
     if isinstance(base, MilvusVectors):
         return base.writer(version)
-    hnsw = expected >= settings.ann_threshold
+    hnsw = expected >= settings.store.ann_threshold
     return MilvusVectors.create(
-        resolve_uri(settings.milvus_uri, root),
-        token_of(settings),
-        collection_name(settings.milvus_collection, version),
+        resolve_uri(settings.store.milvus_uri, root),
+        settings.store.token,
+        collection_name(settings.store.milvus_collection, version),
         dimension,
         version,
         "HNSW" if hnsw else "FLAT",
@@ -134,8 +129,8 @@ def finish_vectors(
     of the `base` version's folder carried through what this build changed, where there is
     one to carry."""
     if isinstance(store, VectorStore):
-        args = (settings.ann_threshold, settings.ann_target_recall, settings.ann_sample)
-        if len(store) < settings.ann_threshold:
+        args = (settings.store.ann_threshold, settings.store.ann_target_recall, settings.store.ann_sample)
+        if len(store) < settings.store.ann_threshold:
             fitted = fit(store, *args, trained_on)
         else:
             carried = None
@@ -169,7 +164,7 @@ def _finish_milvus(
         stored = store.arrays() if hnsw else None
         counted = len(stored[0]) if stored is not None else store.count_rows()
         tuned = (
-            tune_ef(store, *stored, settings.ann_target_recall, settings.ann_sample, questions)
+            tune_ef(store, *stored, settings.store.ann_target_recall, settings.store.ann_sample, questions)
             if (stored is not None and counted)
             else None
         )
@@ -183,7 +178,7 @@ def _finish_milvus(
         backend="milvus",
         kind=store.kind,
         count=counted,
-        milvus_uri=settings.milvus_uri,
+        milvus_uri=settings.store.milvus_uri,
         collection=store.collection,
     )
     if tuned is None:
@@ -218,11 +213,11 @@ def collect_vectors(settings: Settings, root: Path, manifests: list[Manifest]) -
     oldest: dict[str, int] = {}
     for m in manifests:
         info = m.vectors
-        if info.backend == "milvus" and info.collection and info.milvus_uri == settings.milvus_uri:
+        if info.backend == "milvus" and info.collection and info.milvus_uri == settings.store.milvus_uri:
             oldest[info.collection] = min(oldest.get(info.collection, m.version), m.version)
     return collect_garbage(
-        resolve_uri(settings.milvus_uri, root),
-        token_of(settings),
-        settings.milvus_collection,
+        resolve_uri(settings.store.milvus_uri, root),
+        settings.store.token,
+        settings.store.milvus_collection,
         oldest,
     )

@@ -48,7 +48,7 @@ class LLMJudge:
         litellm_kwargs: dict[str, Any] | None = None,
     ) -> None:
         self.settings = settings
-        self.model = model or settings.judge_model or settings.llm_model
+        self.model = model or settings.validator.judge_model or settings.llm.model
         self.prompt = load_prompt("judge")
         self.litellm_kwargs = litellm_kwargs or {}
 

@@ -46,7 +46,7 @@ class Validator:
     ) -> None:
         self.settings = settings
         self.embedder = embedder
-        self.judge = judge if settings.validate_mode != "fast" else None
+        self.judge = judge if settings.validator.mode != "fast" else None
         self._vectors: dict[str, np.ndarray] = {}
         self._cache_size = cache_size
         self.judge_calls = 0
@@ -54,10 +54,10 @@ class Validator:
         # then refused, never accepted unchecked.
         self.judge_failure: str | None = None
         # Scores where a verdict changes: the embedding is computed only if it could cross one.
-        if self.judge is None or settings.validate_mode == "strict":
-            self._cuts: tuple[float, ...] = (settings.support_threshold,)
+        if self.judge is None or settings.validator.mode == "strict":
+            self._cuts: tuple[float, ...] = (settings.validator.support_threshold,)
         else:
-            self._cuts = (settings.support_reject, settings.support_accept)
+            self._cuts = (settings.validator.support_reject, settings.validator.support_accept)
 
     def _encode(self, texts: list[str]) -> dict[str, np.ndarray]:
         todo = list(dict.fromkeys(t for t in texts if t not in self._vectors))
@@ -164,12 +164,12 @@ class Validator:
                 claim, False, score, "fast", "unsupported", _explain(evidence, marks, False)
             )
         if self.judge is None:
-            ok = score >= settings.support_threshold
+            ok = score >= settings.validator.support_threshold
             return _check(claim, ok, score, "fast", "unsupported", _explain(evidence, marks, ok))
-        if settings.validate_mode == "strict":
-            low, high = settings.support_threshold, 2.0  # the judge confirms every pass
+        if settings.validator.mode == "strict":
+            low, high = settings.validator.support_threshold, 2.0  # the judge confirms every pass
         else:
-            low, high = settings.support_reject, settings.support_accept
+            low, high = settings.validator.support_reject, settings.validator.support_accept
         if not low <= score < high:
             ok = score >= high
             return _check(claim, ok, score, "fast", "unsupported", _explain(evidence, marks, ok))
@@ -184,7 +184,7 @@ class Validator:
         if self.judge_failure is not None:
             reason = f"not checked, the judge failed ({self.judge_failure}; fast score {score:.2f})"
             return _check(claim, False, score, "judge", "unsupported", reason)
-        ok = probability >= settings.judge_threshold
+        ok = probability >= settings.validator.judge_threshold
         reason = f"judge: P(supported) = {probability:.2f} (fast score {score:.2f})"
         return _check(claim, ok, probability, "judge", "unsupported", reason)
 

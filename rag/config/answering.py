@@ -1,0 +1,201 @@
+"""The settings of the stages that answer: search, the model, answers, the validator, `rag eval`
+and `rag serve`; each field's alias is the setting's flat name (RAG_<ALIAS>)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, model_validator
+
+from rag.config.indexing import LOCAL_LLM, Group, SearchMode, ValidateMode
+
+
+class SearchSettings(Group):
+    """How a question finds passages (rag/retrieve)."""
+
+    k: int = Field(10, alias="search_k", ge=1, le=1000, description="Hits returned by a search.")
+    mode: SearchMode = Field(
+        "hybrid", alias="search_mode", description="dense, bm25 or hybrid (RRF of both)."
+    )
+    fusion_candidates: int = Field(
+        100,
+        alias="fusion_candidates",
+        ge=1,
+        description="Candidates each retriever contributes before fusion.",
+    )
+    rrf_k: int = Field(
+        60, alias="rrf_k", ge=1, description="Reciprocal-rank-fusion constant k in 1/(k + rank)."
+    )
+    link_hits: int = Field(
+        3,
+        alias="link_hits",
+        ge=0,
+        le=20,
+        description="Best hybrid hits scanned for other sources' titles; the sources they "
+        "mention are ranked by cosine and fused in, the second hop of multi-part questions "
+        "(0 = off).",
+    )
+    decompose: bool = Field(
+        False,
+        alias="decompose",
+        description="Hybrid search also asks RAG_LLM_MODEL to split the question into up to 3 "
+        "search queries and fuses their results (one LLM call per search).",
+    )
+
+
+class LLMSettings(Group):
+    """The chat model that writes answers, and how it is called (rag/llm)."""
+
+    model: str = Field(
+        LOCAL_LLM,
+        alias="llm_model",
+        description="litellm model string that writes answers: the embedded "
+        "'local/qwen2.5-1.5b', or any provider's, e.g. 'openai/gpt-4o-mini', "
+        "'anthropic/claude-3-5-haiku-latest', 'ollama/llama3.1'.",
+    )
+    api_base: str | None = Field(
+        None,
+        alias="llm_api_base",
+        description="Base url for an OpenAI-compatible or self-hosted server.",
+    )
+    timeout: float = Field(
+        120.0, alias="llm_timeout", gt=0, description="Seconds before one LLM call is abandoned."
+    )
+    retries: int = Field(
+        3,
+        alias="llm_retries",
+        ge=0,
+        le=10,
+        description="Retries after rate limits, timeouts and server errors.",
+    )
+    max_tokens: int = Field(
+        300, alias="llm_max_tokens", ge=16, description="Most tokens an answer may have."
+    )
+    temperature: float = Field(
+        0.1, alias="llm_temperature", ge=0, le=2, description="Sampling temperature."
+    )
+
+
+class AnswerSettings(Group):
+    """What the model is shown and how a failing draft is handled (rag/answer)."""
+
+    k: int = Field(
+        4, alias="answer_k", ge=1, le=20, description="Passages given to the model per question."
+    )
+    passage_words: int = Field(
+        36,
+        alias="passage_words",
+        ge=20,
+        description="Words of each passage shown to the model: the sentences closest to the "
+        "question, in order (shorter prompts answer faster on a CPU).",
+    )
+    repair_rounds: int = Field(
+        1,
+        alias="repair_rounds",
+        ge=0,
+        le=3,
+        description="Times a draft with unsupported claims is sent back to the model with the "
+        "list of failures before unsupported sentences are dropped.",
+    )
+    max_question_chars: int = Field(
+        2000,
+        alias="max_question_chars",
+        ge=1,
+        description="Longest question accepted, in characters.",
+    )
+
+
+class ValidatorSettings(Group):
+    """How claims are checked against their passages (rag/validate)."""
+
+    mode: ValidateMode = Field(
+        "judge",
+        alias="validate_mode",
+        description="How claims are checked: fast (scored overlap and similarity only), judge "
+        "(the fast layer settles clear cases, an LLM judge the unsure ones) or strict (the "
+        "judge must also confirm every claim the fast layer would pass).",
+    )
+    support_threshold: float = Field(
+        0.6,
+        alias="support_threshold",
+        ge=0,
+        le=1,
+        description="Fast-layer score at or above which a claim counts as supported when no "
+        "judge is used (calibrated on the dev set, docs/validator.md).",
+    )
+    support_accept: float = Field(
+        0.85,
+        alias="support_accept",
+        ge=0,
+        le=1,
+        description="Fast-layer score at or above which a claim is supported without the judge.",
+    )
+    support_reject: float = Field(
+        0.45,
+        alias="support_reject",
+        ge=0,
+        le=1,
+        description="Fast-layer score below which a claim is unsupported without the judge.",
+    )
+    judge_model: str | None = Field(
+        None,
+        alias="judge_model",
+        description="litellm model string of the support judge; unset uses RAG_LLM_MODEL.",
+    )
+    judge_threshold: float = Field(
+        0.5,
+        alias="judge_threshold",
+        ge=0,
+        le=1,
+        description="Judge probability of 'Yes' at or above which a claim counts as supported.",
+    )
+
+    @model_validator(mode="after")
+    def _thresholds_agree(self) -> ValidatorSettings:
+        if not self.support_reject <= self.support_threshold <= self.support_accept:
+            raise ValueError(
+                "support thresholds must satisfy support_reject <= support_threshold <= "
+                "support_accept"
+            )
+        return self
+
+
+class EvaluateSettings(Group):
+    """How `rag eval` runs (rag/evaluate)."""
+
+    workers: int | None = Field(
+        None,
+        alias="eval_workers",
+        ge=1,
+        le=64,
+        description="Questions `rag eval` answers at once; unset: as many as the model serves "
+        "at once (1 for the embedded model, 4 for a provider), 1 for retrieval only.",
+    )
+
+
+class ServeSettings(Group):
+    """What `rag serve` allows (rag/serve)."""
+
+    admin_token: SecretStr | None = Field(
+        None,
+        alias="admin_token",
+        description="Bearer token for the server's endpoints that change the index (upload, "
+        "delete, rebuild); unset disables them.",
+    )
+    models: list[str] = Field(
+        default_factory=list,
+        alias="server_models",
+        description="Further litellm model strings a client of `rag serve` may ask for (JSON "
+        "list, e.g. '[\"openai/gpt-4o-mini\"]'); RAG_LLM_MODEL is always allowed.",
+    )
+    max_upload_mb: float = Field(
+        20.0,
+        alias="max_upload_mb",
+        gt=0,
+        description="Largest upload (all files of one request) the server accepts.",
+    )
+    rate_limit_per_minute: int = Field(
+        120,
+        alias="rate_limit_per_minute",
+        ge=0,
+        description="API requests one client (IP address) may make per minute, in bursts of up "
+        "to the same number; 0 turns the limit off.",
+    )
