@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import hashlib
 import itertools
 import json
 import random
@@ -31,15 +30,10 @@ import sysconfig
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import numpy as np
+from common import RESULTS, encode_all, peak_mb, questions, sentences
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from scale import RESULTS, peak_mb, questions, sentences
-
-_PART = 50_000
 _HELD_OUT = 1_000
 _SPLIT = re.compile(r"(?<=[.!?])\s+")
 _WORD = re.compile(r"[A-Za-z][a-z]+")
@@ -123,43 +117,6 @@ def collect(size: int) -> tuple[list[str], list[str], dict[str, int]]:
         "two_sentence_spans_used": len(texts) - min(len(singles), len(texts)),
     }
     return texts[:size], texts[size:], counts
-
-
-def encode_all(texts: list[str], work: Path) -> tuple[np.ndarray, dict[str, Any]]:
-    """Vectors of `texts`, a part at a time, each part saved (and reused when there)."""
-    from rag.config import load_settings
-    from rag.embed import embed_in_blocks
-    from rag.embed.encoder import load_embedder
-    from rag.progress import Silent
-
-    embedder = load_embedder(load_settings())
-    parts, seconds, encoded = [], 0.0, 0
-    digest = hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()[:12]
-    for first in range(0, len(texts), _PART):
-        saved = work / f"vectors-{digest}-{first:08d}-{_PART}.npy"
-        chunk = texts[first : first + _PART]
-        if saved.is_file():
-            parts.append(np.load(saved))
-            continue
-        start = time.perf_counter()
-        vectors = embed_in_blocks(embedder, chunk, Silent())
-        spent = time.perf_counter() - start
-        seconds += spent
-        encoded += len(chunk)
-        np.save(saved, vectors)
-        parts.append(vectors)
-        print(
-            f"encoded {first + len(chunk):,} / {len(texts):,} ({len(chunk) / spent:.0f}/s)",
-            flush=True,
-        )
-    rate = round(encoded / seconds, 1) if seconds else None
-    # What encoded this run's parts; parts read back were encoded by an earlier run.
-    precision = getattr(embedder, "precision", None) if encoded else None
-    return np.concatenate(parts), {
-        "encoded_now": encoded,
-        "texts_per_s": rate,
-        "precision": precision,
-    }
 
 
 def main() -> None:

@@ -23,11 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from ann_real import encode_all
-from scale import RESULTS, in_child, peak_mb, questions, step_queries
+from common import RESULTS, encode_all, in_child, peak_mb, questions, step_queries
 
 _PER_FILE = 100_000
 _ADDED = 10_000

@@ -13,17 +13,13 @@ from __future__ import annotations
 
 import json
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from scale import RESULTS, SHARED
+from common import RESULTS, SHARED
 
 QUESTION = "Which magazine was started first, Arthur's Magazine or First for Women?"
 

@@ -53,7 +53,9 @@ def serve(index: Path, port: int) -> None:
     """The server process: real encoder and index, mocked answering model."""
     import uvicorn
 
-    from rag.config import load_settings
+    from rag.config import Settings, load_settings
+    from rag.llm.model import ChatModel
+    from rag.llm.providers import LiteLLMModel
     from rag.serve.app import create_app
     from rag.serve.service import Service
 
@@ -65,7 +67,12 @@ def serve(index: Path, port: int) -> None:
         rate_limit_per_minute=0,
         admin_token=TOKEN,
     )
-    service = Service(settings, litellm_kwargs={"mock_response": MOCK_ANSWER})
+
+    def mocked(name: str, settings: Settings) -> ChatModel:
+        # litellm itself, answering with a canned reply: the service's whole path but the model.
+        return LiteLLMModel(name, settings.llm, options={"mock_response": MOCK_ANSWER})
+
+    service = Service(settings, models=mocked)
     service.start()
     uvicorn.run(create_app(service=service), host="127.0.0.1", port=port, log_level="warning")
 
@@ -168,7 +175,7 @@ async def rebuild_midway(
     job = (await client.post("/index/rebuild", params={"full": True}, headers=headers)).json()
     began = time.monotonic() - start
     while time.monotonic() < until + 120:
-        state = (await client.get("/index/status")).json()
+        state = (await client.get("/index")).json()
         mine = next(j for j in state["jobs"] if j["id"] == job["id"])
         if mine["state"] in ("done", "failed"):
             return {

@@ -21,17 +21,13 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from scale import RESULTS, in_child, peak_mb, questions, sentences, write_corpus
+from common import RESULTS, in_child, peak_mb, questions, sentences, write_corpus
 
 
 def latency(search: Any, queries: list[str]) -> dict[str, float]:

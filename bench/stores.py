@@ -19,16 +19,12 @@ import argparse
 import json
 import os
 import shutil
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from scale import (
+from common import (
     in_child,
     peak_mb,
     percentiles,

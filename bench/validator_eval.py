@@ -21,16 +21,19 @@ from typing import Any
 from rag.config import load_settings
 from rag.embed.encoder import load_embedder
 from rag.evaluate.devset import BAD_KINDS, GOOD_KINDS, DevItem
+from rag.llm.providers import open_model
 from rag.progress import RichReporter
 from rag.types import Verdict
-from rag.validate.judge import LLMJudge
-from rag.validate.validator import Validator
+from rag.validate.judge import Judge
+from rag.validate.validator import CheckRun, Validator
 
 RESULTS = Path(__file__).parent / "results"
 _BATCH = 64
 
 
-def _run(validator: Validator, items: list[DevItem], label: str) -> tuple[list[Verdict], float]:
+def _run(
+    validator: Validator, items: list[DevItem], label: str, run: CheckRun | None = None
+) -> tuple[list[Verdict], float]:
     verdicts: list[Verdict] = []
     reporter = RichReporter()
     started = time.perf_counter()
@@ -38,7 +41,7 @@ def _run(validator: Validator, items: list[DevItem], label: str) -> tuple[list[V
         for i in range(0, len(items), _BATCH):
             batch = items[i : i + _BATCH]
             verdicts += validator.check_many(
-                [(it.answer, {p.n: p.text for p in it.passages}) for it in batch]
+                [(it.answer, {p.n: p.text for p in it.passages}) for it in batch], run
             )
             advance(len(batch))
     return verdicts, time.perf_counter() - started
@@ -101,12 +104,11 @@ def main() -> None:
     # Calibration: every claim scored, no cut, to sweep the threshold.
     scoring = load_settings(validate_mode="fast", support_reject=0.0, support_threshold=0.0)
     embedder = load_embedder(scoring)
-    verdicts, _ = _run(Validator(scoring, embedder), items, "scoring")
+    verdicts, _ = _run(Validator(scoring.validator, embedder), items, "scoring")
     result["sweep"] = sweep(items, verdicts)
 
     settings = load_settings(validate_mode="fast")
-    fast = Validator(settings, embedder)
-    fast._vectors.clear()  # time the layer from a cold cache
+    fast = Validator(settings.validator, embedder)
     verdicts, seconds = _run(fast, items, "fast layer")
     claims = sum(len(v.sentences) for v in verdicts)
     result["fast"] = table(items, [not v.accepted for v in verdicts])
@@ -116,13 +118,18 @@ def main() -> None:
 
     if args.judge:
         settings = load_settings(validate_mode="judge")
-        judged = Validator(settings, embedder, judge=LLMJudge(settings))
-        verdicts, seconds = _run(judged, items, "with judge")
+        judge = Judge(open_model(settings.llm.model, settings))
+        judged = Validator(settings.validator, embedder, judge=judge)
+        run = CheckRun()
+        verdicts, seconds = _run(judged, items, "with judge", run)
         layers = collections.Counter(c.layer for v in verdicts for c in v.sentences)
         result["judge"] = table(items, [not v.accepted for v in verdicts])
-        result["judge"]["band"] = [settings.validator.support_reject, settings.validator.support_accept]
-        result["judge"]["judge_calls"] = judged.judge_calls
-        result["judge"]["judge_share"] = round(judged.judge_calls / max(claims, 1), 4)
+        result["judge"]["band"] = [
+            settings.validator.support_reject,
+            settings.validator.support_accept,
+        ]
+        result["judge"]["judge_calls"] = run.judge_calls
+        result["judge"]["judge_share"] = round(run.judge_calls / max(claims, 1), 4)
         result["judge"]["layers"] = dict(layers)
         result["judge"]["seconds"] = round(seconds, 1)
 

@@ -11,7 +11,7 @@ __version__ = "0.1.0"
 
 
 def ask(question: str, **kwargs: Any) -> Answer:
-    """Answer `question` from the index with numbered citations; see `rag.pipeline.ask`."""
+    """Answer `question` from the index with numbered citations; see `rag.answer.answerer.ask`."""
     from rag.answer.answerer import ask as _ask
 
     return _ask(question, **kwargs)

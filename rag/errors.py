@@ -1,16 +1,20 @@
-"""The few errors the library raises; the CLI and server turn them into messages and exit codes."""
+"""The few errors the library raises on purpose. Each message says what to do; each class has a
+stable `code` for programs. Only the CLI and the server turn them into exit codes and HTTP
+statuses (rag/cli/common.py, rag/serve/app.py)."""
 
 from __future__ import annotations
 
 
 class RagError(Exception):
-    """Base of every error the library raises on purpose; its message says what to do."""
+    """Base of every error the library raises on purpose."""
 
-    exit_code = 1
+    code = "error"
 
 
 class ConfigError(RagError):
-    """A setting or flag has a value the library cannot use."""
+    """A setting, flag or request value the library cannot use."""
+
+    code = "bad_request"
 
 
 class QuestionError(ConfigError):
@@ -21,8 +25,16 @@ class QuestionError(ConfigError):
         self.code = code
 
 
+class InputLineError(ConfigError):
+    """A line of an input file (JSONL) that could not be read; the others were."""
+
+    code = "bad_line"
+
+
 class IngestError(RagError):
     """A source could not be read; carries the path and the reason."""
+
+    code = "unreadable_source"
 
     def __init__(self, path: str, reason: str) -> None:
         super().__init__(f"{path}: {reason}")
@@ -33,36 +45,52 @@ class IngestError(RagError):
 class IndexNotFoundError(RagError):
     """No published index exists at the given folder."""
 
+    code = "no_index"
+
 
 class IndexMismatchError(RagError):
     """The index was built with another model, dimension, chunking or format version."""
+
+    code = "index_unavailable"
 
 
 class IndexBusyError(RagError):
     """Another process holds the index's write lock."""
 
-    exit_code = 4
+    code = "index_busy"
 
 
 class IndexCorruptError(RagError):
     """Files of a published index version are missing or disagree with each other."""
 
+    code = "index_unavailable"
+
 
 class VectorStoreError(RagError):
     """The vector database (a Milvus server) could not be reached or refused a request."""
+
+    code = "vector_store_unavailable"
 
 
 class SourceNotFoundError(RagError):
     """A source id the index does not hold."""
 
+    code = "unknown_source"
+
 
 class EmbeddingError(RagError):
     """The embedding model could not be loaded or run."""
+
+    code = "embedder_unavailable"
 
 
 class LLMError(RagError):
     """The language model could not be reached or gave no usable reply."""
 
+    code = "model_error"
+
 
 class ProviderConfigError(LLMError):
     """A provider is named but its key or address is not configured."""
+
+    code = "model_unavailable"

@@ -7,12 +7,13 @@ from pathlib import Path
 import faiss
 import numpy as np
 import pytest
-from conftest import synthetic_text, write_corpus
-from fakes import HashEmbedder
+from helpers.data import synthetic_text, write_corpus
+from helpers.fakes import HashEmbedder
+from helpers.vectors import clustered, flat_store
 
 from rag.config import Settings
 from rag.index.build import build_index
-from rag.index.info import index_status
+from rag.index.info import index_info
 from rag.index.probes import probe_questions
 from rag.retrieve.search import Searcher
 from rag.store import IndexReader
@@ -20,22 +21,6 @@ from rag.store import vectors as vectors_module
 from rag.store.ann import fit, next_step, nlist_for, recall_at_k, tune
 from rag.store.samples import draw
 from rag.store.vectors import VectorStore
-
-
-def clustered(n: int, dimension: int = 32, clusters: int = 40, seed: int = 0) -> np.ndarray:
-    """Unit vectors around `clusters` centres, as text embeddings are (not uniform noise)."""
-    rng = np.random.default_rng(seed)
-    centres = rng.standard_normal((clusters, dimension)).astype(np.float32)
-    noise = 0.35 * rng.standard_normal((n, dimension))
-    points = (centres[rng.integers(0, clusters, n)] + noise).astype(np.float32)
-    faiss.normalize_L2(points)
-    return points
-
-
-def flat_store(matrix: np.ndarray, first_id: int = 1000) -> VectorStore:
-    store = VectorStore.empty(matrix.shape[1])
-    store.add(matrix, np.arange(first_id, first_id + len(matrix), dtype=np.int64))
-    return store
 
 
 def test_hashtable_constant_matches_faiss() -> None:
@@ -140,7 +125,7 @@ def test_a_large_build_is_ivf_and_searches_like_exact(
     ivf_settings = settings.updated(ann_threshold=100, ann_target_recall=1.0, ann_sample=50)
     build_index(exact_settings, add=[str(corpus)], embedder=embedder)
     build_index(ivf_settings, add=[str(corpus)], embedder=embedder)
-    status = index_status(ivf_settings)
+    status = index_info(ivf_settings)
     info = status.manifest.vectors
     assert info.nlist is not None and info.recall_at_10 == info.question_recall_at_10 == 1.0
     assert any(label == "vectors" and "approximate" in value for label, value in status.rows())
@@ -149,9 +134,9 @@ def test_a_large_build_is_ivf_and_searches_like_exact(
     assert len(reader.vectors) == info.count == reader.manifest.passages
 
     query = "Item42 sentence 3 mentions council police"
-    got = Searcher(reader, ivf_settings, embedder).search(query, mode="dense")
+    got = Searcher(reader, ivf_settings.search, embedder).search(query, mode="dense")
     exact_reader = IndexReader.open(exact_settings.index.dir)
-    want = Searcher(exact_reader, exact_settings, embedder).search(query, mode="dense")
+    want = Searcher(exact_reader, exact_settings.search, embedder).search(query, mode="dense")
     assert [h.passage_id for h in got] == [h.passage_id for h in want]
 
     # An incremental build edits the IVF copy and keeps its quantizer.

@@ -13,18 +13,14 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import write_corpus
-from fakes import HashEmbedder, ScriptedLiteLLM
 from fastapi.testclient import TestClient
-from test_ingest import make_pdf
-from test_pipeline import CORPUS, GOOD
+from helpers.data import CORPUS, GOOD, make_pdf, write_corpus
+from helpers.fakes import HashEmbedder, ScriptedLiteLLM, scripted_models
 
-import rag.index.build
-import rag.llm.providers
-import rag.retrieve.search
 from rag.answer.answerer import ask
 from rag.answer.question import clean_question
 from rag.cli.app import cli
+from rag.cli.common import Runtime
 from rag.config import DEFAULT_EMBED_MODEL, Settings, load_settings
 from rag.errors import QuestionError
 from rag.index.build import build_index
@@ -154,7 +150,7 @@ def test_bad_file_is_reported_and_the_rest_indexed(
         assert failed == []
     reader = IndexReader.open(settings.index.dir)
     assert reader.meta.source("good.txt") is not None
-    searcher = Searcher(reader, settings, HashEmbedder())
+    searcher = Searcher(reader, settings.search, HashEmbedder())
     assert searcher.search("ferry pier repairs", k=1)[0].source_id == "good.txt"
     # Nothing outside the folder and no control character got in.
     for sid in reader.meta.source_ids():
@@ -165,17 +161,13 @@ def test_bad_file_is_reported_and_the_rest_indexed(
         assert len(row.passage.text.split()) <= settings.chunk.max_words
 
 
-def test_markup_in_a_title_is_printed_as_written(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    fake = HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
-    monkeypatch.setattr(rag.index.build, "load_embedder", lambda s: fake)
-    monkeypatch.setattr(rag.retrieve.search, "load_embedder", lambda s: fake)
+def test_markup_in_a_title_is_printed_as_written(tmp_path: Path) -> None:
+    given = Runtime(embedder=HashEmbedder(model_id=DEFAULT_EMBED_MODEL))
     title = "Report [/bold] [red]final[/red] [link=x]"
     corpus = write_corpus(tmp_path / "c.jsonl", [{"id": "t", "title": title, "text": "Ferry."}])
     index = ["--index", str(tmp_path / "ix")]
-    assert CliRunner().invoke(cli, ["index", "add", str(corpus), *index]).exit_code == 0
-    result = CliRunner().invoke(cli, ["search", "ferry", *index])
+    assert CliRunner().invoke(cli, ["index", "add", str(corpus), *index], obj=given).exit_code == 0
+    result = CliRunner().invoke(cli, ["search", "ferry", *index], obj=given)
     assert result.exit_code == 0 and title in result.stdout
 
 
@@ -184,7 +176,6 @@ def test_markup_in_a_title_is_printed_as_written(
 def client(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
     fake = ScriptedLiteLLM([], reply=GOOD)
-    monkeypatch.setattr(rag.llm.providers, "_litellm", lambda: fake)
     embedder = HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
     build_index(settings, add=[str(write_corpus(tmp_path / "c.jsonl", CORPUS))], embedder=embedder)
     served = load_settings(
@@ -194,7 +185,7 @@ def client(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         rate_limit_per_minute=0,
         answer_k=2,
     )
-    app = create_app(service=Service(served, embedder=embedder))
+    app = create_app(service=Service(served, embedder=embedder, models=scripted_models(fake)))
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 

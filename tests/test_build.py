@@ -7,8 +7,9 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import STORES, synthetic_text, write_corpus
-from fakes import HashEmbedder
+from helpers.data import synthetic_text, write_corpus
+from helpers.fakes import HashEmbedder
+from helpers.stores import STORES
 
 from rag.config import Settings, load_settings
 from rag.errors import ConfigError, IndexBusyError, IndexMismatchError
@@ -86,7 +87,7 @@ def test_adding_one_source_embeds_only_its_passages(
     assert report.passages.embedded == len(new_passages) == embedder.texts_embedded
     assert embedder.planned == [len(new_passages)]
     assert count_tokenized == [len(new_passages)]  # BM25 reused the other passages' saved tokens
-    hits = Searcher(reader, settings, embedder).search("Item5000 sentence mentions", k=3)
+    hits = Searcher(reader, settings.search, embedder).search("Item5000 sentence mentions", k=3)
     assert hits[0].source_id == "new.md"
 
 
@@ -132,7 +133,7 @@ def test_deleting_a_source_removes_it_from_faiss_bm25_and_sqlite(
     assert reader.meta.source("s3") is None and reader.meta.passages_of_source("s3") == []
     ids = passage_ids_everywhere(reader)
     assert ids["sqlite"] == ids["faiss"] == ids["bm25"]
-    hits = Searcher(reader, settings, embedder).search("Item3 sentence", k=50, mode="bm25")
+    hits = Searcher(reader, settings.search, embedder).search("Item3 sentence", k=50, mode="bm25")
     assert "s3" not in {h.source_id for h in hits}
 
 
@@ -212,7 +213,7 @@ def test_full_rebuild_re_embeds_everything(settings: Settings, tmp_path: Path) -
 def test_mixed_folder_indexes_good_files_and_lists_bad_ones(
     settings: Settings, tmp_path: Path
 ) -> None:
-    from test_ingest import ARTICLE_HTML, make_pdf
+    from helpers.data import ARTICLE_HTML, make_pdf
 
     folder = tmp_path / "mixed"
     (folder / "sub").mkdir(parents=True)
@@ -314,7 +315,7 @@ def test_search_refuses_an_index_of_another_model(settings: Settings, tmp_path: 
         settings, add=[str(write_corpus(tmp_path / "c.jsonl", records(3)))], embedder=HashEmbedder()
     )
     with pytest.raises(IndexMismatchError, match="rebuild with `rag index rebuild --full`"):
-        Searcher(open_index(settings), settings, HashEmbedder(model_id="x", dimension=32))
+        Searcher(open_index(settings), settings.search, HashEmbedder(model_id="x", dimension=32))
 
 
 def test_other_format_version_is_refused_and_full_rebuild_recovers(
@@ -341,8 +342,8 @@ def test_round_trip_save_load_gives_the_same_results(settings: Settings, tmp_pat
         add=[str(write_corpus(tmp_path / "c.jsonl", records(40)))],
         embedder=HashEmbedder(),
     )
-    first = Searcher(open_index(settings), settings, HashEmbedder())
-    second = Searcher(open_index(settings), settings, HashEmbedder())
+    first = Searcher(open_index(settings), settings.search, HashEmbedder())
+    second = Searcher(open_index(settings), settings.search, HashEmbedder())
     for mode in ("dense", "bm25", "hybrid"):
         a = first.search("Item12 sentence harbor election", k=5, mode=mode)
         b = second.search("Item12 sentence harbor election", k=5, mode=mode)
@@ -364,4 +365,4 @@ def test_old_versions_are_pruned_and_a_reader_keeps_its_version(
     assert layout.published() == [3, 4, 5] and layout.current_version() == 5
     # Opened at version 1 and still answering from it, though it is gone from disk.
     assert reader.version == 1 and reader.meta.count("sources") == 5
-    assert len(Searcher(reader, settings, HashEmbedder()).search("Item1 sentence", k=3)) == 3
+    assert len(Searcher(reader, settings.search, HashEmbedder()).search("Item1 sentence", k=3)) == 3

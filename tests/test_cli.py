@@ -7,22 +7,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import synthetic_text, write_corpus
-from fakes import HashEmbedder
+from helpers.data import synthetic_text, write_corpus
+from helpers.fakes import HashEmbedder
 
-import rag.index.build
-import rag.retrieve.search
 from rag.cli.app import cli
+from rag.cli.common import Runtime
 from rag.config import DEFAULT_EMBED_MODEL
 from rag.store import IndexLayout
 
-
-@pytest.fixture(autouse=True)
-def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The CLI loads the configured model; here it gets a fake under the default's name."""
-    fake = HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
-    monkeypatch.setattr(rag.index.build, "load_embedder", lambda settings: fake)
-    monkeypatch.setattr(rag.retrieve.search, "load_embedder", lambda settings: fake)
+# The CLI would load the configured encoder; here it gets a fake under the default's name.
+GIVEN = Runtime(embedder=HashEmbedder(model_id=DEFAULT_EMBED_MODEL))
 
 
 @pytest.fixture
@@ -34,7 +28,7 @@ def corpus(tmp_path: Path) -> Path:
 
 
 def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args))
+    result = CliRunner().invoke(cli, list(args), obj=GIVEN)
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -85,12 +79,12 @@ def test_search_human_output(tmp_path: Path, corpus: Path) -> None:
 def test_status_rebuild_remove(tmp_path: Path, corpus: Path) -> None:
     ix = str(tmp_path / "ix")
     run("index", "add", str(corpus), "--index", ix)
-    code, out, _ = run("index", "status", "--index", ix, "--json")
+    code, out, _ = run("index", "info", "--index", ix, "--json")
     status = json.loads(out)
     assert code == 0 and status["version"] == 1
     assert status["manifest"]["embedding"]["model_id"] == DEFAULT_EMBED_MODEL
     assert status["manifest"]["locations"] == [str(corpus)]
-    code, out, _ = run("index", "status", "--index", ix)
+    code, out, _ = run("index", "info", "--index", ix)
     assert code == 0 and "passages" in out and str(corpus) in out
     code, out, _ = run("index", "remove", "s4", "--index", ix, "--json")
     assert code == 0 and json.loads(out)["sources"]["removed"] == 1
@@ -105,7 +99,7 @@ def test_status_rebuild_remove(tmp_path: Path, corpus: Path) -> None:
     ("args", "code", "message"),
     [
         (("search", "anything"), 1, "no index at"),
-        (("index", "status"), 1, "no index at"),
+        (("index", "info"), 1, "no index at"),
         (("index", "add", "/nonexistent/path"), 1, "does not exist"),
         (("index", "remove", "ghost"), 1, "no index at"),
         (("search", "x", "--mode", "magic"), 2, "Invalid value for '--mode'"),
@@ -132,7 +126,7 @@ def test_os_errors_are_messages(tmp_path: Path, corpus: Path) -> None:
 def test_json_errors_are_json(tmp_path: Path) -> None:
     code, out, _ = run("search", "x", "--index", str(tmp_path / "ix"), "--json")
     assert code == 1
-    assert json.loads(out)["error"]["type"] == "IndexNotFoundError"
+    assert json.loads(out)["error"]["code"] == "no_index"
 
 
 def test_busy_index_exits_4(tmp_path: Path, corpus: Path) -> None:

@@ -13,12 +13,13 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import STORES, STORES_SHARED, synthetic_text, write_corpus
-from fakes import HashEmbedder
+from helpers.data import synthetic_text, write_corpus
+from helpers.fakes import HashEmbedder
+from helpers.stores import STORES, STORES_SHARED
 
 from rag.config import DEFAULT_EMBED_MODEL, Settings
 from rag.index.build import build_index
-from rag.index.verify import check_index
+from rag.index.verify import verify_index
 from rag.retrieve.search import Searcher
 from rag.store import IndexLayout, IndexReader
 from rag.store.milvus_conn import close_clients
@@ -51,13 +52,13 @@ def start(settings: Settings, marker: Path, delay: float, *args: str) -> subproc
     (A Milvus Lite folder is let go first: one process at a time may hold it.)"""
     marker.unlink(missing_ok=True)
     close_clients()
-    env = {**os.environ, "PYTHONPATH": str(HERE.parent), "RAG_STORE": settings.store.backend}
+    env = {**os.environ, "PYTHONPATH": str(HERE), "RAG_STORE": settings.store.backend}
     if settings.store.milvus_uri:
         env["RAG_MILVUS_URI"] = settings.store.milvus_uri
     return subprocess.Popen(
         [
             sys.executable,
-            str(HERE / "slow_build.py"),
+            str(HERE / "helpers" / "slow_rag.py"),
             str(marker),
             str(delay),
             *args,
@@ -84,7 +85,7 @@ def wait_for(marker: Path, proc: subprocess.Popen[str], blocks: int = 0) -> None
 def search(settings: Settings) -> tuple[int, list[str]]:
     reader = IndexReader.open(settings.index.dir)
     try:
-        hits = Searcher(reader, settings, fake()).search(QUERY, k=5)
+        hits = Searcher(reader, settings.search, fake()).search(QUERY, k=5)
         return reader.version, [h.passage_id for h in hits]
     finally:
         reader.close()
@@ -183,14 +184,14 @@ def test_sigkill_at_random_points_never_breaks_the_index(
         assert (after.version == version) == (after.manifest.sources == sources) or op == "full"
         after.close()
         assert search(settings)[1], trial
-        report = check_index(settings)
+        report = verify_index(settings)
         assert report.ok, (trial, op, report.problems)
     assert killed >= 15, f"only {killed} of 20 builds were still running when the kill came"
 
     # The next build clears what the dead ones left and publishes normally.
     build = build_index(settings, full=True, embedder=fake())
     assert build.version == IndexLayout(settings.index.dir).current_version()
-    assert check_index(settings).leftovers == []
+    assert verify_index(settings).leftovers == []
 
 
 @SHARED_STORES
@@ -232,4 +233,4 @@ def test_two_rebuilds_at_once_one_is_refused_with_a_clear_message(
     assert "another process is building the index" in err and "run the command again" in err
     assert first.wait(timeout=120) == 0
     layout = IndexLayout(settings.index.dir)
-    assert layout.current_version() == 2 and check_index(settings).ok
+    assert layout.current_version() == 2 and verify_index(settings).ok

@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import write_corpus
-from fakes import HashEmbedder, ScriptedLiteLLM
+from helpers.data import write_corpus
+from helpers.fakes import HashEmbedder, ScriptedLiteLLM, scripted_models
 
-import rag.llm.providers
 from rag.config import Settings
 from rag.index.build import build_index
-from rag.retrieve.decompose import parse_queries
+from rag.retrieve.decompose import Decomposer, parse_queries
 from rag.retrieve.search import Searcher
 from rag.store import IndexReader
 
@@ -63,14 +62,14 @@ def test_decomposed_queries_are_searched_and_fused(
     reader = IndexReader.open(settings.index.dir)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
     fake = ScriptedLiteLLM([], reply="Arthur's Magazine\nglossy title launched Bauer")
-    monkeypatch.setattr(rag.llm.providers, "_litellm", lambda: fake)
 
     def ranks(searcher: Searcher) -> list[str]:
         return [h.source_id for h in searcher.search(QUESTION, k=22)]
 
-    plain = ranks(Searcher(reader, settings, embedder))
+    plain = ranks(Searcher(reader, settings.search, embedder))
     on = settings.updated(decompose=True, llm_model="openai/gpt-4o-mini")
-    decomposed = ranks(Searcher(reader, on, embedder))
+    decomposer = Decomposer(scripted_models(fake)(on.llm.model, on))
+    decomposed = ranks(Searcher(reader, on.search, embedder, decomposer))
     assert plain[0] == "arthur"
     # "women" shares no word with the question; the second query finds it.
     assert decomposed.index("women") < plain.index("women")

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from fakes import HashEmbedder
+from helpers.fakes import HashEmbedder
 
 from rag.embed import embed_in_blocks
 from rag.embed.batches import encode_by_length, length_order, matches_encode

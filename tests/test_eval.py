@@ -9,17 +9,16 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import write_corpus
-from fakes import HashEmbedder, ScriptedLiteLLM
+from helpers.data import write_corpus
+from helpers.fakes import HashEmbedder, ScriptedLiteLLM, scripted_models
 
-import rag.index.build
-import rag.llm.providers
-import rag.retrieve.search
 from rag.cli.app import cli
+from rag.cli.common import Runtime
 from rag.config import DEFAULT_EMBED_MODEL, Settings, load_settings
 from rag.errors import ConfigError
 from rag.evaluate.compare import compare_runs, flatten
-from rag.evaluate.run import RESULTS, load_gold, run_eval, select
+from rag.evaluate.gold import load_gold, select
+from rag.evaluate.run import RESULTS, run_eval
 from rag.evaluate.scoring import correct
 
 CORPUS = [
@@ -87,15 +86,16 @@ def eval_settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def model(monkeypatch: pytest.MonkeyPatch) -> ScriptedLiteLLM:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
-    fake = ScriptedLiteLLM([], reply=REPLY)
-    monkeypatch.setattr(rag.llm.providers, "_litellm", lambda: fake)
-    return fake
+    return ScriptedLiteLLM([], reply=REPLY)
 
 
-def _run(files: tuple[Path, Path], settings: Settings, out: Path, **kw: Any) -> Any:
+def _run(
+    files: tuple[Path, Path], settings: Settings, model: ScriptedLiteLLM, out: Path, **kw: Any
+) -> Any:
     gold, corpus = files
     embedder = HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
-    return run_eval(gold, settings, corpus=corpus, out=out, embedder=embedder, **kw)
+    models = scripted_models(model)
+    return run_eval(gold, settings, corpus=corpus, out=out, embedder=embedder, models=models, **kw)
 
 
 def test_gold_lines_that_cannot_be_read_are_reported_and_skipped(tmp_path: Path) -> None:
@@ -131,7 +131,7 @@ def test_select(
 def test_run_scores_every_stage(
     files: tuple[Path, Path], eval_settings: Settings, model: ScriptedLiteLLM, tmp_path: Path
 ) -> None:
-    run = _run(files, eval_settings, tmp_path / "run")
+    run = _run(files, eval_settings, model, tmp_path / "run")
     by_id = {r.id: r for r in run.records}
     chief, council, none = by_id["q-chief"], by_id["q-council"], by_id["q-none"]
     assert chief.ranked_sources[0] == "chief" and chief.retrieval["recall@1"] == 1.0
@@ -162,23 +162,23 @@ def test_run_resumes_where_it_stopped(
     files: tuple[Path, Path], eval_settings: Settings, model: ScriptedLiteLLM, tmp_path: Path
 ) -> None:
     out = tmp_path / "run"
-    first = _run(files, eval_settings, out, limit=1)
+    first = _run(files, eval_settings, model, out, limit=1)
     assert first.resumed == 0 and [r.id for r in first.records] == ["q-chief"]
     calls = model.calls
     # A run stopped mid-write leaves half a line; a failed question is kept with its error.
     failed = first.records[0].model_copy(update={"id": "q-council", "error": "LLMError: down"})
     with (out / RESULTS).open("a") as fh:
         fh.write(failed.model_dump_json() + "\n" + '{"id": "q-no')
-    second = _run(files, eval_settings, out)
+    second = _run(files, eval_settings, model, out)
     assert second.resumed == 1  # q-chief kept; q-council (failed) and q-none run now
     assert [r.id for r in second.records] == ["q-chief", "q-council", "q-none"]
     assert all(not r.error for r in second.records)
     assert model.calls > calls and model.calls - calls <= 4  # two questions, a repair each
     assert len((out / RESULTS).read_text().splitlines()) == 3
-    third = _run(files, eval_settings, out)
+    third = _run(files, eval_settings, model, out)
     assert third.resumed == 3 and third.metrics == {**second.metrics, "run": third.metrics["run"]}
     # A smaller --limit scores fewer questions but keeps the others' records on disk.
-    fourth = _run(files, eval_settings, out, limit=1)
+    fourth = _run(files, eval_settings, model, out, limit=1)
     assert [r.id for r in fourth.records] == ["q-chief"] and fourth.metrics["questions"] == 1
     assert len((out / RESULTS).read_text().splitlines()) == 3
 
@@ -187,7 +187,7 @@ def test_a_question_that_fails_is_recorded_and_the_run_goes_on(
     files: tuple[Path, Path], eval_settings: Settings, model: ScriptedLiteLLM, tmp_path: Path
 ) -> None:
     model.failures = [model.exceptions.BadRequestError("bad", "openai/gpt-4o-mini", "openai")]
-    run = _run(files, eval_settings, tmp_path / "run")
+    run = _run(files, eval_settings, model, tmp_path / "run")
     assert [bool(r.error) for r in run.records] == [True, False, False]
     assert "rejected the request" in run.records[0].error
     assert run.metrics["failed"] == 1 and correct(run.records[0]) is None
@@ -197,15 +197,15 @@ def test_a_run_made_differently_is_not_resumed(
     files: tuple[Path, Path], eval_settings: Settings, model: ScriptedLiteLLM, tmp_path: Path
 ) -> None:
     out = tmp_path / "run"
-    _run(files, eval_settings, out, limit=1)
+    _run(files, eval_settings, model, out, limit=1)
     with pytest.raises(ConfigError, match=r"retrieval_only: False -> True.*another --out"):
-        _run(files, eval_settings, out, retrieval_only=True)
+        _run(files, eval_settings, model, out, retrieval_only=True)
 
 
 def test_report_is_self_contained(
     files: tuple[Path, Path], eval_settings: Settings, model: ScriptedLiteLLM, tmp_path: Path
 ) -> None:
-    run = _run(files, eval_settings, tmp_path / "run")
+    run = _run(files, eval_settings, model, tmp_path / "run")
     page = (run.out / "report.html").read_text()
     for part in ("Metrics", "Distributions", "Worst questions", "Every question", "<svg"):
         assert part in page
@@ -219,9 +219,9 @@ def test_report_is_self_contained(
 def test_compare_shows_deltas_and_flips(
     files: tuple[Path, Path], eval_settings: Settings, model: ScriptedLiteLLM, tmp_path: Path
 ) -> None:
-    a = _run(files, eval_settings, tmp_path / "a").out
+    a = _run(files, eval_settings, model, tmp_path / "a").out
     model.replies = [OFF]
-    b = _run(files, eval_settings, tmp_path / "b").out
+    b = _run(files, eval_settings, model, tmp_path / "b").out
     found = compare_runs(a, b)
     rows = {r["metric"]: r for r in found["metrics"]}
     assert rows["answers.contained"] == {
@@ -245,36 +245,38 @@ def test_cli_eval_and_compare(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    fake = HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
-    monkeypatch.setattr(rag.index.build, "load_embedder", lambda s: fake)
-    monkeypatch.setattr(rag.retrieve.search, "load_embedder", lambda s: fake)
+    given = Runtime(
+        embedder=HashEmbedder(model_id=DEFAULT_EMBED_MODEL), models=scripted_models(model)
+    )
     monkeypatch.setenv("RAG_LOCAL_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("RAG_VALIDATE_MODE", "fast")
     monkeypatch.setenv("RAG_ANSWER_K", "1")
     gold, corpus = files
     base = ["eval", str(gold), "--corpus", str(corpus), "--model", "openai/gpt-4o-mini"]
-    done = CliRunner().invoke(cli, [*base, "--out", str(tmp_path / "a"), "--json"])
+    done = CliRunner().invoke(cli, [*base, "--out", str(tmp_path / "a"), "--json"], obj=given)
     assert done.exit_code == 0, done.output
     report = json.loads(done.stdout)
     assert report["metrics"]["answers"]["contained"] == 0.5 and report["resumed"] == 0
-    table = CliRunner().invoke(cli, [*base, "--out", str(tmp_path / "a")])
+    table = CliRunner().invoke(cli, [*base, "--out", str(tmp_path / "a")], obj=given)
     assert table.exit_code == 0 and "(3 from an earlier run)" in table.stdout
     assert "recall@10" in table.stdout and "report.html" in table.stdout
-    only = CliRunner().invoke(cli, [*base, "--retrieval-only", "--out", str(tmp_path / "r")])
+    only = CliRunner().invoke(
+        cli, [*base, "--retrieval-only", "--out", str(tmp_path / "r")], obj=given
+    )
     assert only.exit_code == 0 and "answers" not in only.stdout
     compared = CliRunner().invoke(
         cli, ["eval", "compare", str(tmp_path / "a"), str(tmp_path / "a"), "--json"]
     )
     assert compared.exit_code == 0 and json.loads(compared.stdout)["now_wrong"] == []
-    both = CliRunner().invoke(cli, [*base, "--index", str(tmp_path / "i")])
+    both = CliRunner().invoke(cli, [*base, "--index", str(tmp_path / "i")], obj=given)
     assert both.exit_code == 2 and "--corpus or --index" in both.output
 
 
 def test_questions_run_concurrently_give_the_same_scores(
     files: tuple[Path, Path], eval_settings: Settings, model: ScriptedLiteLLM, tmp_path: Path
 ) -> None:
-    alone = _run(files, eval_settings, tmp_path / "one")
-    together = _run(files, eval_settings.updated(eval_workers=3), tmp_path / "three")
+    alone = _run(files, eval_settings, model, tmp_path / "one")
+    together = _run(files, eval_settings.updated(eval_workers=3), model, tmp_path / "three")
     assert [r.id for r in together.records] == [r.id for r in alone.records]
     assert [r.scores for r in together.records] == [r.scores for r in alone.records]
     assert together.metrics["answers"] == alone.metrics["answers"]
@@ -291,7 +293,7 @@ def test_long_gold_answers_are_scored_by_claim_recall(
     gold.write_text(json.dumps({**GOLD[0], "answers": [long]}) + "\n", encoding="utf-8")
     model.replies = [REPLY.replace("No. ", "")]
     corpus = write_corpus(tmp_path / "corpus.jsonl", CORPUS)
-    run = _run((gold, corpus), eval_settings, tmp_path / "run")
+    run = _run((gold, corpus), eval_settings, model, tmp_path / "run")
     # The answer backs the first gold sentence, not the second (its number is not there).
     assert run.records[0].scores["claim_recall"] == 0.5
     assert run.metrics["answers"]["claim_recall"] == 0.5

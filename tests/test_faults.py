@@ -8,16 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import write_corpus
-from fakes import Fault, HashEmbedder, ScriptedLiteLLM
-from test_pipeline import CORPUS, GOOD, RAW
+from helpers.data import CORPUS, GOOD, RAW, write_corpus
+from helpers.fakes import Fault, HashEmbedder, ScriptedLiteLLM, scripted_models
 
-import rag.llm.providers
-from rag.answer.answerer import ask
+from rag.answer.answerer import open_answerer
 from rag.config import DEFAULT_EMBED_MODEL, Settings
 from rag.errors import LLMError
 from rag.index.build import build_index
-from rag.llm.providers import _litellm
+from rag.llm.providers import CHARS_PER_TOKEN_CAP, import_litellm
 from rag.retrieve.search import Searcher
 from rag.store import IndexReader
 from rag.types import Answer
@@ -32,7 +30,7 @@ LONG = GOOD + ("Volunteers cleaned the river banks [2]. " * 20_000)
 
 
 def error(name: str) -> BaseException:
-    cls = getattr(_litellm().exceptions, name)
+    cls = getattr(import_litellm().exceptions, name)
     return cls(message=f"simulated {name}", llm_provider="openai", model="gpt-4o-mini")  # type: ignore[no-any-return]
 
 
@@ -47,35 +45,30 @@ def index(settings: Settings, tmp_path: Path) -> Settings:
 def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The backoff sleeps asked for (not slept)."""
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
-    asked: list[float] = []
-    monkeypatch.setattr("rag.llm.providers.time.sleep", asked.append)
-    return asked
+    return []
 
 
 def run(
-    monkeypatch: pytest.MonkeyPatch,
     settings: Settings,
-    failures: list[Fault],
-    reply: str | list[str],
+    fake: ScriptedLiteLLM,
+    waits: list[float],
     stream: bool = False,
     judge: bool = False,
-) -> tuple[Answer, ScriptedLiteLLM, str]:
-    fake = ScriptedLiteLLM(failures, reply=reply)
-    monkeypatch.setattr(rag.llm.providers, "_litellm", lambda: fake)
+) -> tuple[Answer, str]:
+    """One question through an answerer on `fake`, its backoff waits recorded in `waits`."""
     if judge:
         settings = settings.updated(validate_mode="strict")
     embedder = HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
-    searcher = Searcher(IndexReader.open(settings.index.dir), settings, embedder)
+    searcher = Searcher(IndexReader.open(settings.index.dir), settings.search, embedder)
     shown: list[str] = []
-    answer = ask(
-        "Do police help ICE?",
-        settings=settings,
-        k=2,
-        model="openai/gpt-4o-mini",
+    answerer = open_answerer(
+        settings,
+        "openai/gpt-4o-mini",
         searcher=searcher,
-        on_token=shown.append if stream else None,
+        models=scripted_models(fake, sleep=waits.append),
     )
-    return answer, fake, "".join(shown)
+    answer = answerer.ask("Do police help ICE?", k=2, on_token=shown.append if stream else None)
+    return answer, "".join(shown)
 
 
 def assert_holds_up(answer: Answer) -> None:
@@ -222,7 +215,6 @@ CASES: list[tuple[str, list[Fault], Any, bool, bool, str, int, int, str]] = [
     [pytest.param(*case[1:], id=case[0]) for case in CASES],
 )
 def test_llm_fault(
-    monkeypatch: pytest.MonkeyPatch,
     index: Settings,
     waits: list[float],
     faults: list[Fault],
@@ -234,15 +226,15 @@ def test_llm_fault(
     sleeps: int,
     note: str,
 ) -> None:
+    fake = ScriptedLiteLLM(list(faults), reply=reply)
     if expected in ("accepted", "repaired", "abstained"):
-        answer, fake, _ = run(monkeypatch, index, list(faults), reply, stream, judge)
+        answer, _ = run(index, fake, waits, stream, judge)
         assert answer.status == expected, (answer.status, answer.checks)
         assert_holds_up(answer)
         assert any(note in n for n in answer.notes) if note else answer.notes == []
     else:
         with pytest.raises(LLMError, match=re.escape(expected)):
-            run(monkeypatch, index, list(faults), reply, stream, judge)
-        fake = rag.llm.providers._litellm()
+            run(index, fake, waits, stream, judge)
     assert fake.calls == calls
     assert len(waits) == sleeps
     # Exponential backoff with jitter: attempt n waits 2**(n-1) s times 0.5-1.5.
@@ -250,11 +242,9 @@ def test_llm_fault(
         assert 0.5 * 2 ** (n - 1) <= wait <= 1.5 * 2 ** (n - 1)
 
 
-def test_a_very_long_reply_is_cut_at_a_sentence_end(
-    monkeypatch: pytest.MonkeyPatch, index: Settings, waits: list[float]
-) -> None:
-    answer, _, shown = run(monkeypatch, index, [], LONG, stream=True)
-    cap = index.llm.max_tokens * rag.llm.providers.CHARS_PER_TOKEN_CAP
+def test_a_very_long_reply_is_cut_at_a_sentence_end(index: Settings, waits: list[float]) -> None:
+    answer, shown = run(index, ScriptedLiteLLM([], reply=LONG), waits, stream=True)
+    cap = index.llm.max_tokens * CHARS_PER_TOKEN_CAP
     assert len(shown) == cap  # the stream stopped at the cap, not at the reply's 840,000
     # No half sentence reached the validator: the cut came at a sentence end.
     assert answer.checks and all(c.text.endswith(".") for c in answer.checks)

@@ -1,14 +1,13 @@
-"""Generation through litellm: any provider by model string, retries, and clear errors."""
+"""Chat models through litellm: any provider by model string, retries, and clear errors."""
 
 from __future__ import annotations
 
 import pytest
-from fakes import ScriptedLiteLLM
+from helpers.fakes import ScriptedLiteLLM
 
-import rag.llm.providers
 from rag.config import Settings
 from rag.errors import LLMError, ProviderConfigError
-from rag.llm.providers import _litellm, check_provider, complete
+from rag.llm.providers import LiteLLMModel, LocalModel, check_provider, import_litellm, open_model
 
 MESSAGES = [{"role": "system", "content": "s"}, {"role": "user", "content": "u"}]
 
@@ -16,17 +15,21 @@ MESSAGES = [{"role": "system", "content": "s"}, {"role": "user", "content": "u"}
 @pytest.fixture
 def openai_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
-    monkeypatch.setattr("rag.llm.providers.time.sleep", lambda s: None)
+
+
+def model(
+    settings: Settings, client: ScriptedLiteLLM | None = None, **options: str
+) -> LiteLLMModel:
+    """gpt-4o-mini on `client` (default: litellm itself), backoff not slept."""
+    return LiteLLMModel(
+        "openai/gpt-4o-mini", settings.llm, client=client, options=options, sleep=lambda s: None
+    )
 
 
 def test_mock_provider_streams_tokens(settings: Settings, openai_key: None) -> None:
     tokens: list[str] = []
-    out = complete(
-        MESSAGES,
-        settings,
-        model="openai/gpt-4o-mini",
-        on_token=tokens.append,
-        litellm_kwargs={"mock_response": "The council voted [1]."},
+    out = model(settings, mock_response="The council voted [1].").stream(
+        MESSAGES, on_token=tokens.append
     )
     assert out.text == "The council voted [1]." == "".join(tokens)
     assert out.model == "openai/gpt-4o-mini" and out.attempts == 1
@@ -57,8 +60,24 @@ def test_check_provider_names_the_missing_key(
             check_provider(model)
 
 
+@pytest.mark.parametrize(
+    ("name", "kind", "continues_reply", "calls_at_once"),
+    [
+        ("openai/gpt-4o-mini", LiteLLMModel, False, 4),
+        ("ollama/llama3.1", LiteLLMModel, False, 4),
+        ("local/qwen2.5-1.5b", LocalModel, True, 1),
+    ],
+)
+def test_a_model_string_opens_a_model_with_its_capabilities(
+    settings: Settings, name: str, kind: type, continues_reply: bool, calls_at_once: int
+) -> None:
+    opened = open_model(name, settings)
+    assert type(opened) is kind and opened.name == name
+    assert (opened.continues_reply, opened.calls_at_once) == (continues_reply, calls_at_once)
+
+
 def exc(name: str) -> BaseException:
-    cls = getattr(_litellm().exceptions, name)
+    cls = getattr(import_litellm().exceptions, name)
     return cls(message=f"simulated {name}", llm_provider="openai", model="gpt-4o-mini")  # type: ignore[no-any-return]
 
 
@@ -83,20 +102,18 @@ def test_retries_transient_errors_and_names_fatal_ones(
     error: str | None,
 ) -> None:
     fake = ScriptedLiteLLM([exc(name) for name in failures])
-    monkeypatch.setattr(rag.llm.providers, "_litellm", lambda: fake)
     settings = settings.updated(llm_retries=retries)
     if error is None:
-        out = complete(MESSAGES, settings, model="openai/gpt-4o-mini")
+        out = model(settings, fake).stream(MESSAGES)
         assert (out.text, out.attempts, fake.calls) == ("ok [1]", attempts, attempts)
     else:
         with pytest.raises(LLMError, match=error):
-            complete(MESSAGES, settings, model="openai/gpt-4o-mini")
+            model(settings, fake).stream(MESSAGES)
 
 
 def test_empty_reply_is_an_error(
     monkeypatch: pytest.MonkeyPatch, settings: Settings, openai_key: None
 ) -> None:
     fake = ScriptedLiteLLM([], reply="   ")
-    monkeypatch.setattr(rag.llm.providers, "_litellm", lambda: fake)
     with pytest.raises(LLMError, match="empty answer"):
-        complete(MESSAGES, settings, model="openai/gpt-4o-mini")
+        model(settings, fake).stream(MESSAGES)

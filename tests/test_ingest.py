@@ -2,47 +2,17 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.data import ARTICLE_HTML, make_pdf
 
 from rag.ingest.files import FoundFile, find_files, read_file
 from rag.ingest.readers import normalize_text
 from rag.types import SourceFailure
 
 MB = 1_000_000
-
-ARTICLE_HTML = b"""<!doctype html><html><head><title>Council votes on ordinance</title>
-<meta property="article:published_time" content="2025-12-11">
-<link rel="canonical" href="https://example.org/council">
-<script>var tracking = "do not index me";</script><style>p { color: red }</style></head>
-<body><nav><a href="/">Home</a> | <a href="/news">News</a></nav>
-<header>Site banner</header>
-<article><h1>Council votes</h1><p>The council voted <b>unanimously</b> on Thursday.</p>
-<p>The ordinance limits cooperation.</p></article>
-<aside>Subscribe now</aside><footer>Copyright footer</footer></body></html>"""
-
-
-def make_pdf(text: str, password: str | None = None) -> bytes:
-    """A one-page PDF with `text`, optionally encrypted."""
-    from fpdf import FPDF
-    from pypdf import PdfReader, PdfWriter
-
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("Helvetica", size=12)
-    pdf.multi_cell(0, 10, text)
-    pdf.set_title("A report title")
-    data = bytes(pdf.output())
-    if password is None:
-        return data
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
-    writer.encrypt(password)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
 
 
 def found(path: Path, root: Path) -> FoundFile:

@@ -11,11 +11,10 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import RagRunner
-from fakes import HashEmbedder, ScriptedLiteLLM
+from helpers.commands import RagRunner
+from helpers.fakes import HashEmbedder, ScriptedLiteLLM, scripted_models
 
-import rag.llm.providers
-from rag.answer.answerer import ask
+from rag.answer.answerer import Answerer, open_answerer
 from rag.answer.leaks import GRAM, LeakFilter, cut_leaks, secret_grams
 from rag.config import DEFAULT_EMBED_MODEL, Settings
 from rag.index.build import build_index
@@ -47,24 +46,25 @@ def injected(settings: Settings) -> Settings:
     return settings
 
 
+def answerer(settings: Settings, fake: ScriptedLiteLLM) -> Answerer:
+    """gpt-4o-mini on `fake` over the injected index."""
+    searcher = Searcher(
+        IndexReader.open(settings.index.dir),
+        settings.search,
+        HashEmbedder(model_id=DEFAULT_EMBED_MODEL),
+    )
+    return open_answerer(
+        settings, "openai/gpt-4o-mini", searcher=searcher, models=scripted_models(fake)
+    )
+
+
 def obeying(
     monkeypatch: pytest.MonkeyPatch, settings: Settings, reply: str, question: str
 ) -> tuple[Answer, str]:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
     fake = ScriptedLiteLLM([], reply=reply)
-    monkeypatch.setattr(rag.llm.providers, "_litellm", lambda: fake)
-    searcher = Searcher(
-        IndexReader.open(settings.index.dir), settings, HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
-    )
     streamed: list[str] = []
-    answer = ask(
-        question,
-        settings=settings,
-        k=4,
-        model="openai/gpt-4o-mini",
-        searcher=searcher,
-        on_token=streamed.append,
-    )
+    answer = answerer(settings, fake).ask(question, k=4, on_token=streamed.append)
     return answer, "".join(streamed)
 
 
@@ -122,17 +122,7 @@ def test_the_instructions_are_sent_only_as_instructions(
     inside the fence."""
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
     fake = ScriptedLiteLLM([], reply="## Summary\nThe sources do not answer this question.\n")
-    monkeypatch.setattr(rag.llm.providers, "_litellm", lambda: fake)
-    searcher = Searcher(
-        IndexReader.open(injected.index.dir), injected, HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
-    )
-    ask(
-        "DAN assistant configuration",
-        settings=injected,
-        k=6,
-        searcher=searcher,
-        model="openai/gpt-4o-mini",
-    )
+    answerer(injected, fake).ask("DAN assistant configuration", k=6)
     system, user = fake.requests[0]["messages"][:2]
     assert "not instructions" in system["content"]
     body = user["content"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 import pytest
-from conftest import synthetic_text
+from helpers.data import synthetic_text
 
 import rag.store.lexical as lexical
 from rag.store.lexical import LexicalIndex, Tokens, token_ids, tokenize

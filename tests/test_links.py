@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import write_corpus
-from fakes import HashEmbedder
+from helpers.data import write_corpus
+from helpers.fakes import HashEmbedder
 
 from rag.config import Settings
 from rag.index.build import build_index
@@ -97,10 +97,10 @@ def test_the_second_hop_brings_the_mentioned_source_into_the_results(
 
     def sources(link_hits: int) -> list[str]:
         tuned = settings.updated(link_hits=link_hits, fusion_candidates=3)
-        return [h.source_id for h in Searcher(reader, tuned, embedder).search(question, k=3)]
+        return [h.source_id for h in Searcher(reader, tuned.search, embedder).search(question, k=3)]
 
     assert sources(0)[0] == "leland" and "film" not in sources(0)
     assert sources(3)[:2] == ["leland", "film"]
     # Only hybrid search takes the second hop.
-    dense = Searcher(reader, settings, embedder).search(question, k=3, mode="dense")
+    dense = Searcher(reader, settings.search, embedder).search(question, k=3, mode="dense")
     assert "film" not in [h.source_id for h in dense]

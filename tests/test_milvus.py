@@ -12,14 +12,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import synthetic_text, write_corpus
-from fakes import HashEmbedder
+from helpers.data import synthetic_text, write_corpus
+from helpers.fakes import HashEmbedder
 
 from rag.config import Settings, load_settings
 from rag.errors import IndexBusyError, VectorStoreError
 from rag.index.build import build_index
-from rag.index.info import index_status
-from rag.index.verify import check_index
+from rag.index.info import index_info
+from rag.index.verify import verify_index
 from rag.store import IndexReader
 from rag.store.milvus import MilvusVectors
 from rag.store.milvus_conn import close_clients, connect
@@ -70,7 +70,7 @@ def test_rows_of_a_dead_build_are_invisible_and_taken_back(
     assert report.version == 1
     build_index(milvus, add=[str(corpus(tmp_path / "d.jsonl", 20, 25))], embedder=HashEmbedder())
     after = IndexReader.open(milvus.index.dir)
-    assert after.version == 2 and check_index(milvus).ok
+    assert after.version == 2 and verify_index(milvus).ok
     assert set(vectors(after).ids()) == set(after.meta.all_vec_ids())
     assert {1, 2, 3}.isdisjoint(vectors(after).ids())
     assert set(before_ids) <= set(vectors(after).ids())
@@ -98,9 +98,9 @@ def test_rows_and_collections_no_kept_version_reads_are_collected(
     assert names == ["rag_000003"]
 
 
-def test_status_names_the_collection(milvus: Settings, tmp_path: Path) -> None:
+def test_info_names_the_collection(milvus: Settings, tmp_path: Path) -> None:
     build_index(milvus, add=[str(corpus(tmp_path / "c.jsonl", 0, 5))], embedder=HashEmbedder())
-    rows = dict(index_status(milvus).rows())
+    rows = dict(index_info(milvus).rows())
     assert rows["vectors"].startswith("Milvus rag_000001 at the Milvus Lite folder in the index")
 
 

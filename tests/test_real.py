@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SHARED_DATA, RagRunner
+from helpers.commands import RagRunner
+from helpers.data import SHARED_DATA
 
 from rag.config import Settings, load_settings
 from rag.evaluate.metrics import source_recall_at_k

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import STORES, write_corpus
-from fakes import HashEmbedder
+from helpers.data import write_corpus
+from helpers.fakes import HashEmbedder
+from helpers.stores import STORES
 
 from rag.config import load_settings
 from rag.errors import ConfigError
@@ -63,7 +64,7 @@ def searcher(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Searche
     build_index(
         settings, add=[str(write_corpus(tmp_path / "c.jsonl", CORPUS))], embedder=HashEmbedder()
     )
-    yield Searcher(IndexReader.open(settings.index.dir), settings, HashEmbedder())
+    yield Searcher(IndexReader.open(settings.index.dir), settings.search, HashEmbedder())
     close_clients()
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 import pytest
-from test_ann import clustered, flat_store
+from helpers.vectors import clustered, flat_store
 
 from rag.store import samples as tuning
 from rag.store.ann import fit

@@ -12,13 +12,10 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import write_corpus
-from fakes import HashEmbedder, ScriptedLiteLLM
 from fastapi.testclient import TestClient
-from test_pipeline import CORPUS, GOOD
+from helpers.data import CORPUS, GOOD, write_corpus
+from helpers.fakes import HashEmbedder, ScriptedLiteLLM, scripted_models
 
-import rag.index.build
-import rag.llm.providers
 from rag.cli.app import cli
 from rag.cli.serve import is_loopback
 from rag.config import DEFAULT_EMBED_MODEL, Settings, load_settings
@@ -27,6 +24,7 @@ from rag.index.build import build_index
 from rag.serve.app import create_app
 from rag.serve.limits import RateLimiter
 from rag.serve.service import Service, safe_name
+from rag.store import IndexLayout
 from rag.types import Answer
 
 TOKEN = "s3cret-token"
@@ -41,11 +39,7 @@ def _embedder() -> HashEmbedder:
 @pytest.fixture
 def fake_llm(monkeypatch: pytest.MonkeyPatch) -> ScriptedLiteLLM:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
-    fake = ScriptedLiteLLM([], reply=GOOD)
-    monkeypatch.setattr(rag.llm.providers, "_litellm", lambda: fake)
-    # Background builds load their own encoder.
-    monkeypatch.setattr(rag.index.build, "load_embedder", lambda s: _embedder())
-    return fake
+    return ScriptedLiteLLM([], reply=GOOD)
 
 
 def _settings(settings: Settings, **changes: Any) -> Settings:
@@ -60,8 +54,10 @@ def _settings(settings: Settings, **changes: Any) -> Settings:
     )
 
 
-def _client(settings: Settings, **changes: Any) -> Iterator[TestClient]:
-    service = Service(_settings(settings, **changes), embedder=_embedder())
+def _client(settings: Settings, fake: ScriptedLiteLLM, **changes: Any) -> Iterator[TestClient]:
+    service = Service(
+        _settings(settings, **changes), embedder=_embedder(), models=scripted_models(fake)
+    )
     with TestClient(create_app(service=service), raise_server_exceptions=False) as client:
         yield client
 
@@ -76,7 +72,7 @@ def indexed(settings: Settings, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def client(indexed: Settings, fake_llm: ScriptedLiteLLM) -> Iterator[TestClient]:
-    yield from _client(indexed)
+    yield from _client(indexed, fake_llm)
 
 
 def _service(client: TestClient) -> Service:
@@ -87,7 +83,7 @@ def _service(client: TestClient) -> Service:
 def _wait_for_jobs(client: TestClient) -> dict[str, Any]:
     service = _service(client)
     assert service.jobs.wait(timeout=30), "background build did not finish"
-    state: dict[str, Any] = client.get("/index/status").json()
+    state: dict[str, Any] = client.get("/index").json()
     return state
 
 
@@ -105,7 +101,7 @@ def test_healthz_reports_what_is_served(client: TestClient) -> None:
     health = client.get("/healthz")
     assert health.status_code == 200
     body = health.json()
-    assert body["ready"] and body["status"] == "ok"
+    assert body["ready"] and body["state"] == "ok"
     assert (body["index_version"], body["sources"], body["passages"]) == (1, 3, 3)
     assert body["llm_model"] == MODEL and body["embed_model"] == DEFAULT_EMBED_MODEL
     assert body["admin"] is True
@@ -114,9 +110,9 @@ def test_healthz_reports_what_is_served(client: TestClient) -> None:
 def test_healthz_without_an_index_is_not_ready(
     settings: Settings, fake_llm: ScriptedLiteLLM
 ) -> None:
-    for client in _client(settings):
+    for client in _client(settings, fake_llm):
         response = client.get("/healthz")
-        assert response.status_code == 503 and response.json()["status"] == "no_index"
+        assert response.status_code == 503 and response.json()["state"] == "no_index"
         _error(client.get("/search", params={"q": "police"}), 503, "no_index")
 
 
@@ -153,7 +149,7 @@ def test_ask_streams_the_draft_then_the_answer(client: TestClient) -> None:
         if block.startswith("event:")
     ]
     names = [name for name, _ in events]
-    assert names[0] == "status" and names[-1] == "answer"
+    assert names[0] == "progress" and names[-1] == "answer"
     assert names.count("token") >= 2  # litellm's mock streams word by word
     draft = "".join(data["text"] for name, data in events if name == "token")
     assert draft.startswith("## Summary") and "[1]" in draft
@@ -293,7 +289,7 @@ def test_admin_endpoints_need_the_token(
 def test_admin_endpoints_are_off_without_a_configured_token(
     indexed: Settings, fake_llm: ScriptedLiteLLM, method: str, path: str
 ) -> None:
-    for client in _client(indexed, admin_token=None):
+    for client in _client(indexed, fake_llm, admin_token=None):
         message = _error(client.request(method, path, headers=AUTH), 403, "admin_disabled")
         assert "RAG_ADMIN_TOKEN" in message
 
@@ -353,7 +349,7 @@ def test_upload_refuses_files_with_nothing_to_index(
 
 
 def test_upload_over_the_limit_is_413(indexed: Settings, fake_llm: ScriptedLiteLLM) -> None:
-    for client in _client(indexed, max_upload_mb=0.01):
+    for client in _client(indexed, fake_llm, max_upload_mb=0.01):
         big = io.BytesIO(b"word " * 5000)  # 25 kB
         response = client.post("/sources", headers=AUTH, files=[("files", ("big.txt", big))])
         assert "MB limit" in _error(response, 413, "too_large")
@@ -378,11 +374,8 @@ def test_searches_use_the_old_version_until_the_rebuild_publishes(
     client: TestClient, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     started = tmp_path / "embedding-started"
-    monkeypatch.setattr(
-        rag.index.build,
-        "load_embedder",
-        lambda s: HashEmbedder(model_id=DEFAULT_EMBED_MODEL, delay=1.0, started_marker=started),
-    )
+    slow = HashEmbedder(model_id=DEFAULT_EMBED_MODEL, delay=1.0, started_marker=started)
+    _service(client).jobs.embedder = lambda: slow  # the encoder background builds use
     job = client.post("/index/rebuild", params={"full": True}, headers=AUTH).json()
     assert job["state"] in ("queued", "running") and job["full"] is True
     deadline = time.monotonic() + 20
@@ -390,7 +383,7 @@ def test_searches_use_the_old_version_until_the_rebuild_publishes(
         assert time.monotonic() < deadline, "the build never started embedding"
         time.sleep(0.02)
     during = client.get("/search", params={"q": "police"}).json()
-    status = client.get("/index/status").json()
+    status = client.get("/index").json()
     assert during["index_version"] == 1 and status["building"] is True
     assert status["jobs"][0]["state"] == "running" and status["jobs"][0]["task"]
     state = _wait_for_jobs(client)
@@ -399,19 +392,17 @@ def test_searches_use_the_old_version_until_the_rebuild_publishes(
     assert client.post("/ask", json={"question": "Police?"}).json()["index_version"] == 2
 
 
-def test_a_failed_job_is_reported(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(*args: Any, **kwargs: Any) -> None:
-        raise ConfigError("disk says no")
-
-    monkeypatch.setattr("rag.serve.jobs.build_index", refuse)
-    client.post("/index/rebuild", headers=AUTH)
-    job = _wait_for_jobs(client)["jobs"][0]
-    assert (job["state"], job["error"]) == ("failed", "disk says no")
+def test_a_failed_job_is_reported(client: TestClient, indexed: Settings) -> None:
+    # Another process building the same index: the job's build is refused.
+    with IndexLayout(indexed.index.dir).write_lock():
+        client.post("/index/rebuild", headers=AUTH)
+        job = _wait_for_jobs(client)["jobs"][0]
+    assert job["state"] == "failed" and "another process is building" in job["error"]
     assert client.get("/healthz").json()["index_version"] == 1
 
 
 def test_rate_limit_per_client(indexed: Settings, fake_llm: ScriptedLiteLLM) -> None:
-    for client in _client(indexed, rate_limit_per_minute=3):
+    for client in _client(indexed, fake_llm, rate_limit_per_minute=3):
         codes = [client.get("/search", params={"q": "police"}).status_code for _ in range(3)]
         assert codes == [200, 200, 200]
         limited = client.get("/search", params={"q": "police"})

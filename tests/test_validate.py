@@ -8,15 +8,17 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fakes import HashEmbedder
+from helpers.fakes import FakeChatModel, HashEmbedder
 
 from rag.cli.app import cli
+from rag.cli.common import Runtime
 from rag.config import Settings, load_settings
+from rag.llm.model import yes_probability
 from rag.types import SentenceCheck, Verdict
 from rag.validate.claims import split_claims
-from rag.validate.judge import yes_probability
+from rag.validate.judge import Judge
 from rag.validate.support import dropped_qualifiers, names, numbers
-from rag.validate.validator import Validator
+from rag.validate.validator import CheckRun, Validator
 
 PASSAGES = {
     1: "The Stone Bridge was built in 1890 by the Harlow Company. It has three arches and is "
@@ -28,7 +30,7 @@ PASSAGES = {
 
 @pytest.fixture
 def validator(settings: Settings) -> Validator:
-    return Validator(settings, HashEmbedder(dimension=256))
+    return Validator(settings.validator, HashEmbedder(dimension=256))
 
 
 @pytest.mark.parametrize(
@@ -182,26 +184,32 @@ def test_judge_only_where_the_fast_layer_is_unsure(tmp_path: Path) -> None:
         return 0.9
 
     settings = load_settings(index_dir=tmp_path, support_reject=0.0, support_accept=1.0)
-    validator = Validator(settings, HashEmbedder(dimension=256), judge=judge)
+    validator = Validator(settings.validator, HashEmbedder(dimension=256), judge=judge)
     answer = (
         "The Avon River floods most springs [2]. "  # verbatim: settled without the judge
         "The bridge carries no cars across the Avon [1]. "  # a name not in [1]: rejected, no judge
         "The Harlow Company built the bridge long ago [1]."  # unsure: the judge decides
     )
-    verdict = validator.check(answer, PASSAGES)
+    run = CheckRun()
+    verdict = validator.check(answer, PASSAGES, run)
     assert [c.layer for c in verdict.sentences] == ["fast", "fast", "judge"]
     assert [c.supported for c in verdict.sentences] == [True, False, True]
-    assert validator.judge_calls == 1 and asked[0][0].startswith("The Harlow Company")
+    assert run.judge_calls == 1 and asked[0][0].startswith("The Harlow Company")
     assert asked[0][1].startswith("[1] The Stone Bridge")
     # The shown answer is renumbered: the judge must read the same prompt whatever the number.
     validator.check("The Harlow Company built the bridge long ago [3].", {3: PASSAGES[1]})
     assert asked[1] == asked[0]
 
 
-def test_validate_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import rag.embed.encoder
+def test_the_judge_asks_its_model_with_the_judge_prompt() -> None:
+    model = FakeChatModel([], yes=[0.8, 0.1])
+    judge = Judge(model)
+    assert (judge("The bridge is old.", "[1] The bridge is old."), judge("x", "y")) == (0.8, 0.1)
+    system, user = model.requests[0]
+    assert "The bridge is old." in user["content"] and system["role"] == "system"
 
-    monkeypatch.setattr(rag.embed.encoder, "load_embedder", lambda s: HashEmbedder(dimension=256))
+
+def test_validate_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RAG_VALIDATE_MODE", "fast")
     passages = [{"n": n, "text": t, "title": f"T{n}"} for n, t in PASSAGES.items()]
     lines = [
@@ -211,7 +219,8 @@ def test_validate_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ]
     path = tmp_path / "in.jsonl"
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    result = CliRunner().invoke(cli, ["validate", str(path), "--json"])
+    given = Runtime(embedder=HashEmbedder(dimension=256))
+    result = CliRunner().invoke(cli, ["validate", str(path), "--json"], obj=given)
     assert result.exit_code == 3  # one line could not be read; the rest were checked
     out = [json.loads(line) for line in result.stdout.splitlines()]
     errors = [o for o in out if "error" in o]
@@ -219,7 +228,9 @@ def test_validate_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert [v["accepted"] for v in verdicts] == [True, False]
     assert verdicts[1]["sentences"][0]["problem"] == "out_of_range"
     assert set(verdicts[0]) == {"accepted", "problems", "sentences"}
-    assert "in.jsonl:3" in errors[0]["message"] and "answer" in errors[0]["message"]
+    error = errors[0]["error"]
+    assert error["code"] == "bad_line"
+    assert "in.jsonl:3" in error["message"] and "answer" in error["message"]
 
 
 @pytest.mark.parametrize(

@@ -1,98 +1,305 @@
-"""Ask: question -> retrieve -> prompt -> model -> parsed, cited Answer."""
+"""The answerer: a question -> retrieve -> draft -> check -> revise -> settle -> assemble -> a
+validated, cited Answer.
+
+Built once (by the CLI, the server or an evaluation) with what it needs: a searcher, a chat
+model, a validator and the loaded prompts; then asked any number of times, from any thread.
+What one question's work carries from step to step is a `Turn`.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from functools import partial
 
-from rag.answer.citations import Renumberer, sentences_citing
-from rag.answer.context import best_quote, passage_block
-from rag.answer.leaks import LeakFilter, cut_leaks, secret_grams
+from rag.answer.assemble import build_answer
+from rag.answer.citations import Renumberer
+from rag.answer.context import passage_block
+from rag.answer.leaks import Grams, LeakFilter, cut_leaks, secret_grams
 from rag.answer.policy import Outcome, settle
 from rag.answer.question import clean_question
-from rag.answer.shape import parse_answer, render_answer
-from rag.config import Settings, load_settings
+from rag.config import AnswerSettings, Settings, load_settings
+from rag.embed import Embedder
 from rag.embed.encoder import load_embedder
+from rag.errors import RagError
+from rag.llm.model import ChatModel, Generation, Messages, ModelFactory, OnToken
 from rag.llm.prompts import Prompt, load_prompt
-from rag.llm.providers import OnToken, complete, prepare
+from rag.llm.providers import open_model
 from rag.retrieve.search import Searcher, open_searcher
-from rag.types import Answer, AnswerSections, Citation, Hit, SentenceCheck
-from rag.validate.judge import LLMJudge
-from rag.validate.validator import Validator
+from rag.types import Answer, Hit
+from rag.validate.judge import Judge
+from rag.validate.validator import CheckRun, Validator
+
+OnProgress = Callable[[str], None]
+_TOKENS = ("prompt_tokens", "completion_tokens")
 
 
-def build_answer(
-    question: str,
-    raw: str,
-    hits: list[Hit],
-    model: str,
-    prompt_version: str,
-    index_version: int,
-    timings: dict[str, float],
-    outcome: Outcome | None = None,
-    usage: dict[str, int] | None = None,
-    notes: list[str] | None = None,
-) -> Answer:
-    """Parse what the model wrote into an Answer whose every [n] maps to a given passage;
-    `outcome` (the validator's) gives the status and the checks, renumbered like the text."""
-    renumberer = Renumberer(valid=set(range(1, len(hits) + 1)))
-    text = renumberer.sub(raw)
-    sections: AnswerSections = parse_answer(text)
-    claims = sentences_citing(text)
-    citations = []
-    for shown, original in enumerate(renumberer.order, start=1):
-        hit = hits[original - 1]
-        citations.append(
-            Citation(
-                n=shown,
-                passage_id=hit.passage_id,
-                source_id=hit.source_id,
-                title=hit.title,
-                url=hit.url,
-                date=hit.date,
-                path=hit.path,
-                quote=best_quote(hit.text, claims.get(shown, [])),
-            )
+@dataclass(frozen=True)
+class Prompts:
+    """The prompts an answer is written with, loaded (and checked) once."""
+
+    answer: Prompt
+    repair: Prompt
+
+    @classmethod
+    def load(cls) -> Prompts:
+        """The packaged prompts."""
+        return cls(answer=load_prompt("answer"), repair=load_prompt("repair"))
+
+
+@dataclass
+class Turn:
+    """One question's work in progress."""
+
+    question: str
+    hits: list[Hit]
+    block: str  # the numbered passages as the model reads them
+    grams: Grams  # word runs of the instructions that must never be shown
+    prefill: str = ""  # the start of the reply written for the model, if it continues one
+    usage: dict[str, int] = field(
+        default_factory=lambda: {"prompt_tokens": 0, "completion_tokens": 0}
+    )
+    run: CheckRun = field(default_factory=CheckRun)
+    repairing: float = 0.0  # seconds spent on rewrites
+    leaked: bool = False  # the streamed draft repeated the instructions (held back)
+
+    @property
+    def passages(self) -> dict[int, str]:
+        """The passages by the number the model cites them with."""
+        return {n: hit.text for n, hit in enumerate(self.hits, start=1)}
+
+
+class DraftRelay:
+    """Passes the streamed draft on as it will be shown: [n] renumbered by first use, numbers
+    of no given passage left out, words that repeat the instructions held back, and a
+    prefilled start of the reply shown with the model's first token."""
+
+    def __init__(self, on_token: OnToken, turn: Turn) -> None:
+        self.on_token = on_token
+        self.numbers = Renumberer(valid=set(range(1, len(turn.hits) + 1)))
+        self.unleaked = LeakFilter(turn.grams)
+        self.pending = turn.prefill
+
+    def __call__(self, token: str) -> None:
+        if self.pending:
+            self.on_token(self.unleaked.feed(self.numbers.feed(self.pending)))
+            self.pending = ""
+        self.on_token(self.unleaked.feed(self.numbers.feed(token)))
+
+    def close(self) -> None:
+        """What the renumbering and the leak filter still hold, at the end of the stream."""
+        self.on_token(self.unleaked.feed(self.numbers.flush()) + self.unleaked.flush())
+
+
+class Answerer:
+    """Answers questions from an index with one chat model; nothing it shows is unchecked."""
+
+    def __init__(
+        self,
+        settings: AnswerSettings,
+        searcher: Searcher | None,
+        model: ChatModel,
+        validator: Validator,
+        prompts: Prompts | None = None,
+    ) -> None:
+        """Loads the prompts and prepares the model (a missing key fails here; the embedded
+        engine evaluates the fixed system prompt now, not at the first question)."""
+        started = time.perf_counter()
+        self.settings = settings
+        self.searcher = searcher
+        self.model = model
+        self.validator = validator
+        self.prompts = prompts or Prompts.load()
+        model.prepare(system=self.prompts.answer.fixed_system)
+        # Reported as the first answer's `load` time; later answers find everything loaded.
+        self.load_s = time.perf_counter() - started
+
+    def ask(
+        self,
+        question: str,
+        k: int | None = None,
+        on_token: OnToken | None = None,
+        on_progress: OnProgress | None = None,
+        searcher: Searcher | None = None,
+    ) -> Answer:
+        """A validated answer: accepted, repaired or abstained. `on_token` sees the first draft
+        as it is written, its [n] already numbered in order of first citation and markers to
+        no retrieved passage left out (the answer may number differently: sentences can be cut
+        or repaired); `on_progress` hears what is happening; `searcher` overrides the one the
+        answerer holds (a server switching to a newly published version)."""
+        question = clean_question(question, self.settings.max_question_chars)
+        searcher = searcher or self.searcher
+        if searcher is None:
+            raise RagError("this answerer holds no searcher; pass the one to answer from")
+        load, self.load_s = self.load_s, 0.0
+        started = time.perf_counter()
+        turn = self.retrieve(question, searcher, k or self.settings.k)
+        retrieved = time.perf_counter()
+        generation = self.draft(turn, on_token)
+        generated = time.perf_counter()
+        outcome = self.check(turn, turn.prefill + generation.text, on_progress)
+        done = time.perf_counter()
+        timings = {
+            "load": round(load, 3),
+            "retrieve": round(retrieved - started, 4),
+            "first_token": round(generation.first_token_s or 0.0, 3),
+            "generate": round(generation.total_s, 3),
+            "repair": round(turn.repairing, 3),
+            "validate": round(done - generated - turn.repairing, 3),
+            "total": round(done - started, 3),
+        }
+        return self.assemble(turn, generation, outcome, searcher.reader.version, timings)
+
+    # -- steps -----------------------------------------------------------------------------
+    def retrieve(self, question: str, searcher: Searcher, k: int) -> Turn:
+        """The passages for the question, and what the model will be shown of them."""
+        hits = searcher.search(question, k=k)
+        block = passage_block(hits, question, self.settings.passage_words)
+        prompts = self.prompts
+        # What a source may tell the model to print: its instructions. Never shown.
+        grams = secret_grams(
+            [prompts.answer.system, prompts.repair.system], [question, *(h.text for h in hits)]
+        )
+        return Turn(question, hits, block or "(no passages found)", grams)
+
+    def _messages(self, prompt: Prompt, turn: Turn, **values: object) -> tuple[Messages, str]:
+        """The messages for `prompt` and the start of the reply they give: a model that
+        continues a reply gets the prompt's prefill as the reply's start."""
+        messages = prompt.render(question=turn.question, passages=turn.block, **values)
+        if self.model.continues_reply and prompt.prefill:
+            return prompt.with_prefill(messages), prompt.prefill
+        return messages, ""
+
+    def draft(self, turn: Turn, on_token: OnToken | None) -> Generation:
+        """The model's first draft, streamed to `on_token` renumbered and with anything that
+        repeats the instructions held back."""
+        messages, turn.prefill = self._messages(
+            self.prompts.answer,
+            turn,
+            today=date.today().isoformat(),
+            n_passages=len(turn.hits),
+        )
+        relay = DraftRelay(on_token, turn) if on_token is not None else None
+        # Without a listener nothing is shown, so a stream that breaks can still be retried.
+        generation = self.model.stream(messages, on_token=relay)
+        if relay is not None:
+            relay.close()
+            turn.leaked = relay.unleaked.leaked
+        turn.usage["prompt_tokens"] += generation.prompt_tokens
+        turn.usage["completion_tokens"] += generation.completion_tokens
+        return generation
+
+    def revise(
+        self, turn: Turn, on_progress: OnProgress | None, draft: str, problems: list[str]
+    ) -> str:
+        """The draft rewritten by the model from the list of what did not hold up."""
+        if on_progress is not None:
+            on_progress(f"{len(problems)} sentence(s) did not hold up; asking the model to repair")
+        messages, start = self._messages(
+            self.prompts.repair,
+            turn,
+            draft=draft.strip(),
+            problems="\n".join(f"- {p}" for p in problems),
+            n_passages=len(turn.hits),
+        )
+        fixed = self.model.stream(messages)
+        turn.repairing += fixed.total_s
+        turn.usage["prompt_tokens"] += fixed.prompt_tokens
+        turn.usage["completion_tokens"] += fixed.completion_tokens
+        return start + fixed.text
+
+    def check(self, turn: Turn, draft: str, on_progress: OnProgress | None) -> Outcome:
+        """Validate the draft; repair it, cut it down or abstain (policy.py)."""
+        return settle(
+            draft,
+            turn.passages,
+            self.validator,
+            partial(self.revise, turn, on_progress),
+            self.settings.repair_rounds,
+            turn.run,
         )
 
-    def as_shown(check: SentenceCheck) -> SentenceCheck:
-        numbers = [renumberer.mapping[n] for n in check.citations if n in renumberer.mapping]
-        return check.model_copy(update={"text": renumberer.sub(check.text), "citations": numbers})
+    def assemble(
+        self,
+        turn: Turn,
+        generation: Generation,
+        outcome: Outcome,
+        index_version: int,
+        timings: dict[str, float],
+    ) -> Answer:
+        """The Answer as shown: leaks cut, citations renumbered, notes on what went wrong."""
+        final_text, leaked_lines = cut_leaks(outcome.text, turn.grams)
+        notes = []
+        if leaked_lines or turn.leaked:
+            notes.append(
+                "the model repeated its instructions (a source may have asked it to); "
+                f"{leaked_lines} line(s) of the answer and the repeated words of the draft "
+                "were removed"
+            )
+        if generation.truncated:
+            notes.append(
+                "the draft ran far past the token limit (the provider ignored max_tokens) and "
+                "was cut at its last sentence end before checking"
+            )
+        if turn.run.judge_failure is not None:
+            notes.append(
+                "claims the judge had to settle were refused unchecked: " + turn.run.judge_failure
+            )
+        prompts = self.prompts
+        return build_answer(
+            turn.question,
+            final_text,
+            turn.hits,
+            self.model.name,
+            prompts.answer.id + (f",{prompts.repair.id}" if outcome.rounds else ""),
+            index_version,
+            timings,
+            outcome,
+            turn.usage | {"judge_calls": turn.run.judge_calls},
+            notes,
+        )
 
-    today = date.today().isoformat()
-    return Answer(
-        question=question,
-        text=render_answer(sections, checked_on=today),
-        sections=sections,
-        citations=citations,
-        status=outcome.status if outcome else "unvalidated",
-        checks=[as_shown(c) for c in outcome.verdict.sentences] if outcome else [],
-        dropped_sentences=[as_shown(c) for c in outcome.dropped] if outcome else [],
-        # The draft's numbers are the model's own, not the renumbered ones shown.
-        draft_checks=outcome.first.sentences if outcome and outcome.first else [],
-        repair_rounds=outcome.rounds if outcome else 0,
-        hits=hits,
-        dropped_citations=renumberer.dropped,
-        model=model,
-        prompt_version=prompt_version,
-        index_version=index_version,
-        checked_on=today,
-        timings=timings,
-        usage=usage or {},
-        notes=(outcome.notes if outcome else []) + (notes or []),
+
+def open_validator(
+    settings: Settings,
+    embedder: Embedder,
+    models: ModelFactory = open_model,
+    judge_model: ChatModel | None = None,
+) -> Validator:
+    """The configured validator: the judge is RAG_JUDGE_MODEL (default RAG_LLM_MODEL), opened
+    through `models` unless given, and none in fast mode."""
+    judge = None
+    if settings.validator.mode != "fast":
+        name = settings.validator.judge_model or settings.llm.model
+        judge = Judge(judge_model or models(name, settings))
+    return Validator(settings.validator, embedder, judge)
+
+
+def open_answerer(
+    settings: Settings,
+    model: str | None = None,
+    searcher: Searcher | None = None,
+    embedder: Embedder | None = None,
+    models: ModelFactory = open_model,
+) -> Answerer:
+    """An answerer over the current index version with the model named `model` (default
+    RAG_LLM_MODEL), opened through `models`; the encoder is `embedder` or the configured one."""
+    started = time.perf_counter()
+    searcher = searcher or open_searcher(settings, embedder, models=models)
+    name = model or settings.llm.model
+    chat = models(name, settings)
+    judge_name = settings.validator.judge_model or settings.llm.model
+    validator = open_validator(
+        settings,
+        searcher.embedder or embedder or load_embedder(settings),
+        models,
+        chat if judge_name == name else None,
     )
-
-
-def _continued(
-    prompt: Prompt, messages: list[dict[str, str]], model: str
-) -> tuple[list[dict[str, str]], str]:
-    """The messages to send and the start of the reply they give: only the embedded engine
-    continues a reply, so only its messages carry the prompt's prefill."""
-    if model.startswith("local/") and prompt.prefill:
-        return prompt.with_prefill(messages), prompt.prefill
-    return messages, ""
+    answerer = Answerer(settings.answer, searcher, chat, validator)
+    answerer.load_s = time.perf_counter() - started  # the searcher and encoder too
+    return answerer
 
 
 def ask(
@@ -101,138 +308,15 @@ def ask(
     k: int | None = None,
     model: str | None = None,
     on_token: OnToken | None = None,
-    searcher: Searcher | None = None,
-    litellm_kwargs: dict[str, Any] | None = None,
-    judge_kwargs: dict[str, Any] | None = None,
-    on_status: Callable[[str], None] | None = None,
+    on_progress: OnProgress | None = None,
 ) -> Answer:
-    """Answer `question` from the index with numbered citations, validated: accepted, repaired
-    or abstained (the Python API). `on_token` sees the first draft as it is written, its [n]
-    already numbered in order of first citation and markers to no retrieved passage left out
-    (the validated Answer may number differently: sentences can be cut or repaired)."""
+    """Answer `question` from the index with numbered citations, validated (the Python API;
+    build an `Answerer` with `open_answerer` to ask many)."""
     settings = settings or load_settings()
-    question = clean_question(question, settings.answer.max_question_chars)
-    model = model or settings.llm.model
-    prompt = load_prompt("answer")
-    loading = time.perf_counter()
-    searcher = searcher or open_searcher(settings)
-    prepare(model, settings, system=prompt.fixed_system)
-    started = time.perf_counter()
-    hits = searcher.search(question, k=k or settings.answer.k)
-    retrieved = time.perf_counter()
-    block = passage_block(hits, question, settings.answer.passage_words) or "(no passages found)"
-    messages, prefill = _continued(
-        prompt,
-        prompt.render(
-            question=question.strip(),
-            passages=block,
-            today=date.today().isoformat(),
-            n_passages=len(hits),
-        ),
-        model,
-    )
-    shown: list[bool] = []
-    draft_numbers = Renumberer(valid=set(range(1, len(hits) + 1)))
-    repair = load_prompt("repair")
-    # What a source may tell the model to print: its instructions. Never shown, streamed or not.
-    grams = secret_grams([prompt.system, repair.system], [question, *(h.text for h in hits)])
-    unleaked = LeakFilter(grams)
-
-    def relay(token: str) -> None:
-        # The reply's prefilled start is shown with the model's first real token.
-        if on_token is not None:
-            if prefill and not shown:
-                shown.append(True)
-                on_token(unleaked.feed(draft_numbers.feed(prefill)))
-            on_token(unleaked.feed(draft_numbers.feed(token)))
-
-    generation = complete(
-        messages,
-        settings,
-        model=model,
-        # Without a listener nothing is shown, so a stream that breaks can still be retried.
-        on_token=relay if on_token is not None else None,
-        litellm_kwargs=litellm_kwargs,
-    )
-    if on_token is not None:
-        on_token(unleaked.feed(draft_numbers.flush()) + unleaked.flush())
-    generated = time.perf_counter()
-    passages = {n: hit.text for n, hit in enumerate(hits, start=1)}
-    usage = {
-        "prompt_tokens": generation.prompt_tokens,
-        "completion_tokens": generation.completion_tokens,
-    }
-    repairing = [0.0]
-
-    def revise(draft: str, problems: list[str]) -> str:
-        if on_status is not None:
-            on_status(f"{len(problems)} sentence(s) did not hold up; asking the model to repair")
-        repair_messages, start = _continued(
-            repair,
-            repair.render(
-                question=question.strip(),
-                passages=block,
-                draft=draft.strip(),
-                problems="\n".join(f"- {p}" for p in problems),
-                n_passages=len(hits),
-            ),
-            model,
-        )
-        fixed = complete(
-            repair_messages,
-            settings,
-            model=model,
-            litellm_kwargs=litellm_kwargs,
-        )
-        repairing[0] += fixed.total_s
-        usage["prompt_tokens"] += fixed.prompt_tokens
-        usage["completion_tokens"] += fixed.completion_tokens
-        return start + fixed.text
-
-    validator = Validator(
-        settings,
-        searcher.embedder or load_embedder(settings),
-        judge=None
-        if settings.validator.mode == "fast"
-        else LLMJudge(settings, litellm_kwargs=judge_kwargs),
-    )
-    outcome = settle(prefill + generation.text, passages, validator, revise, settings.answer.repair_rounds)
-    done = time.perf_counter()
-    timings = {
-        "load": round(started - loading, 3),
-        "retrieve": round(retrieved - started, 4),
-        "first_token": round(generation.first_token_s or 0.0, 3),
-        "generate": round(generation.total_s, 3),
-        "repair": round(repairing[0], 3),
-        "validate": round(done - generated - repairing[0], 3),
-        "total": round(done - started, 3),
-    }
-    usage["judge_calls"] = validator.judge_calls
-    final_text, leaked_lines = cut_leaks(outcome.text, grams)
-    notes = []
-    if leaked_lines or unleaked.leaked:
-        notes.append(
-            "the model repeated its instructions (a source may have asked it to); "
-            f"{leaked_lines} line(s) of the answer and the repeated words of the draft were removed"
-        )
-    if generation.truncated:
-        notes.append(
-            "the draft ran far past the token limit (the provider ignored max_tokens) and was "
-            "cut at its last sentence end before checking"
-        )
-    if validator.judge_failure is not None:
-        notes.append(
-            "claims the judge had to settle were refused unchecked: " + validator.judge_failure
-        )
-    return build_answer(
-        question,
-        final_text,
-        hits,
-        model,
-        f"{prompt.id}" + (f",{repair.id}" if outcome.rounds else ""),
-        searcher.reader.version,
-        timings,
-        outcome,
-        usage,
-        notes,
-    )
+    clean_question(question, settings.answer.max_question_chars)  # refused before any loading
+    answerer = open_answerer(settings, model)
+    try:
+        return answerer.ask(question, k=k, on_token=on_token, on_progress=on_progress)
+    finally:
+        if answerer.searcher is not None:
+            answerer.searcher.reader.close()

@@ -13,7 +13,7 @@ from rag.text import sentences
 from rag.types import AnswerStatus, SentenceCheck, Verdict
 from rag.validate.claims import split_claims
 from rag.validate.injection import is_instruction
-from rag.validate.validator import Validator
+from rag.validate.validator import CheckRun, Validator
 
 # draft, its problems -> a new draft
 Reviser = Callable[[str, list[str]], str]
@@ -108,16 +108,19 @@ def settle(
     validator: Validator,
     revise: Reviser | None,
     rounds: int,
+    run: CheckRun | None = None,
 ) -> Outcome:
-    """Validate `draft`, repair it, cut it down or abstain; never accept what did not pass."""
-    verdict = first = validator.check(draft, passages)
+    """Validate `draft`, repair it, cut it down or abstain; never accept what did not pass.
+    Every check of the draft and what becomes of it shares `run`."""
+    run = run if run is not None else CheckRun()
+    verdict = first = validator.check(draft, passages, run)
     if verdict.accepted and verdict.sentences:
         return Outcome(draft, "accepted", verdict, first=first)
     best, best_verdict = draft, verdict
     used = 0
     notes: list[str] = []
     while not verdict.accepted and revise is not None and used < rounds and verdict.sentences:
-        if validator.judge_failure is not None:
+        if run.judge_failure is not None:
             break  # a rewrite cannot fix a judge that does not answer
         used += 1
         try:
@@ -126,14 +129,14 @@ def settle(
             # The draft is still there to cut down: a failed repair is no reason to fail.
             notes.append(f"the repair request failed, so the draft was cut down instead: {exc}")
             break
-        verdict = validator.check(draft, passages)
+        verdict = validator.check(draft, passages, run)
         if verdict.accepted and verdict.sentences:
             return Outcome(draft, "repaired", verdict, rounds=used, first=first)
         if _supported_claims(verdict) >= _supported_claims(best_verdict):
             best, best_verdict = draft, verdict
     dropped = [c for c in best_verdict.sentences if not c.supported]
     cut = cut_down(best, best_verdict)
-    cut_verdict = validator.check(cut, passages)
+    cut_verdict = validator.check(cut, passages, run)
     if cut_verdict.accepted and cut_verdict.sentences and _answers(cut, cut_verdict):
         return Outcome(
             cut, "repaired", cut_verdict, rounds=used, dropped=dropped, first=first, notes=notes
@@ -143,7 +146,7 @@ def settle(
     return Outcome(
         text,
         "abstained",
-        validator.check(text, passages),
+        validator.check(text, passages, run),
         rounds=used,
         dropped=dropped,
         first=first,

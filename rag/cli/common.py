@@ -1,5 +1,13 @@
-"""What every `rag` subcommand shares: consoles, --json and --index options, and the one place
-library errors become a message and an exit code."""
+"""What every `rag` subcommand shares: the runtime it builds its work from, consoles, the --json
+and --index options, and the one place library errors become a message and an exit code.
+
+Exit codes (`ExitCode`): 0 done; 1 error, nothing changed; 2 usage error; 3 done, but some
+sources or lines failed and were skipped (listed); 4 another process is building the index;
+5 `rag index verify` found parts of the index that disagree (listed).
+
+With --json an error is printed on stdout as {"error": {"code": ..., "message": ...}}: the
+inner object is the HTTP API's error body, with the same codes.
+"""
 
 from __future__ import annotations
 
@@ -7,33 +15,83 @@ import functools
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
+from enum import IntEnum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
 from rich.markup import escape
 
-from rag.errors import RagError
+from rag.embed import Embedder
+from rag.errors import IndexBusyError, RagError
+from rag.llm.model import ModelFactory
+from rag.llm.providers import open_model
 from rag.progress import Reporter, RichReporter, Silent
 
-EXIT_PARTIAL = 3
-EXIT_PROBLEMS = 5
 F = TypeVar("F", bound=Callable[..., Any])
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 
+class ExitCode(IntEnum):
+    """What `rag` exits with."""
+
+    OK = 0
+    ERROR = 1
+    USAGE = 2
+    PARTIAL = 3
+    BUSY = 4
+    PROBLEMS = 5
+
+
+# Library errors -> exit code; the first matching class wins (subclasses first).
+EXIT_CODES: list[tuple[type[RagError], ExitCode]] = [
+    (IndexBusyError, ExitCode.BUSY),
+    (RagError, ExitCode.ERROR),
+]
+
+
+@dataclass
+class Runtime:
+    """What the commands build their work from: `rag` runs with the defaults (the configured
+    encoder, loaded when needed; models opened by name); tests give fakes as click's `obj`."""
+
+    embedder: Embedder | None = None
+    models: ModelFactory = open_model
+
+
+def runtime() -> Runtime:
+    """The runtime of the command being run."""
+    found = click.get_current_context().find_object(Runtime)
+    return found if found is not None else Runtime()
+
+
 def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
-def _fail(kind: str, message: str, code: int, as_json: bool) -> None:
+def error_json(code: str, message: str) -> str:
+    """The one JSON shape of an error, on one line."""
+    return json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False)
+
+
+def exit_with(code: ExitCode) -> NoReturn:
+    sys.exit(int(code))
+
+
+def _fail(code: str, message: str, exit_code: ExitCode, as_json: bool) -> NoReturn:
     if as_json:
-        emit_json({"error": {"type": kind, "message": message}})
+        click.echo(error_json(code, message))
     err.print(f"[bold red]Error:[/] {escape(message)}", highlight=False)
-    sys.exit(code)
+    exit_with(exit_code)
+
+
+def exit_code_of(exc: RagError) -> ExitCode:
+    """The exit code for a library error."""
+    return next(code for kind, code in EXIT_CODES if isinstance(exc, kind))
 
 
 def handles_errors(func: F) -> F:
@@ -41,14 +99,15 @@ def handles_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        as_json = kwargs.get("as_json", False)
         try:
             return func(*args, **kwargs)
         except RagError as exc:
-            _fail(type(exc).__name__, str(exc), exc.exit_code, kwargs.get("as_json", False))
+            _fail(exc.code, str(exc), exit_code_of(exc), as_json)
         except OSError as exc:
             # Disk full, permissions, a folder where a file should be: the OS says it best.
             where = f": {exc.filename}" if exc.filename else ""
-            _fail("OSError", f"{exc.strerror or exc}{where}", 1, kwargs.get("as_json", False))
+            _fail("os_error", f"{exc.strerror or exc}{where}", ExitCode.ERROR, as_json)
 
     return wrapper  # type: ignore[return-value]
 

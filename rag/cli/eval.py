@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,14 +10,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from rag.cli.common import (
-    EXIT_PARTIAL,
+    ExitCode,
     emit_json,
     err,
+    exit_with,
     handles_errors,
     index_option,
     json_option,
     out,
     reporter_for,
+    runtime,
 )
 from rag.config import load_settings
 
@@ -104,6 +105,7 @@ def eval_run(
     if corpus is not None and index_dir is not None:
         raise click.UsageError("give --corpus or --index, not both")
     settings = load_settings(index_dir=index_dir, llm_model=model, eval_workers=workers)
+    given = runtime()
     run = run_eval(
         gold,
         settings,
@@ -113,6 +115,8 @@ def eval_run(
         retrieval_only=retrieval_only,
         out=out_dir,
         reporter=reporter_for(as_json),
+        embedder=given.embedder,
+        models=given.models,
     )
     failed = [r for r in run.records if r.error]
     if as_json:
@@ -136,7 +140,7 @@ def eval_run(
             f"{len(run.records)} questions{resumed}; report: {run.out / REPORT}", highlight=False
         )
     if failed or run.skipped:
-        sys.exit(EXIT_PARTIAL)
+        exit_with(ExitCode.PARTIAL)
 
 
 @eval_group.command("compare")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from rag.cli.common import emit_json, err, handles_errors, index_option, json_option
+from rag.cli.common import emit_json, err, handles_errors, index_option, json_option, runtime
 from rag.config import load_settings
 from rag.errors import ConfigError
 
@@ -57,7 +57,8 @@ def serve_command(
             f"{host} is reachable from other machines and RAG_ADMIN_TOKEN is not set; set it "
             "(the admin endpoints need it anyway), bind 127.0.0.1, or pass --public"
         )
-    service = Service(settings)
+    given = runtime()
+    service = Service(settings, embedder=given.embedder, models=given.models)
     if not as_json:
         err.print("[dim]loading the embedding model and the answering model…[/]", highlight=False)
     service.start()

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from rag.config import DEFAULT_EMBED_MODEL, Settings
+from rag.config import DEFAULT_EMBED_MODEL, EmbedSettings, Settings
 from rag.embed.base import Embedder, Vectors
 from rag.embed.batches import encode_by_length, length_order, matches_encode
 from rag.embed.onnx import OnnxEncoder, load_onnx_encoder
@@ -59,11 +59,11 @@ def resolve_model_path(name: str) -> Path:
     return path.resolve()
 
 
-def expected_model_id(settings: Settings) -> str:
+def expected_model_id(settings: EmbedSettings) -> str:
     """The id the configured model records in a manifest, known without loading it."""
-    if settings.embed.model == DEFAULT_EMBED_MODEL:
+    if settings.model == DEFAULT_EMBED_MODEL:
         return DEFAULT_EMBED_MODEL
-    return str(Path(settings.embed.model).expanduser().resolve())
+    return str(Path(settings.model).expanduser().resolve())
 
 
 class SentenceTransformerEmbedder:

@@ -9,24 +9,26 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from rag.answer.answerer import Answerer, open_answerer
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.errors import ConfigError, RagError
+from rag.evaluate.gold import file_sha256, load_gold, select
 from rag.evaluate.scoring import RECALL_KS, SupportCheck, answer_scores, retrieval_scores, summarize
 from rag.index.build import build_index
+from rag.llm.model import ModelFactory
+from rag.llm.providers import open_model
 from rag.progress import Reporter, Silent
 from rag.retrieve.search import Searcher, open_searcher
 from rag.store import IndexReader
-from rag.types import EvalRecord, GoldQuestion, RunInfo, line_problem
-from rag.validate.judge import LLMJudge
-from rag.validate.validator import Validator
+from rag.types import EvalRecord, GoldQuestion, RunInfo
 
 RESULTS, METRICS, RUN, REPORT = "results.jsonl", "metrics.json", "run.json", "report.html"
 # RunInfo fields that may differ between a run and its resumption.
@@ -47,68 +49,6 @@ _BUILD_FIELDS = {
     "ann_target_recall",
     "ann_sample",
 }
-
-
-@dataclass
-class GoldSet:
-    """The questions read from a gold file, and the lines that could not be read."""
-
-    questions: list[GoldQuestion]
-    skipped: list[str] = field(default_factory=list)
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def load_gold(path: Path) -> GoldSet:
-    """The gold questions of a JSONL file; unreadable lines and repeated ids are reported (as
-    file:line: problem) and skipped, the rest kept."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path} is not UTF-8 text; save the gold set as UTF-8 JSONL") from exc
-    out = GoldSet(questions=[])
-    seen: set[str] = set()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            question = GoldQuestion.model_validate_json(line)
-        except ValidationError as exc:
-            out.skipped.append(line_problem(f"{path}:{number}", exc))
-            continue
-        if question.id in seen:
-            out.skipped.append(f"{path}:{number}: id {question.id!r} repeats an earlier line")
-            continue
-        seen.add(question.id)
-        out.questions.append(question)
-    if not out.questions:
-        raise ConfigError(
-            f"{path} has no readable gold question; each line needs "
-            '{"id": "...", "question": "...", "answers": [...], "evidence": [...], '
-            '"answerable": true}'
-        )
-    return out
-
-
-def select(
-    questions: list[GoldQuestion], limit: int | None, unanswerable: int | None
-) -> list[GoldQuestion]:
-    """The first `limit` questions in file order; with `unanswerable`, that many of them are
-    unanswerable ones (the first in file order) and the rest answerable."""
-    if unanswerable is None:
-        return questions[:limit] if limit is not None else questions
-    total = limit if limit is not None else len(questions)
-    no = [q for q in questions if not q.answerable][:unanswerable]
-    yes = [q for q in questions if q.answerable][: max(0, total - len(no))]
-    chosen = {q.id for q in yes + no}
-    return [q for q in questions if q.id in chosen]
 
 
 def corpus_index(
@@ -185,29 +125,22 @@ class EvalRun:
 Evaluator = Callable[[GoldQuestion], EvalRecord]
 
 
-def _evaluator(
-    settings: Settings,
-    searcher: Searcher,
-    retrieval_only: bool,
-    litellm_kwargs: dict[str, Any] | None,
-    judge_kwargs: dict[str, Any] | None,
-) -> Evaluator:
-    from rag.answer.answerer import ask
+class QuestionRunner:
+    """Searches (and answers) one gold question and scores it; called from several threads."""
 
-    local = threading.local()  # a validator per worker: its vector cache is not thread-safe
+    def __init__(self, searcher: Searcher, answerer: Answerer | None) -> None:
+        self.searcher = searcher
+        self.answerer = answerer
+        # A support check per worker thread: what the judge did is tallied per check.
+        self._local = threading.local()
 
-    def check() -> SupportCheck:
-        if not hasattr(local, "check"):
-            judge = (
-                None
-                if settings.validator.mode == "fast"
-                else LLMJudge(settings, litellm_kwargs=judge_kwargs)
-            )
-            assert searcher.embedder is not None
-            local.check = SupportCheck(Validator(settings, searcher.embedder, judge))
-        return local.check  # type: ignore[no-any-return]
+    def _support(self) -> SupportCheck:
+        if not hasattr(self._local, "check"):
+            assert self.answerer is not None
+            self._local.check = SupportCheck(self.answerer.validator)
+        return self._local.check  # type: ignore[no-any-return]
 
-    def evaluate(gold: GoldQuestion) -> EvalRecord:
+    def __call__(self, gold: GoldQuestion) -> EvalRecord:
         started = time.perf_counter()
         record = EvalRecord(
             id=gold.id,
@@ -217,26 +150,18 @@ def _evaluator(
             evidence=gold.evidence,
         )
         try:
-            hits = searcher.search(gold.question, k=max(RECALL_KS))
+            hits = self.searcher.search(gold.question, k=max(RECALL_KS))
             record.ranked_sources = [h.source_id for h in hits]
             record.retrieval = retrieval_scores(record.ranked_sources, gold.evidence)
-            if not retrieval_only:
-                record.answer = ask(
-                    gold.question,
-                    settings=settings,
-                    searcher=searcher,
-                    litellm_kwargs=litellm_kwargs,
-                    judge_kwargs=judge_kwargs,
-                )
-                record.scores = answer_scores(gold, record.answer, check())
+            if self.answerer is not None:
+                record.answer = self.answerer.ask(gold.question)
+                record.scores = answer_scores(gold, record.answer, self._support())
         except RagError as exc:
             # Recorded, not raised: one failing question must not end a long run; it is retried
             # when the run is resumed.
             record.error = f"{type(exc).__name__}: {exc}"
         record.seconds = round(time.perf_counter() - started, 3)
         return record
-
-    return evaluate
 
 
 def run_eval(
@@ -249,11 +174,11 @@ def run_eval(
     out: Path | None = None,
     embedder: Embedder | None = None,
     reporter: Reporter | None = None,
-    litellm_kwargs: dict[str, Any] | None = None,
-    judge_kwargs: dict[str, Any] | None = None,
+    models: ModelFactory = open_model,
 ) -> EvalRun:
     """Evaluate the gold questions against the index (or an index of `corpus`); results are
-    appended to OUT/results.jsonl as they come and a rerun with the same arguments continues."""
+    appended to OUT/results.jsonl as they come and a rerun with the same arguments continues.
+    `embedder` is the encoder (default: the configured one), `models` opens the chat models."""
     reporter = reporter or Silent()
     gold = load_gold(gold_path)
     questions = select(gold.questions, limit, unanswerable)
@@ -261,17 +186,8 @@ def run_eval(
     if corpus is not None:
         settings, corpus_sha = corpus_index(corpus, settings, embedder, reporter)
     model = None if retrieval_only else settings.llm.model
-    if model is not None:
-        from rag.llm.providers import check_provider
-
-        check_provider(model)  # a missing key fails here, not once per question
     out = out or default_out(gold_path, model)
-    if embedder is not None:
-        searcher = Searcher(
-            IndexReader.open(settings.index.dir, settings.store.token), settings, embedder
-        )
-    else:
-        searcher = open_searcher(settings)
+    searcher = open_searcher(settings, embedder, models=models)
     info = _check_resumable(
         out,
         RunInfo(
@@ -288,6 +204,8 @@ def run_eval(
             started=datetime.now(UTC).isoformat(timespec="seconds"),
         ),
     )
+    # A missing key fails here, before anything is written, not once per question.
+    answerer = None if model is None else open_answerer(settings, searcher=searcher, models=models)
     out.mkdir(parents=True, exist_ok=True)
     (out / RUN).write_text(info.model_dump_json(indent=2) + "\n", encoding="utf-8")
     results = out / RESULTS
@@ -295,12 +213,12 @@ def run_eval(
     # Rewritten with only what is kept, so failed or half-written lines do not pile up.
     results.write_text("".join(r.model_dump_json() + "\n" for r in done.values()), "utf-8")
     todo = [q for q in questions if q.id not in done]
-    evaluate = _evaluator(settings, searcher, retrieval_only, litellm_kwargs, judge_kwargs)
+    evaluate = QuestionRunner(searcher, answerer)
     lock = threading.Lock()
     with reporter.task(f"evaluating {len(questions)} questions", len(questions)) as tick:
         tick(len(questions) - len(todo))
         with results.open("a", encoding="utf-8") as fh:
-            for record in _map(evaluate, todo, workers(settings, retrieval_only)):
+            for record in _map(evaluate, todo, workers(settings, answerer)):
                 with lock:
                     fh.write(record.model_dump_json() + "\n")
                     fh.flush()
@@ -316,14 +234,12 @@ def run_eval(
     return EvalRun(out, info, records, metrics, gold.skipped, resumed=len(questions) - len(todo))
 
 
-def workers(settings: Settings, retrieval_only: bool) -> int:
-    """Questions evaluated at once: RAG_EVAL_WORKERS, else 1 for the embedded model (one engine
-    serves one request at a time) and for retrieval only, 4 for a provider."""
+def workers(settings: Settings, answerer: Answerer | None) -> int:
+    """Questions evaluated at once: RAG_EVAL_WORKERS, else as many as the model serves at once
+    (the embedded engine: one), and one for retrieval only."""
     if settings.evaluate.workers is not None:
         return settings.evaluate.workers
-    if retrieval_only or settings.llm.model.startswith("local/"):
-        return 1
-    return 4
+    return answerer.model.calls_at_once if answerer is not None else 1
 
 
 def _map(evaluate: Evaluator, todo: list[GoldQuestion], n: int) -> Iterator[EvalRecord]:

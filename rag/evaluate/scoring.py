@@ -25,7 +25,7 @@ from rag.evaluate.metrics import (
 from rag.text import split_sentences, strip_markers
 from rag.types import Answer, EvalRecord, GoldQuestion
 from rag.validate.claims import says_no_answer
-from rag.validate.validator import Validator
+from rag.validate.validator import CheckRun, Validator
 
 RECALL_KS = (1, 5, 10, 20)
 STAGES = ("retrieve", "first_token", "generate", "repair", "validate", "total")
@@ -50,10 +50,11 @@ class SupportCheck:
 
     def __init__(self, validator: Validator) -> None:
         self.validator = validator
+        self.run = CheckRun()  # once the judge fails, what it should settle is refused
 
     def __call__(self, text: str, passages: Mapping[int, str]) -> bool:
         marks = "".join(f"[{n}]" for n in passages)
-        verdict = self.validator.check(f"{strip_markers(text).strip()} {marks}", passages)
+        verdict = self.validator.check(f"{strip_markers(text).strip()} {marks}", passages, self.run)
         return bool(verdict.sentences) and all(c.supported for c in verdict.sentences)
 
 

@@ -135,7 +135,9 @@ class Builder:
 
     def _check_compatible(self, manifest: Manifest) -> None:
         check_same_store(self.settings, manifest.vectors, self.layout.root)
-        model = self._embedder.model_id if self._embedder else expected_model_id(self.settings)
+        model = (
+            self._embedder.model_id if self._embedder else expected_model_id(self.settings.embed)
+        )
         built = manifest.embedding
         if built.model_id != model or built.embed_titles != self.settings.embed.titles:
             raise IndexMismatchError(
@@ -226,7 +228,7 @@ class Builder:
             else:
                 raise ConfigError(
                     f"{item!r} is neither a registered location, an indexed file nor a source id; "
-                    "`rag index status` lists the locations, `rag search` shows source ids"
+                    "`rag index info` lists the locations, `rag search` shows source ids"
                 )
 
     def _write(

@@ -1,4 +1,4 @@
-"""Status: what the current index version holds and what built it."""
+"""Info: what the current index version holds and what built it."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from rag.store.manifest import Manifest
 from rag.types import Contract
 
 
-class IndexStatus(Contract):
-    """`rag index status --json`."""
+class IndexInfo(Contract):
+    """`rag index info --json`."""
 
     index_dir: str = Field(description="Index folder.")
     version: int = Field(description="Current published version.")
@@ -46,12 +46,12 @@ class IndexStatus(Contract):
         ]
 
 
-def index_status(settings: Settings) -> IndexStatus:
-    """Status of the current version of the configured index."""
+def index_info(settings: Settings) -> IndexInfo:
+    """What the current version of the configured index holds."""
     reader = IndexReader.open(settings.index.dir, settings.store.token)
     try:
         size = sum(p.stat().st_size for p in reader.folder.rglob("*") if p.is_file())
-        return IndexStatus(
+        return IndexInfo(
             index_dir=str(reader.layout.root),
             version=reader.version,
             versions_on_disk=reader.layout.published(),

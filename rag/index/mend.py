@@ -1,9 +1,9 @@
-"""Repair: publish a mended version of an index whose parts disagree (rag/check.py finds it).
+"""Mend: publish a mended version of an index whose parts disagree (verify.py finds them).
 
-SQLite is the source of truth (it holds every source's text and every passage): a repair keeps
+SQLite is the source of truth (it holds every source's text and every passage): mending keeps
 the vectors that are present and sound, re-embeds the passages whose vectors are missing or
 broken, rebuilds BM25 from SQLite and publishes the result as a new version, so readers switch
-to it atomically like after any build. Without a readable SQLite or manifest the only repair is
+to it atomically like after any build. Without a readable SQLite or manifest the only mend is
 a full rebuild from the registered locations.
 """
 
@@ -21,13 +21,13 @@ from rag.errors import IndexCorruptError, IndexMismatchError
 from rag.index.build import Builder, embed_text, publish_done
 from rag.index.probes import question_vectors
 from rag.index.verify import (
-    CheckReport,
+    VerifyReport,
     VersionParts,
-    check_index,
     inspect_version,
     leftovers,
     older_locations,
     sound_rows,
+    verify_index,
 )
 from rag.progress import Reporter, Silent
 from rag.store import META_FILE, IndexLayout
@@ -38,10 +38,10 @@ from rag.store.manifest import Manifest
 from rag.store.meta import MetaDB
 
 
-def repair_index(
+def mend_index(
     settings: Settings, embedder: Embedder | None = None, reporter: Reporter | None = None
-) -> CheckReport:
-    """Check, and if anything disagrees publish a repaired version (see the module docstring);
+) -> VerifyReport:
+    """Verify, and if anything disagrees publish a mended version (see the module docstring);
     returns the check of what is current afterwards."""
     reporter = reporter or Silent()
     layout = IndexLayout(settings.index.dir)
@@ -55,10 +55,10 @@ def repair_index(
             if parts.meta is not None and parts.manifest is not None:
                 check_same_store(settings, parts.manifest.vectors, layout.root)
                 kept, embedded = _rebuild_from_sqlite(layout, parts, settings, embedder, reporter)
-                after = check_index(settings)
+                after = verify_index(settings)
                 return after.model_copy(
                     update={
-                        "repaired_from": report.version,
+                        "mended_from": report.version,
                         "re_embedded": embedded,
                         "kept_vectors": kept,
                     }
@@ -75,9 +75,9 @@ def repair_index(
             f"registered is unknown{older_locations(layout, report.version)}; move "
             f"{layout.root} aside and add the locations again with `rag index add PATH ...`"
         )
-    after = check_index(settings)
+    after = verify_index(settings)
     return after.model_copy(
-        update={"repaired_from": report.version, "re_embedded": build.passages.embedded}
+        update={"mended_from": report.version, "re_embedded": build.passages.embedded}
     )
 
 
@@ -89,7 +89,7 @@ def _index_model(manifest: Manifest, model: Embedder) -> Embedder:
         raise IndexMismatchError(
             f"the index was built with {built.model_id!r} (dimension {built.dimension}) "
             f"but the settings load {model.model_id!r}; set RAG_EMBED_MODEL="
-            f"{built.model_id} to repair it, or rebuild with `rag index rebuild --full`"
+            f"{built.model_id} to mend it, or rebuild with `rag index rebuild --full`"
         )
     return model
 

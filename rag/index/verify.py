@@ -1,5 +1,5 @@
-"""Check: do SQLite, the vectors (FAISS or Milvus), BM25 and the manifest of the current version
-agree? What disagrees is reported part by part; rag/repair.py mends it."""
+"""Verify: do SQLite, the vectors (FAISS or Milvus), BM25 and the manifest of the current version
+agree? What disagrees is reported part by part; mend.py mends it."""
 
 from __future__ import annotations
 
@@ -30,31 +30,31 @@ _NORM_TOLERANCE = 1e-3
 _SHOWN = 5  # ids named in a message
 
 
-class CheckProblem(Contract):
+class VersionProblem(Contract):
     """One way the parts of a version disagree or are broken."""
 
     part: Part = Field(description="Which part of the version is wrong.")
     message: str = Field(description="What is wrong, with a few of the ids involved.")
 
 
-class CheckReport(Contract):
-    """`rag index check --json`."""
+class VerifyReport(Contract):
+    """`rag index verify --json`."""
 
     index_dir: str = Field(description="Index folder.")
-    version: int = Field(description="The version checked (after a repair: the new one).")
+    version: int = Field(description="The version checked (after mending: the new one).")
     ok: bool = Field(description="True when every part agrees and nothing is broken.")
     counts: dict[str, int] = Field(
         description="Passages in SQLite, the vectors (FAISS or Milvus), BM25, the manifest."
     )
-    problems: list[CheckProblem] = Field(description="What disagrees (empty when ok).")
+    problems: list[VersionProblem] = Field(description="What disagrees (empty when ok).")
     leftovers: list[str] = Field(
         description="Folders left by builds that died; harmless, removed by the next build."
     )
-    repaired_from: int | None = Field(
-        None, description="The broken version a repair replaced, if a repair ran."
+    mended_from: int | None = Field(
+        None, description="The broken version a mend replaced, if one ran."
     )
-    re_embedded: int = Field(0, description="Passages a repair had to embed again.")
-    kept_vectors: int = Field(0, description="Vectors a repair carried over unchanged.")
+    re_embedded: int = Field(0, description="Passages the mend had to embed again.")
+    kept_vectors: int = Field(0, description="Vectors the mend carried over unchanged.")
 
 
 @dataclass
@@ -65,11 +65,11 @@ class VersionParts:
     meta: MetaDB | None = None
     vectors: Vectors | None = None
     vector_part: Part = "FAISS"
-    # Every stored id and vector, copied out once (checked here, reused by a repair).
+    # Every stored id and vector, copied out once (checked here, reused by a mend).
     stored: tuple[np.ndarray, np.ndarray] | None = None
     lexical: LexicalIndex | None = None
     sql_ids: set[int] = field(default_factory=set)
-    problems: list[CheckProblem] = field(default_factory=list)
+    problems: list[VersionProblem] = field(default_factory=list)
 
     def close(self) -> None:
         if self.meta is not None:
@@ -89,7 +89,7 @@ def _read(folder: Path, root: Path, token: str) -> tuple[VersionParts, dict[str,
         parts.manifest = load_manifest(folder / MANIFEST)
         counts["manifest"] = parts.manifest.passages
     except RagError as exc:
-        add(CheckProblem(part="manifest", message=str(exc)))
+        add(VersionProblem(part="manifest", message=str(exc)))
     try:
         if not (folder / META_FILE).is_file():
             raise sqlite3.DatabaseError(f"{folder / META_FILE} is missing")
@@ -103,9 +103,9 @@ def _read(folder: Path, root: Path, token: str) -> tuple[VersionParts, dict[str,
             "SELECT COUNT(*) FROM passages WHERE source_id NOT IN (SELECT id FROM sources)"
         ).fetchone()[0]
         if orphans:
-            add(CheckProblem(part="SQLite", message=f"{orphans} passage(s) of no known source"))
+            add(VersionProblem(part="SQLite", message=f"{orphans} passage(s) of no known source"))
     except sqlite3.DatabaseError as exc:
-        add(CheckProblem(part="SQLite", message=f"cannot read the metadata: {exc}"))
+        add(VersionProblem(part="SQLite", message=f"cannot read the metadata: {exc}"))
         if parts.meta is not None:
             parts.meta.close()
         parts.meta = None
@@ -121,11 +121,11 @@ def _read(folder: Path, root: Path, token: str) -> tuple[VersionParts, dict[str,
         if parts.vectors is not None:
             parts.stored = parts.vectors.arrays()
     except RagError as exc:
-        add(CheckProblem(part=parts.vector_part, message=str(exc)))
+        add(VersionProblem(part=parts.vector_part, message=str(exc)))
     try:
         parts.lexical = LexicalIndex.load(folder)
     except RagError as exc:
-        add(CheckProblem(part="BM25", message=str(exc)))
+        add(VersionProblem(part="BM25", message=str(exc)))
     return parts, counts
 
 
@@ -140,20 +140,20 @@ def _compare(parts: VersionParts, counts: dict[str, int]) -> None:
         counts[name] = len(ids)
         unique = set(ids)
         if len(unique) != len(ids):
-            add(CheckProblem(part=name, message=f"{len(ids) - len(unique)} duplicate id(s)"))
+            add(VersionProblem(part=name, message=f"{len(ids) - len(unique)} duplicate id(s)"))
         if parts.meta is None:
             continue
         missing, extra = parts.sql_ids - unique, unique - parts.sql_ids
         if missing:
             add(
-                CheckProblem(
+                VersionProblem(
                     part=name,
                     message=f"{len(missing)} passage(s) in SQLite are missing: {_few(missing)}",
                 )
             )
         if extra:
             add(
-                CheckProblem(
+                VersionProblem(
                     part=name,
                     message=f"{len(extra)} id(s) belong to no passage in SQLite: {_few(extra)}",
                 )
@@ -163,7 +163,7 @@ def _compare(parts: VersionParts, counts: dict[str, int]) -> None:
         bad = {int(i) for i in stored[~sound_rows(matrix)]}
         if bad:
             add(
-                CheckProblem(
+                VersionProblem(
                     part=parts.vector_part,
                     message=f"{len(bad)} vector(s) not unit length or not finite: {_few(bad)}",
                 )
@@ -173,7 +173,7 @@ def _compare(parts: VersionParts, counts: dict[str, int]) -> None:
         return
     if parts.vectors is not None and parts.vectors.dimension != manifest.embedding.dimension:
         add(
-            CheckProblem(
+            VersionProblem(
                 part=parts.vector_part,
                 message=f"dimension {parts.vectors.dimension}, the manifest says "
                 f"{manifest.embedding.dimension}",
@@ -187,7 +187,7 @@ def _compare(parts: VersionParts, counts: dict[str, int]) -> None:
         for what, (recorded, found) in facts.items():
             if recorded != found:
                 add(
-                    CheckProblem(
+                    VersionProblem(
                         part="manifest", message=f"records {recorded} {what}, SQLite has {found}"
                     )
                 )
@@ -197,7 +197,7 @@ def _compare(parts: VersionParts, counts: dict[str, int]) -> None:
         and manifest.vectors.count != len(parts.stored[0])
     ):
         add(
-            CheckProblem(
+            VersionProblem(
                 part="manifest",
                 message=f"records {manifest.vectors.count} vectors, {parts.vector_part} has "
                 f"{len(parts.stored[0])}",
@@ -230,13 +230,13 @@ def leftovers(layout: IndexLayout, current: int) -> list[str]:
     return found
 
 
-def inspect_version(layout: IndexLayout, token: str) -> tuple[CheckReport, VersionParts]:
+def inspect_version(layout: IndexLayout, token: str) -> tuple[VerifyReport, VersionParts]:
     version = layout.require_current()
     folder = layout.version_dir(version)
     if not folder.is_dir():
         parts = VersionParts(
             problems=[
-                CheckProblem(
+                VersionProblem(
                     part="layout",
                     message=f"CURRENT names version {version} but {folder} does not exist",
                 )
@@ -246,7 +246,7 @@ def inspect_version(layout: IndexLayout, token: str) -> tuple[CheckReport, Versi
     else:
         parts, counts = _read(folder, layout.root, token)
         _compare(parts, counts)
-    report = CheckReport(
+    report = VerifyReport(
         index_dir=str(layout.root),
         version=version,
         ok=not parts.problems,
@@ -257,7 +257,7 @@ def inspect_version(layout: IndexLayout, token: str) -> tuple[CheckReport, Versi
     return report, parts
 
 
-def check_index(settings: Settings) -> CheckReport:
+def verify_index(settings: Settings) -> VerifyReport:
     """Compare the current version's SQLite, vectors, BM25 and manifest; change nothing."""
     report, parts = inspect_version(IndexLayout(settings.index.dir), settings.store.token)
     parts.close()

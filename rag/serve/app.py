@@ -51,25 +51,26 @@ from rag.serve.schemas import (
 from rag.serve.service import Service
 from rag.types import Answer
 
-log = logging.getLogger("rag.serve.app")
+log = logging.getLogger("rag.serve")
 WEB = resources.files("rag.serve") / "web"
 _JSON_BODY_LIMIT = 64_000
-_API_PREFIXES = ("/ask", "/search", "/sources", "/index/")
+_API_PREFIXES = ("/ask", "/search", "/sources", "/index")
 _HEARTBEAT_S = 15.0
 
-# Library errors -> HTTP status and code; the first matching class wins (subclasses first).
-_STATUS: list[tuple[type[RagError], int, str]] = [
-    (SourceNotFoundError, 404, "unknown_source"),
-    (ProviderConfigError, 503, "model_unavailable"),
-    (LLMError, 502, "model_error"),
-    (IndexNotFoundError, 503, "no_index"),
-    (IndexBusyError, 409, "index_busy"),
-    (IndexMismatchError, 503, "index_unavailable"),
-    (IndexCorruptError, 503, "index_unavailable"),
-    (EmbeddingError, 503, "embedder_unavailable"),
-    (VectorStoreError, 503, "vector_store_unavailable"),
-    (ConfigError, 400, "bad_request"),
-    (RagError, 500, "error"),
+# Library errors -> HTTP status; the first matching class wins (subclasses first). The body's
+# code is the error's own (rag/errors.py), the one `rag --json` prints too.
+_HTTP_STATUS: list[tuple[type[RagError], int]] = [
+    (SourceNotFoundError, 404),
+    (ProviderConfigError, 503),
+    (LLMError, 502),
+    (IndexNotFoundError, 503),
+    (IndexBusyError, 409),
+    (IndexMismatchError, 503),
+    (IndexCorruptError, 503),
+    (EmbeddingError, 503),
+    (VectorStoreError, 503),
+    (ConfigError, 400),
+    (RagError, 500),
 ]
 
 
@@ -85,9 +86,9 @@ class ApiError(Exception):
 
 def error_of(exc: RagError) -> tuple[int, ErrorBody]:
     """HTTP status and body for a library error."""
-    for kind, status, code in _STATUS:
+    for kind, status in _HTTP_STATUS:
         if isinstance(exc, kind):
-            return status, ErrorBody(code=code, message=str(exc))
+            return status, ErrorBody(code=exc.code, message=str(exc))
     raise AssertionError("RagError is the last row")  # pragma: no cover
 
 
@@ -209,7 +210,7 @@ def _reading_routes(app: FastAPI, service: Service, settings: Settings) -> None:
             200: {
                 "content": {"text/event-stream": {}},
                 "description": "The validated Answer; with Accept: text/event-stream, events "
-                "'status' and 'token' (the unchecked draft) and last 'answer' (or 'error').",
+                "'progress' and 'token' (the unchecked draft) and last 'answer' (or 'error').",
             },
             502: {"model": ErrorBody},
         },
@@ -248,14 +249,14 @@ def _reading_routes(app: FastAPI, service: Service, settings: Settings) -> None:
         """One source with its passages."""
         return service.source(source_id)
 
-    @app.get("/index/status", response_model=IndexState, tags=["index"])
-    def index_status() -> IndexState:
+    @app.get("/index", response_model=IndexState, tags=["index"])
+    def index_state() -> IndexState:
         """The served version and the recent background jobs with their progress."""
         return service.index_state()
 
 
 async def _stream_answer(service: Service, question: str, body: AskRequest) -> AsyncIterator[str]:
-    """Server-sent events: status, the draft's tokens, then the validated answer (or an error).
+    """Server-sent events: progress, the draft's tokens, then the validated answer (or an error).
     The answer is worked out in a thread; events cross to the event loop through a queue."""
     loop = asyncio.get_running_loop()
     events: asyncio.Queue[tuple[str, dict[str, Any]] | None] = asyncio.Queue()
@@ -270,20 +271,20 @@ async def _stream_answer(service: Service, question: str, body: AskRequest) -> A
                 k=body.k,
                 model=body.model,
                 on_token=lambda t: put("token", {"text": t}) if t else None,
-                on_status=lambda m: put("status", {"message": m}),
+                on_progress=lambda m: put("progress", {"message": m}),
             )
             put("answer", answer.model_dump(mode="json"))
         except RagError as exc:
             status, error = error_of(exc)
-            put("error", {**error.model_dump(), "status": status})
+            put("error", {**error.model_dump(), "http_status": status})
         except Exception:
             log.exception("unhandled error answering %r", question)
-            put("error", {"code": "internal", "message": "internal error", "status": 500})
+            put("error", {"code": "internal", "message": "internal error", "http_status": 500})
         finally:
             loop.call_soon_threadsafe(events.put_nowait, None)
 
     worker = loop.run_in_executor(None, work)
-    yield _event("status", {"message": "retrieving passages and writing a draft"})
+    yield _event("progress", {"message": "retrieving passages and writing a draft"})
     while True:
         try:
             item = await asyncio.wait_for(events.get(), timeout=_HEARTBEAT_S)

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from rag.config import Settings
+from rag.embed import Embedder
 from rag.errors import RagError
 from rag.index.build import build_index
 from rag.progress import Tick
 from rag.serve.schemas import Job, JobKind
 
-log = logging.getLogger("rag.serve.app")
+log = logging.getLogger("rag.serve")
 _KEEP = 20
 
 
@@ -55,9 +56,17 @@ class BuildJobs:
     """Runs builds on one worker thread, so two never interleave in this process (the index's
     file lock refuses builders in other processes, and the job fails with that message)."""
 
-    def __init__(self, settings: Settings, on_published: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        on_published: Callable[[], None],
+        embedder: Callable[[], Embedder | None] = lambda: None,
+    ) -> None:
+        """`embedder`: the encoder builds use, asked when a build starts (None: the
+        configured one)."""
         self.settings = settings
         self.on_published = on_published
+        self.embedder = embedder
         self._lock = threading.Lock()
         self._jobs: dict[int, Job] = {}
         self._queue: queue.Queue[_Request | None] = queue.Queue()
@@ -147,6 +156,7 @@ class BuildJobs:
                 add=request.add,
                 remove=request.remove,
                 full=request.full,
+                embedder=self.embedder(),
                 reporter=_JobReporter(self, request.job_id),
             )
         except RagError as exc:

@@ -91,7 +91,7 @@ class Job(Contract):
 
 
 class IndexState(Contract):
-    """`GET /index/status`: the version being served and the background jobs."""
+    """`GET /index`: the version being served and the background jobs."""
 
     index_version: int | None = Field(description="Version answering queries (None: no index).")
     sources: int = Field(description="Sources in that version.")
@@ -114,7 +114,7 @@ class UploadResult(Contract):
 class Health(Contract):
     """`GET /healthz`: ready when the models are loaded and an index version is served."""
 
-    status: Literal["ok", "no_index", "starting"] = Field(description="Overall state.")
+    state: Literal["ok", "no_index", "starting"] = Field(description="Overall state.")
     ready: bool = Field(description="Whether /ask and /search can answer.")
     index_dir: str = Field(description="Index folder served.")
     index_version: int | None = Field(description="Version being served.")

@@ -9,19 +9,19 @@ import os
 import re
 import threading
 import uuid
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from rag.answer.answerer import ask
+from rag.answer.answerer import Answerer, OnProgress, open_validator
 from rag.config import Settings
 from rag.embed import Embedder, LockedEmbedder
 from rag.embed.encoder import expected_model_id, load_embedder
 from rag.errors import ConfigError, IndexNotFoundError, RagError, SourceNotFoundError
 from rag.ingest import readers
 from rag.ingest.files import FoundFile, read_file
-from rag.llm.prompts import load_prompt
-from rag.llm.providers import OnToken, prepare
+from rag.llm.model import ModelFactory, OnToken
+from rag.llm.providers import open_model
+from rag.retrieve.decompose import Decomposer
 from rag.retrieve.search import Searcher
 from rag.serve.jobs import BuildJobs
 from rag.serve.schemas import (
@@ -36,8 +36,9 @@ from rag.serve.schemas import (
 )
 from rag.store import IndexLayout, IndexReader
 from rag.types import Answer, Source, SourceFailure
+from rag.validate.validator import Validator
 
-log = logging.getLogger("rag.serve.app")
+log = logging.getLogger("rag.serve")
 UPLOADS = "uploads"
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -49,32 +50,51 @@ class Service:
         self,
         settings: Settings,
         embedder: Embedder | None = None,
-        litellm_kwargs: dict[str, Any] | None = None,
-        judge_kwargs: dict[str, Any] | None = None,
+        models: ModelFactory = open_model,
     ) -> None:
+        """`embedder`: the encoder (default: the configured one, loaded at start); `models`:
+        model string -> chat model, for the answering models and the judge."""
         self.settings = settings
         self.layout = IndexLayout(settings.index.dir)
         self._given_embedder = embedder
         self.embedder: LockedEmbedder | None = None
-        self.litellm_kwargs = litellm_kwargs
-        self.judge_kwargs = judge_kwargs
+        self.open_model = models
+        self.validator: Validator | None = None
+        self._answerers: dict[str, Answerer] = {}
+        self._answerers_lock = threading.Lock()
         self._searcher: Searcher | None = None
         self._swap = threading.Lock()
         self._failed_version: int | None = None
         self.problem: str | None = None
         self.ready = False
-        self.jobs = BuildJobs(settings, on_published=self.refresh)
+        self.jobs = BuildJobs(settings, on_published=self.refresh, embedder=self._builds_encoder)
 
     # -- life ------------------------------------------------------------------------------
     def start(self) -> None:
         """Load the encoder and the answering model and open the index, before serving."""
         self.embedder = LockedEmbedder(self._given_embedder or load_embedder(self.settings))
-        prepare(self.settings.llm.model, self.settings, system=load_prompt("answer").fixed_system)
+        self.validator = open_validator(self.settings, self.embedder, self.open_model)
+        self.answerer(self.settings.llm.model)
         try:
             self.refresh()
         except IndexNotFoundError:
             log.warning("no index at %s yet; upload sources to build one", self.layout.root)
         self.ready = True
+
+    def _builds_encoder(self) -> Embedder | None:
+        # The encoder the service was given, or None: the build loads the configured one
+        # (load_embedder keeps one per process, so the served encoder, outside its lock).
+        return self._given_embedder
+
+    def answerer(self, model: str) -> Answerer:
+        """The answerer of an offered model, made (and the model loaded) on first use."""
+        if self.validator is None:
+            raise RagError("the service was not started; call start() first")
+        with self._answerers_lock:
+            if model not in self._answerers:
+                chat = self.open_model(model, self.settings)
+                self._answerers[model] = Answerer(self.settings.answer, None, chat, self.validator)
+            return self._answerers[model]
 
     def close(self) -> None:
         """Finish the running build and release the index."""
@@ -112,7 +132,10 @@ class Service:
             raise RagError("the service was not started; call start() first")
         try:
             reader = IndexReader.open(self.settings.index.dir, self.settings.store.token)
-            searcher = Searcher(reader, self.settings, self.embedder)
+            decomposer = None
+            if self.settings.search.decompose:
+                decomposer = Decomposer(self.open_model(self.settings.llm.model, self.settings))
+            searcher = Searcher(reader, self.settings.search, self.embedder, decomposer)
         except RagError as exc:
             if served is None:
                 raise
@@ -147,7 +170,7 @@ class Service:
         k: int | None = None,
         model: str | None = None,
         on_token: OnToken | None = None,
-        on_status: Callable[[str], None] | None = None,
+        on_progress: OnProgress | None = None,
     ) -> Answer:
         """A validated answer from the served version."""
         if model is not None and model not in self.models:
@@ -155,16 +178,9 @@ class Service:
                 f"model {model!r} is not offered by this server; choose one of {self.models} "
                 "(the operator adds more with RAG_SERVER_MODELS)"
             )
-        return ask(
-            question,
-            settings=self.settings,
-            k=k,
-            model=model,
-            on_token=on_token,
-            on_status=on_status,
-            searcher=self.searcher(),
-            litellm_kwargs=self.litellm_kwargs,
-            judge_kwargs=self.judge_kwargs,
+        answerer = self.answerer(model or self.settings.llm.model)
+        return answerer.ask(
+            question, k=k, on_token=on_token, on_progress=on_progress, searcher=self.searcher()
         )
 
     def sources(self, offset: int, limit: int) -> SourceList:
@@ -208,11 +224,11 @@ class Service:
             with contextlib.suppress(RagError):  # no index yet, or the new one fails to open
                 searcher = self.searcher()
         manifest = searcher.reader.manifest if searcher else None
-        status: Literal["ok", "no_index", "starting"] = (
+        state: Literal["ok", "no_index", "starting"] = (
             "starting" if not self.ready else ("ok" if searcher else "no_index")
         )
         return Health(
-            status=status,
+            state=state,
             ready=self.ready and searcher is not None,
             index_dir=str(self.layout.root),
             index_version=searcher.reader.version if searcher else None,
@@ -220,7 +236,7 @@ class Service:
             passages=manifest.passages if manifest else 0,
             embed_model=manifest.embedding.model_id
             if manifest
-            else expected_model_id(self.settings),
+            else expected_model_id(self.settings.embed),
             llm_model=self.settings.llm.model,
             models=self.models,
             validate_mode=self.settings.validator.mode,

@@ -129,7 +129,11 @@ def finish_vectors(
     of the `base` version's folder carried through what this build changed, where there is
     one to carry."""
     if isinstance(store, VectorStore):
-        args = (settings.store.ann_threshold, settings.store.ann_target_recall, settings.store.ann_sample)
+        args = (
+            settings.store.ann_threshold,
+            settings.store.ann_target_recall,
+            settings.store.ann_sample,
+        )
         if len(store) < settings.store.ann_threshold:
             fitted = fit(store, *args, trained_on)
         else:
@@ -164,7 +168,13 @@ def _finish_milvus(
         stored = store.arrays() if hnsw else None
         counted = len(stored[0]) if stored is not None else store.count_rows()
         tuned = (
-            tune_ef(store, *stored, settings.store.ann_target_recall, settings.store.ann_sample, questions)
+            tune_ef(
+                store,
+                *stored,
+                settings.store.ann_target_recall,
+                settings.store.ann_sample,
+                questions,
+            )
             if (stored is not None and counted)
             else None
         )
@@ -213,7 +223,11 @@ def collect_vectors(settings: Settings, root: Path, manifests: list[Manifest]) -
     oldest: dict[str, int] = {}
     for m in manifests:
         info = m.vectors
-        if info.backend == "milvus" and info.collection and info.milvus_uri == settings.store.milvus_uri:
+        if (
+            info.backend == "milvus"
+            and info.collection
+            and info.milvus_uri == settings.store.milvus_uri
+        ):
             oldest[info.collection] = min(oldest.get(info.collection, m.version), m.version)
     return collect_garbage(
         resolve_uri(settings.store.milvus_uri, root),

@@ -266,7 +266,7 @@ class LexicalIndex:
             )
         except (OSError, ValueError) as exc:
             raise IndexCorruptError(
-                f"cannot read BM25 index in {target}: {exc}; repair with `rag index check --repair`"
+                f"cannot read BM25 index in {target}: {exc}; mend it with `rag index verify --mend`"
             ) from exc
         return cls(model, vec_ids)
 

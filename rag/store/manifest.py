@@ -85,7 +85,7 @@ class VectorInfo(Contract):
     )
 
     def describe(self) -> str:
-        """One line for `rag index status`."""
+        """One line for `rag index info`."""
         if self.backend == "milvus":
             where = self.milvus_uri or "the Milvus Lite folder in the index"
             tuned = f", ef {self.ef}{self._recall()}" if self.recall_at_10 is not None else ""

@@ -124,7 +124,7 @@ class MilvusVectors:
         if not call("list collections", uri, client.has_collection, collection):
             raise IndexCorruptError(
                 f"Milvus at {uri} has no collection {collection!r}, which version {version} "
-                "uses; repair with `rag index check --repair`"
+                "uses; mend it with `rag index verify --mend`"
             )
         call("load a collection", uri, client.load_collection, collection)
         return cls(client, uri, collection, dimension, version, count, index_type, search_params)
@@ -159,7 +159,7 @@ class MilvusVectors:
 
     @property
     def kind(self) -> str:
-        """The layout, for the manifest and `rag index status`."""
+        """The layout, for the manifest and `rag index info`."""
         return f"Milvus {self.index_type},IP"
 
     def __len__(self) -> int:
@@ -218,8 +218,8 @@ class MilvusVectors:
         if missing:
             raise IndexCorruptError(
                 f"Milvus collection {self.collection!r} lacks vectors of {len(missing)} "
-                f"passage(s) of version {self.version} (e.g. {missing[0]}); repair with "
-                "`rag index check --repair`"
+                f"passage(s) of version {self.version} (e.g. {missing[0]}); mend it with "
+                "`rag index verify --mend`"
             )
         return np.asarray([found[int(i)] for i in ids], dtype=np.float32).reshape(
             len(ids), self._dimension

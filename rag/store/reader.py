@@ -44,7 +44,7 @@ class IndexReader:
         if not (folder / MANIFEST).is_file():
             raise IndexCorruptError(
                 f"index version {version} in {index_dir} is missing its manifest; "
-                "repair with `rag index check --repair`"
+                "mend it with `rag index verify --mend`"
             )
         manifest = load_manifest(folder / MANIFEST)
         try:
@@ -52,11 +52,11 @@ class IndexReader:
             passages = meta.count("passages")
         except sqlite3.DatabaseError as exc:  # missing, truncated or overwritten
             raise IndexCorruptError(
-                f"cannot read {folder / META_FILE}: {exc}; repair with `rag index check --repair`"
+                f"cannot read {folder / META_FILE}: {exc}; mend it with `rag index verify --mend`"
             ) from exc
         vectors = open_vectors(folder, manifest, layout.root, milvus_token)
         lexical = LexicalIndex.load(folder)
-        # A Milvus count is the manifest's (counting costs a scan); `rag index check` counts.
+        # A Milvus count is the manifest's (counting costs a scan); `rag index verify` counts.
         counts = {
             "SQLite": passages,
             manifest.vectors.backend: len(vectors),
@@ -66,7 +66,7 @@ class IndexReader:
         if len(set(counts.values())) != 1:
             raise IndexCorruptError(
                 f"index version {version} disagrees on passage counts {counts}; "
-                "repair with `rag index check --repair`"
+                "mend it with `rag index verify --mend`"
             )
         return cls(layout, version, manifest, meta, vectors, lexical)
 

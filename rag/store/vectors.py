@@ -68,7 +68,7 @@ class VectorStore:
             return cls(faiss.read_index(str(path)))
         except RuntimeError as exc:
             raise IndexCorruptError(
-                f"cannot read {path}: {exc}; repair with `rag index check --repair`"
+                f"cannot read {path}: {exc}; mend it with `rag index verify --mend`"
             ) from exc
 
     def save(self, folder: Path) -> None:

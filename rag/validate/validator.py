@@ -1,18 +1,21 @@
-"""Validate: an answer and the passages it was written from -> a Verdict per claim.
+"""The validator: an answer and the passages it was written from -> a Verdict per claim.
 
 Layers, cheapest first: structure (every [n] names a given passage, every factual sentence cites,
-quotes are verbatim), the fast scored check (rag.validate.support), then for what the fast check cannot
-settle an LLM judge (rag.validate.judge). Thresholds come from settings, calibrated in docs/validator.md."""
+quotes are verbatim), the fast scored check (support.py), then for what the fast check cannot
+settle an LLM judge (judge.py). Thresholds come from settings, calibrated in docs/validator.md.
+One validator serves many answers and threads; what one answer's checking went through (judge
+calls, a judge that failed) is kept in its `CheckRun`."""
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from rag.config import Settings
+from rag.config import ValidatorSettings
 from rag.embed import Embedder
 from rag.errors import LLMError
 from rag.text import sentences, strip_markers
@@ -21,8 +24,8 @@ from rag.validate.claims import Claim, split_claims
 from rag.validate.injection import without_instructions
 from rag.validate.support import Evidence, measure, similarity
 
-# claim, cited text -> probability that the text supports the claim
-Judge = Callable[[str, str], float]
+# claim, cited text -> probability that the text supports the claim (judge.py's Judge)
+JudgeFn = Callable[[str, str], float]
 
 # Quotes pair up in order; only those of three words or more are checked.
 _QUOTE = re.compile(r"\"([^\"]*)\"|\u201c([^\u201d]*)\u201d")
@@ -34,46 +37,65 @@ def _normal(text: str) -> str:
     return " ".join(re.sub(r"[\u2018\u2019]", "'", text).lower().split())
 
 
+@dataclass
+class CheckRun:
+    """What checking one answer (its draft, repairs and cuts) went through."""
+
+    judge_calls: int = 0
+    # Set once the judge fails (after its retries): the claims it should have settled are then
+    # refused, never accepted unchecked, and no later check of this run asks it again.
+    judge_failure: str | None = None
+
+
 class Validator:
-    """Checks answers against numbered passages; reuse one for many answers (vectors cached)."""
+    """Checks answers against numbered passages; build one and reuse it for many answers, from
+    any thread (sentence vectors are cached)."""
 
     def __init__(
         self,
-        settings: Settings,
+        settings: ValidatorSettings,
         embedder: Embedder,
-        judge: Judge | None = None,
+        judge: JudgeFn | None = None,
         cache_size: int = 20000,
     ) -> None:
         self.settings = settings
         self.embedder = embedder
-        self.judge = judge if settings.validator.mode != "fast" else None
+        self.judge = judge if settings.mode != "fast" else None
         self._vectors: dict[str, np.ndarray] = {}
         self._cache_size = cache_size
-        self.judge_calls = 0
-        # Set once the judge fails (after its retries): the claims it should have settled are
-        # then refused, never accepted unchecked.
-        self.judge_failure: str | None = None
+        self._lock = threading.Lock()
         # Scores where a verdict changes: the embedding is computed only if it could cross one.
-        if self.judge is None or settings.validator.mode == "strict":
-            self._cuts: tuple[float, ...] = (settings.validator.support_threshold,)
+        if self.judge is None or settings.mode == "strict":
+            self._cuts: tuple[float, ...] = (settings.support_threshold,)
         else:
-            self._cuts = (settings.validator.support_reject, settings.validator.support_accept)
+            self._cuts = (settings.support_reject, settings.support_accept)
 
     def _encode(self, texts: list[str]) -> dict[str, np.ndarray]:
-        todo = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        with self._lock:
+            known = {t: self._vectors[t] for t in texts if t in self._vectors}
+        todo = list(dict.fromkeys(t for t in texts if t not in known))
         if todo:
-            if len(self._vectors) + len(todo) > self._cache_size:
-                self._vectors.clear()
-            for text, vector in zip(todo, self.embedder.encode(todo), strict=True):
-                self._vectors[text] = vector
-        return {t: self._vectors[t] for t in texts}
+            encoded = self.embedder.encode(todo)
+            with self._lock:
+                if len(self._vectors) + len(todo) > self._cache_size:
+                    self._vectors.clear()
+                for text, vector in zip(todo, encoded, strict=True):
+                    self._vectors[text] = vector
+                    known[text] = vector
+        return {t: known[t] for t in texts}
 
-    def check(self, answer: str, passages: Mapping[int, str]) -> Verdict:
+    def check(
+        self, answer: str, passages: Mapping[int, str], run: CheckRun | None = None
+    ) -> Verdict:
         """The verdict on `answer`, whose [n] markers point into `passages` (n -> text)."""
-        return self.check_many([(answer, passages)])[0]
+        return self.check_many([(answer, passages)], run)[0]
 
-    def check_many(self, answers: Sequence[tuple[str, Mapping[int, str]]]) -> list[Verdict]:
-        """Verdicts on many answers; their embeddings go through the encoder in one batch."""
+    def check_many(
+        self, answers: Sequence[tuple[str, Mapping[int, str]]], run: CheckRun | None = None
+    ) -> list[Verdict]:
+        """Verdicts on many answers; their embeddings go through the encoder in one batch.
+        `run` carries judge calls and a judge failure across the checks of one answer."""
+        run = run if run is not None else CheckRun()
         # Per claim: its structural failure, else the lexical evidence for it.
         found: list[list[tuple[Claim, SentenceCheck | Evidence]]] = []
         # A source sentence that instructs the model is no evidence for what it asks to be said.
@@ -109,7 +131,7 @@ class Validator:
                     window_rows = np.array([vectors[w] for w in evidence.closest])
                     sim = similarity(vectors[evidence.claim], window_rows)
                     evidence = replace(evidence, similarity=sim)
-                checks.append(self._support(claim, evidence, passages))
+                checks.append(self._support(claim, evidence, passages, run))
             problems = [
                 f"sentence {i}: {c.reason}"
                 for i, c in enumerate(checks, start=1)
@@ -148,7 +170,7 @@ class Validator:
         return None
 
     def _support(
-        self, claim: Claim, evidence: Evidence, passages: Mapping[int, str]
+        self, claim: Claim, evidence: Evidence, passages: Mapping[int, str], run: CheckRun
     ) -> SentenceCheck:
         """The fast layer's verdict, or the judge's where the fast score is in between."""
         marks = "".join(f"[{n}]" for n in claim.citations)
@@ -164,27 +186,27 @@ class Validator:
                 claim, False, score, "fast", "unsupported", _explain(evidence, marks, False)
             )
         if self.judge is None:
-            ok = score >= settings.validator.support_threshold
+            ok = score >= settings.support_threshold
             return _check(claim, ok, score, "fast", "unsupported", _explain(evidence, marks, ok))
-        if settings.validator.mode == "strict":
-            low, high = settings.validator.support_threshold, 2.0  # the judge confirms every pass
+        if settings.mode == "strict":
+            low, high = settings.support_threshold, 2.0  # the judge confirms every pass
         else:
-            low, high = settings.validator.support_reject, settings.validator.support_accept
+            low, high = settings.support_reject, settings.support_accept
         if not low <= score < high:
             ok = score >= high
             return _check(claim, ok, score, "fast", "unsupported", _explain(evidence, marks, ok))
-        if self.judge_failure is None:
-            self.judge_calls += 1
+        if run.judge_failure is None:
+            run.judge_calls += 1
             cited = [passages[n] for n in claim.citations]
             try:
                 probability = self.judge(evidence.claim, self._judge_text(evidence.claim, cited))
             except LLMError as exc:
                 # Retried already; asking again for every claim would only multiply the wait.
-                self.judge_failure = str(exc)
-        if self.judge_failure is not None:
-            reason = f"not checked, the judge failed ({self.judge_failure}; fast score {score:.2f})"
+                run.judge_failure = str(exc)
+        if run.judge_failure is not None:
+            reason = f"not checked, the judge failed ({run.judge_failure}; fast score {score:.2f})"
             return _check(claim, False, score, "judge", "unsupported", reason)
-        ok = probability >= settings.validator.judge_threshold
+        ok = probability >= settings.judge_threshold
         reason = f"judge: P(supported) = {probability:.2f} (fast score {score:.2f})"
         return _check(claim, ok, probability, "judge", "unsupported", reason)
 

@@ -1,5 +1,5 @@
 // The rag web page: ask (streamed draft, then the validated answer with clickable [n]),
-// and sources (index status, list, admin upload/delete/rebuild). Text from sources and models
+// and sources (index state, list, admin upload/delete/rebuild). Text from sources and models
 // is only ever set as textContent, never as HTML.
 "use strict";
 
@@ -50,7 +50,7 @@ async function refreshHealth() {
     $("health").textContent = h.ready
       ? `index version ${h.index_version} · ${h.sources} sources · ${h.passages} passages · ` +
         `answers by ${h.llm_model} · checks: ${h.validate_mode}`
-      : h.status === "no_index"
+      : h.state === "no_index"
         ? "no index yet: upload sources on the Sources page"
         : "starting…";
     $("admin").hidden = !h.admin;
@@ -125,7 +125,7 @@ async function readEvents(stream, onEvent) {
 }
 
 function handleEvent(name, data) {
-  if (name === "status") $("progress").textContent = data.message;
+  if (name === "progress") $("progress").textContent = data.message;
   else if (name === "token") {
     if ($("draft-text").textContent === "") $("progress").textContent = "writing the draft…";
     $("draft-text").append(data.text);
@@ -261,7 +261,7 @@ function closePassage() {
 // -- sources -----------------------------------------------------------------------------------
 async function loadIndexState() {
   try {
-    const state = await api("/index/status");
+    const state = await api("/index");
     const facts = $("index-state");
     facts.replaceChildren();
     const add = (k, v) => facts.append(el("dt", { text: k }), el("dd", { text: String(v) }));

@@ -1,4 +1,4 @@
-"""`rag index check`: each way a version's parts can disagree is found, named and repaired."""
+"""`rag index verify`: each way a version's parts can disagree is found, named and mended."""
 
 from __future__ import annotations
 
@@ -11,17 +11,17 @@ import faiss
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import STORES, synthetic_text, write_corpus
-from fakes import HashEmbedder
+from helpers.data import synthetic_text, write_corpus
+from helpers.fakes import HashEmbedder
+from helpers.stores import STORES
 
-import rag.index.build
-import rag.index.mend
 from rag.cli.app import cli
+from rag.cli.common import Runtime
 from rag.config import DEFAULT_EMBED_MODEL, Settings
 from rag.errors import IndexCorruptError, IndexMismatchError
 from rag.index.build import build_index
-from rag.index.mend import repair_index
-from rag.index.verify import check_index
+from rag.index.mend import mend_index
+from rag.index.verify import verify_index
 from rag.retrieve.search import Searcher
 from rag.store import IndexLayout, IndexReader
 from rag.store.backends import Vectors, open_vectors
@@ -53,7 +53,7 @@ def folder(settings: Settings) -> Path:
 
 def results(settings: Settings) -> list[list[tuple[str, float]]]:
     reader = IndexReader.open(settings.index.dir)
-    searcher = Searcher(reader, settings, HashEmbedder(model_id=DEFAULT_EMBED_MODEL))
+    searcher = Searcher(reader, settings.search, HashEmbedder(model_id=DEFAULT_EMBED_MODEL))
     try:
         return [
             [(h.passage_id, round(h.score, 5)) for h in searcher.search(q, k=8)] for q in QUERIES
@@ -140,7 +140,7 @@ def garble_sqlite(settings: Settings) -> None:
     (folder(settings) / "meta.sqlite").write_bytes(b"SQLite format 3\x00" + b"\xff" * 4000)
 
 
-# (corruption, part named, words in the message, passages re-embedded by the repair);
+# (corruption, part named, words in the message, passages re-embedded by the mend);
 # "vectors" is the store's part: FAISS or Milvus.
 CASES = [
     (drop_first_vector, "vectors", "1 passage(s) in SQLite are missing", 1),
@@ -155,7 +155,7 @@ CASES = [
 
 
 def test_a_sound_index_checks_ok(built: Settings) -> None:
-    report = check_index(built)
+    report = verify_index(built)
     assert report.ok and report.problems == [] and report.leftovers == []
     assert len(set(report.counts.values())) == 1 and set(report.counts) == {
         "manifest",
@@ -166,7 +166,7 @@ def test_a_sound_index_checks_ok(built: Settings) -> None:
 
 
 @pytest.mark.parametrize(("corrupt", "part", "message", "re_embedded"), CASES)
-def test_check_names_the_problem_and_repair_restores_the_same_results(
+def test_verify_names_the_problem_and_mend_restores_the_same_results(
     built: Settings,
     monkeypatch: pytest.MonkeyPatch,
     corrupt: Callable[[Settings], None],
@@ -175,28 +175,26 @@ def test_check_names_the_problem_and_repair_restores_the_same_results(
     re_embedded: int | None,
 ) -> None:
     fake = HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
-    monkeypatch.setattr(rag.index.build, "load_embedder", lambda s: fake)
-    monkeypatch.setattr(rag.index.mend, "load_embedder", lambda s: fake)
     before = results(built)
-    total = check_index(built).counts["SQLite"]
+    total = verify_index(built).counts["SQLite"]
     corrupt(built)
 
-    report = check_index(built)
+    report = verify_index(built)
     assert not report.ok
     part = vector_part(built) if part == "vectors" else part
     found = [p for p in report.problems if p.part == part]
     assert any(m in p.message for p in found for m in message.split("|")), report.problems
 
-    repaired = repair_index(built)
-    assert repaired.ok and repaired.repaired_from == 1 and repaired.version == 2
-    assert repaired.re_embedded == (total if re_embedded is None else re_embedded)
-    assert check_index(built).ok
+    mended = mend_index(built, embedder=fake)
+    assert mended.ok and mended.mended_from == 1 and mended.version == 2
+    assert mended.re_embedded == (total if re_embedded is None else re_embedded)
+    assert verify_index(built).ok
     assert results(built) == before
 
 
-def test_repair_of_a_sound_index_publishes_nothing(built: Settings) -> None:
-    report = repair_index(built)
-    assert report.ok and report.repaired_from is None and report.version == 1
+def test_mending_a_sound_index_publishes_nothing(built: Settings) -> None:
+    report = mend_index(built)
+    assert report.ok and report.mended_from is None and report.version == 1
 
 
 def test_leftovers_of_dead_builds_are_listed_and_cleared(built: Settings) -> None:
@@ -204,55 +202,54 @@ def test_leftovers_of_dead_builds_are_listed_and_cleared(built: Settings) -> Non
     dead = layout.new_build_dir()
     unpublished = layout.version_dir(2)
     shutil.copytree(layout.version_dir(1), unpublished)  # renamed, but CURRENT never swapped
-    report = check_index(built)
+    report = verify_index(built)
     assert report.ok and report.leftovers == [str(dead), str(unpublished)]
-    assert repair_index(built).leftovers == []
+    assert mend_index(built).leftovers == []
     assert not dead.exists() and not unpublished.exists()
 
 
-def test_a_lost_manifest_cannot_be_repaired_and_says_what_to_do(built: Settings) -> None:
+def test_a_lost_manifest_cannot_be_mended_and_says_what_to_do(built: Settings) -> None:
     (folder(built) / "manifest.json").unlink()
-    assert [p.part for p in check_index(built).problems] == ["manifest"]
+    assert [p.part for p in verify_index(built).problems] == ["manifest"]
     with pytest.raises(IndexCorruptError, match="add the locations again"):
-        repair_index(built)
+        mend_index(built)
 
 
 def test_current_naming_a_missing_folder_is_a_layout_problem(built: Settings) -> None:
     shutil.rmtree(folder(built))
-    [problem] = check_index(built).problems
+    [problem] = verify_index(built).problems
     assert problem.part == "layout" and "does not exist" in problem.message
 
 
-def test_a_reader_refuses_a_broken_version_and_names_the_repair(built: Settings) -> None:
+def test_a_reader_refuses_a_broken_version_and_names_the_mend(built: Settings) -> None:
     if built.store.backend == "milvus":
         # Counting a version's Milvus rows is a scan (~5 s per 100k on Lite), so a reader
-        # takes the manifest's count and `rag index check` does the counting.
+        # takes the manifest's count and `rag index verify` does the counting.
         lose_vectors(built)
-        with pytest.raises(IndexCorruptError, match="rag index check --repair"):
+        with pytest.raises(IndexCorruptError, match="rag index verify --mend"):
             IndexReader.open(built.index.dir)
     else:
         drop_first_vector(built)
-        with pytest.raises(IndexCorruptError, match="rag index check --repair"):
+        with pytest.raises(IndexCorruptError, match="rag index verify --mend"):
             IndexReader.open(built.index.dir)
     garble_sqlite(built)
     with pytest.raises(IndexCorruptError, match=r"cannot read .*meta\.sqlite"):
         IndexReader.open(built.index.dir)
 
 
-def test_cli_check_exit_codes_and_json(built: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
-    monkeypatch.setattr(rag.index.mend, "load_embedder", lambda s: fake)
+def test_cli_verify_exit_codes_and_json(built: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    given = Runtime(embedder=HashEmbedder(model_id=DEFAULT_EMBED_MODEL))
     monkeypatch.setenv("RAG_STORE", built.store.backend)
     index = ["--index", str(built.index.dir)]
-    ok = CliRunner().invoke(cli, ["index", "check", *index])
+    ok = CliRunner().invoke(cli, ["index", "verify", *index])
     assert ok.exit_code == 0 and "ok" in ok.stdout
     drop_first_vector(built)
-    bad = CliRunner().invoke(cli, ["index", "check", *index, "--json"])
+    bad = CliRunner().invoke(cli, ["index", "verify", *index, "--json"])
     assert bad.exit_code == 5
     assert json.loads(bad.stdout)["problems"][0]["part"] == vector_part(built)
-    fixed = CliRunner().invoke(cli, ["index", "check", "--repair", *index])
+    fixed = CliRunner().invoke(cli, ["index", "verify", "--mend", *index], obj=given)
     assert fixed.exit_code == 0, fixed.output
-    assert "repaired version 1 as version 2" in fixed.stdout
+    assert "mended version 1 as version 2" in fixed.stdout
     assert "1 passages re-embedded" in fixed.stdout
 
 
@@ -264,17 +261,17 @@ def approximate(settings: Settings) -> bool:
     return isinstance(store.index, faiss.IndexIVFFlat)
 
 
-def test_repair_keeps_an_approximate_layout_approximate(built: Settings) -> None:
+def test_mending_keeps_an_approximate_layout_approximate(built: Settings) -> None:
     settings = built.updated(ann_threshold=10, ann_sample=20)
     build_index(settings, full=True, embedder=HashEmbedder(model_id=DEFAULT_EMBED_MODEL))
     assert approximate(settings)
     drop_first_vector(settings)
-    report = repair_index(settings, embedder=HashEmbedder(model_id=DEFAULT_EMBED_MODEL))
+    report = mend_index(settings, embedder=HashEmbedder(model_id=DEFAULT_EMBED_MODEL))
     assert report.ok and report.re_embedded == 1
     assert approximate(settings)
 
 
-def test_repair_with_sound_vectors_refuses_another_model_for_the_question_probes(
+def test_mending_with_sound_vectors_refuses_another_model_for_the_question_probes(
     built: Settings,
 ) -> None:
     """Nothing to re-embed, but an approximate layout is tuned on question probes: they must be
@@ -283,5 +280,5 @@ def test_repair_with_sound_vectors_refuses_another_model_for_the_question_probes
     build_index(settings, full=True, embedder=HashEmbedder(model_id=DEFAULT_EMBED_MODEL))
     delete_bm25(settings)
     with pytest.raises(IndexMismatchError, match="RAG_EMBED_MODEL"):
-        repair_index(settings, embedder=HashEmbedder(model_id="another-model"))
+        mend_index(settings, embedder=HashEmbedder(model_id="another-model"))
     assert approximate(settings)

@@ -1,4 +1,5 @@
-"""ask(): retrieval, prompt, a mocked provider, and an Answer whose every [n] is a real passage."""
+"""The answerer: retrieval, prompt, a scripted provider, and an Answer whose every [n] is a real
+passage."""
 
 from __future__ import annotations
 
@@ -9,53 +10,17 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import write_corpus
-from fakes import HashEmbedder, ScriptedLiteLLM
+from helpers.data import CORPUS, GOOD, RAW, UNSUPPORTED, write_corpus
+from helpers.fakes import HashEmbedder, ScriptedLiteLLM, scripted_models
 
-import rag.llm.providers
-import rag.retrieve.search
-from rag.answer.answerer import ask
+from rag.answer.answerer import open_answerer
 from rag.cli.app import cli
+from rag.cli.common import Runtime
 from rag.config import DEFAULT_EMBED_MODEL, Settings, load_settings
 from rag.index.build import build_index
 from rag.retrieve.search import Searcher
 from rag.store import IndexReader
 from rag.types import Answer
-
-CORPUS = [
-    {
-        "id": "chief",
-        "title": "Chief statement",
-        "date": "2025-12-16",
-        "url": "https://e.org/c",
-        "text": "The police chief said officers do not cooperate with ICE. Safety comes first.",
-    },
-    {
-        "id": "council",
-        "title": "Council vote",
-        "date": "2025-12-11",
-        "text": "The council voted unanimously on December 11 to strengthen the ordinance.",
-    },
-    {"id": "river", "title": "River cleanup", "text": "Volunteers cleaned the river banks."},
-]
-# k=2 retrieves the chief's statement as [1] and the river cleanup as [2].
-RAW = (
-    "## Summary\nNo. Volunteers cleaned the river banks [2]. The police chief said officers do "
-    "not cooperate with ICE [1]. The council acted [1, 9].\n"
-    """## 1. Volunteers
-Volunteers cleaned the river banks [2].
-## Bottom line
-The police chief said officers do not cooperate with ICE [1].
-## What the sources cannot settle
-Individual cases.
-## Follow-up questions
-- What did the audit find?
-"""
-)
-GOOD = RAW.replace(" The council acted [1, 9].", "")
-UNSUPPORTED = """## Summary
-Officers patrol the harbor every night with ICE agents [1]. The mayor approved it in 2019 [2].
-"""
 
 
 @pytest.fixture
@@ -68,31 +33,29 @@ def index(settings: Settings, tmp_path: Path) -> Settings:
 @pytest.fixture
 def mocked(monkeypatch: pytest.MonkeyPatch) -> ScriptedLiteLLM:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
-    fake = ScriptedLiteLLM([], reply=RAW)
-    monkeypatch.setattr(rag.llm.providers, "_litellm", lambda: fake)
-    monkeypatch.setattr(
-        rag.retrieve.search, "load_embedder", lambda s: HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
+    return ScriptedLiteLLM([], reply=RAW)
+
+
+def given(fake: ScriptedLiteLLM) -> Runtime:
+    """What `rag` runs with here: the fake encoder under the default's name, scripted models."""
+    return Runtime(
+        embedder=HashEmbedder(model_id=DEFAULT_EMBED_MODEL), models=scripted_models(fake)
     )
-    return fake
 
 
-def _ask(index: Settings, **kwargs: Any) -> Answer:
+def _ask(index: Settings, fake: ScriptedLiteLLM, **kwargs: Any) -> Answer:
     searcher = Searcher(
-        IndexReader.open(index.index.dir), index, HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
+        IndexReader.open(index.index.dir), index.search, HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
     )
-    return ask(
-        "Do police help ICE?",
-        settings=index,
-        k=2,
-        model="openai/gpt-4o-mini",
-        searcher=searcher,
-        **kwargs,
+    answerer = open_answerer(
+        index, "openai/gpt-4o-mini", searcher=searcher, models=scripted_models(fake)
     )
+    return answerer.ask("Do police help ICE?", k=2, **kwargs)
 
 
 def test_answer_cites_only_real_passages(index: Settings, mocked: ScriptedLiteLLM) -> None:
     tokens: list[str] = []
-    answer = _ask(index, on_token=tokens.append)
+    answer = _ask(index, mocked, on_token=tokens.append)
     # The draft streams as written, numbered as it will be shown: [2] cited first becomes [1],
     # and the invented [9] goes.
     streamed = "".join(tokens)
@@ -137,14 +100,14 @@ def test_supported_draft_is_accepted_without_repair(
     index: Settings, mocked: ScriptedLiteLLM
 ) -> None:
     mocked.replies = [GOOD]
-    answer = _ask(index)
+    answer = _ask(index, mocked)
     assert answer.status == "accepted" and mocked.calls == 1
     assert answer.repair_rounds == 0 and answer.dropped_sentences == []
 
 
 def test_repair_that_fixes_the_draft(index: Settings, mocked: ScriptedLiteLLM) -> None:
     mocked.replies = [RAW, GOOD]
-    answer = _ask(index)
+    answer = _ask(index, mocked)
     assert answer.status == "repaired" and answer.repair_rounds == 1
     assert answer.dropped_sentences == [] and mocked.calls == 2
 
@@ -153,7 +116,7 @@ def test_nothing_supported_abstains_and_shows_what_was_found(
     index: Settings, mocked: ScriptedLiteLLM
 ) -> None:
     mocked.replies = [UNSUPPORTED]
-    answer = _ask(index)
+    answer = _ask(index, mocked)
     assert answer.status == "abstained"
     assert answer.sections.summary == "The sources found do not support an answer to this question."
     assert "harbor" not in answer.text and len(answer.dropped_sentences) == 2
@@ -162,14 +125,16 @@ def test_nothing_supported_abstains_and_shows_what_was_found(
     assert answer.citations and all(c.supported for c in answer.checks)
 
 
-def run_ask(index: Settings, *extra: str) -> Result:
+def run_ask(index: Settings, fake: ScriptedLiteLLM, *extra: str) -> Result:
     """`rag ask` on the test index with another provider's model string."""
     args = ["ask", "Do police help ICE?", "--index", str(index.index.dir)]
-    return CliRunner().invoke(cli, [*args, "--model", "openai/gpt-4o-mini", "-k", "2", *extra])
+    return CliRunner().invoke(
+        cli, [*args, "--model", "openai/gpt-4o-mini", "-k", "2", *extra], obj=given(fake)
+    )
 
 
 def test_cli_ask_json_with_another_provider(index: Settings, mocked: ScriptedLiteLLM) -> None:
-    result = run_ask(index, "--json")
+    result = run_ask(index, mocked, "--json")
     assert result.exit_code == 0, result.stderr
     answer = json.loads(result.stdout)
     assert answer["model"] == "openai/gpt-4o-mini"
@@ -177,7 +142,7 @@ def test_cli_ask_json_with_another_provider(index: Settings, mocked: ScriptedLit
 
 
 def test_cli_ask_streams_then_lists_sources(index: Settings, mocked: ScriptedLiteLLM) -> None:
-    result = run_ask(index)
+    result = run_ask(index, mocked)
     assert result.exit_code == 0, result.stderr
     out = result.stdout
     # Streamed with the same numbering as the final answer: model [2] shows as [1].
@@ -193,9 +158,6 @@ def test_cli_ask_streams_then_lists_sources(index: Settings, mocked: ScriptedLit
 
 def test_cli_ask_without_key_says_which(index: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    monkeypatch.setattr(
-        rag.retrieve.search, "load_embedder", lambda s: HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
-    )
     result = CliRunner().invoke(
         cli,
         [
@@ -206,6 +168,7 @@ def test_cli_ask_without_key_says_which(index: Settings, monkeypatch: pytest.Mon
             "--model",
             "openai/gpt-4o-mini",
         ],
+        obj=Runtime(embedder=HashEmbedder(model_id=DEFAULT_EMBED_MODEL)),
     )
     assert result.exit_code == 1
     assert "needs OPENAI_API_KEY" in result.stderr

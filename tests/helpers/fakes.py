@@ -1,17 +1,22 @@
-"""Test doubles: a tiny deterministic embedder (feature hashing of words), optionally slow."""
+"""Test doubles: a tiny deterministic embedder (feature hashing of words), optionally slow; a
+stand-in for litellm that scripts faults and replies through litellm's own mock replies; and a
+queued chat model that needs no litellm at all."""
 
 from __future__ import annotations
 
 import hashlib
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from rag.config import Settings
 from rag.embed import Vectors
+from rag.llm.model import ChatModel, Generation, Messages, ModelFactory, OnToken
+from rag.llm.providers import LiteLLMModel, import_litellm
 
 
 class HashEmbedder:
@@ -77,9 +82,7 @@ class ScriptedLiteLLM:
     or each of a list of replies in turn, the last one repeated."""
 
     def __init__(self, failures: list[Fault], reply: str | list[str] = "ok [1]") -> None:
-        from rag.llm.providers import _litellm
-
-        self.real = _litellm()
+        self.real = import_litellm()
         self.exceptions = self.real.exceptions
         self.validate_environment = self.real.validate_environment
         self.token_counter = self.real.token_counter
@@ -106,3 +109,57 @@ class ScriptedLiteLLM:
 def _breaking(stream: Iterator[Any], error: BaseException) -> Iterator[Any]:
     yield from stream
     raise error
+
+
+def scripted_models(
+    client: ScriptedLiteLLM, sleep: Callable[[float], None] = lambda seconds: None
+) -> ModelFactory:
+    """Opens every model string as a provider model on `client` (no backoff waits unless
+    `sleep` records them)."""
+
+    def open_scripted(name: str, settings: Settings) -> ChatModel:
+        return LiteLLMModel(name, settings.llm, client=client, sleep=sleep)
+
+    return open_scripted
+
+
+class FakeChatModel:
+    """A chat model with queued replies (the last one repeated) and no litellm: what a unit test
+    of a stage above the model needs. Records every request."""
+
+    continues_reply = False
+    calls_at_once = 1
+    logprobs = False
+
+    def __init__(
+        self, replies: list[str], name: str = "fake/model", yes: float | list[float] = 1.0
+    ) -> None:
+        self.name = name
+        self.replies = list(replies)
+        self.yes = [yes] if isinstance(yes, float) else list(yes)
+        self.requests: list[Messages] = []
+        self.prepared: list[str | None] = []
+
+    def _next(self, queue: list[Any]) -> Any:
+        return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    def prepare(self, system: str | None = None) -> None:
+        self.prepared.append(system)
+
+    def stream(
+        self, messages: Messages, on_token: OnToken | None = None, max_tokens: int | None = None
+    ) -> Generation:
+        self.requests.append(messages)
+        text = self._next(self.replies)
+        for piece in re.split(r"(?<=\s)", text):
+            if on_token is not None and piece:
+                on_token(piece)
+        return Generation(text=text, model=self.name, first_token_s=0.0, total_s=0.0)
+
+    def complete(self, messages: Messages, max_tokens: int, temperature: float = 0.0) -> str:
+        self.requests.append(messages)
+        return str(self._next(self.replies))
+
+    def yes_probability(self, messages: Messages) -> float:
+        self.requests.append(messages)
+        return float(self._next(self.yes))
