@@ -7,13 +7,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers.commands import RagRunner, offline_runner
+from helpers.commands import RagRunner, install_wheel, offline_runner
 from helpers.data import SHARED_DATA
 from helpers.fakes import HashEmbedder
 from helpers.stores import milvus_server
 
 from rag.config import Settings, load_settings
 from rag.store.milvus_conn import close_clients
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -52,6 +54,12 @@ def offline_rag(tmp_path: Path) -> RagRunner:
     """The `rag` command in a subprocess on a fresh index, with JSON output and with any network
     use doomed to fail (helpers/commands.py)."""
     return offline_runner(tmp_path / "index")
+
+
+@pytest.fixture(scope="session")
+def wheel_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bin folder of a virtual environment with rag installed from its wheel (built once)."""
+    return install_wheel(REPO, tmp_path_factory.mktemp("wheel"))
 
 
 @pytest.fixture

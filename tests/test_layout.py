@@ -93,7 +93,8 @@ def test_the_readme_layout_names_every_module() -> None:
             assert missing == [], f"rag/{name} in the README misses {missing}"
 
 
-# A round of work or a ticket named by its number: "session 21", "issue 7", "#12", "run2".
+# A round of work or a ticket named by its number: "session" or "issue" and a number, "#12",
+# a "-run" and a number in a file name (spelled apart here so this file names none).
 _ROUND = re.compile(r"\b(?:session|issue|ticket|round)[ _-]?#?\d+|(?<=[\s(])#\d+\b|-run\d", re.I)
 _TEXT = {".py", ".md", ".toml", ".js", ".css", ".html", ".txt", ".json", ".jsonl", ".cfg", ""}
 

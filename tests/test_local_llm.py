@@ -1,6 +1,7 @@
 """The embedded model: assembled from its packaged parts, run by llama.cpp through litellm.
 
-The slow test answers the demo question with the real model, offline, via the `rag` command.
+The slow test answers the demo question with the real model, offline, via the `rag` command of
+rag installed from its wheel, run outside the checkout.
 """
 
 from __future__ import annotations
@@ -8,11 +9,10 @@ from __future__ import annotations
 import importlib
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from helpers.commands import RagRunner
+from helpers.commands import offline_env, offline_runner
 
 from rag.errors import LLMError
 from rag.llm.local import model_file
@@ -33,9 +33,10 @@ def test_a_missing_part_names_the_install_command(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_demo_question_with_the_embedded_model(offline_rag: RagRunner, tmp_path: Path) -> None:
+def test_demo_question_with_the_embedded_model(wheel_bin: Path, tmp_path: Path) -> None:
     pytest.importorskip("llama_cpp", reason="install the local extra: pip install -e '.[local]'")
-    rag = offline_rag
+    installed = [str(wheel_bin / "rag")]
+    rag = offline_runner(tmp_path / "index", installed, cwd=tmp_path)
     assert rag("index", "add", str(REPO / "examples" / "demo")).returncode == 0
     result = rag("ask", "Are Minneapolis police helping ICE?")
     assert result.returncode == 0, result.stderr
@@ -71,7 +72,9 @@ def test_demo_question_with_the_embedded_model(offline_rag: RagRunner, tmp_path:
     path = tmp_path / "shown.jsonl"
     path.write_text(json.dumps(line) + "\n")
     verdict = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "validate", str(path), "--json"],
+        [*installed, "validate", str(path), "--json"],
+        cwd=tmp_path,
+        env=offline_env(),
         capture_output=True,
         text=True,
         timeout=600,

@@ -55,12 +55,12 @@ def hotpot_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 def test_hotpotqa_hybrid_recall_at_10(hotpot_index: Settings) -> None:
-    # Issue 7's target 0.93; hybrid with title links measured 0.970 (0.910 without them).
+    # The target is 0.93; hybrid with title links measured 0.970 (0.910 without them).
     assert recall(hotpot_index, gold("hotpotqa"), k=10) >= 0.93
 
 
 def test_hotpotqa_recall_is_the_same_on_milvus(hotpot_index: Settings, tmp_path: Path) -> None:
-    """Issue 9: the Milvus store gives the FAISS store's recall@10 (to 0.01); measured 0.970
+    """The Milvus store gives the FAISS store's recall@10 (to 0.01); measured 0.970
     on both with `rag eval ... --retrieval-only` (docs/scale.md)."""
     milvus = load_settings(index_dir=tmp_path / "index", store="milvus")
     build_index(milvus, add=[str(SHARED_DATA / "hotpotqa" / "corpus.jsonl")])

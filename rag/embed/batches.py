@@ -6,7 +6,7 @@ any padding needs an attention mask, which makes attention slower (transformers 
 when a batch has none). Ordering a whole job by exact token count (`length_order`) and encoding
 consecutive texts of that order (`encode_by_length`) leaves most batches without padding at
 all: 1.24x the passages/s of sentence-transformers' own `encode` on the int8 copy (measured,
-docs/retrieval.md). In int8 the padded positions no longer widen the activation ranges either,
+docs/scale.md). In int8 the padded positions no longer widen the activation ranges either,
 so the vectors agree with fp32 slightly better.
 
 The forward pass is sentence-transformers' own (`model(features)`), fed the tokenizer's ids;

@@ -4,7 +4,7 @@ On these CPUs MiniLM in fp32 runs close to the cores' peak (~150 GFLOP/s for ~60
 the only way to index much faster is lower precision. Plain dynamic int8 (torch's
 `quantize_dynamic`) is fast but wrong: a few activation channels carry values 50x the rest, one
 scale per tensor crushes everything else, and vectors fall to cosine 0.86 against fp32 (measured,
-docs/retrieval.md). What works is SmoothQuant (Xiao et al., 2023): divide each linear layer's
+docs/scale.md). What works is SmoothQuant (Xiao et al., 2023): divide each linear layer's
 input channels by s_j = max|x_j|^a / max|w_j|^(1-a) and multiply the weights' columns by the
 same s_j, which leaves the product unchanged but moves the outliers into the weights, where
 int8 keeps one scale per output row. The channel maxima come from fixed calibration texts

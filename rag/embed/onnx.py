@@ -1,6 +1,6 @@
 """An ONNX Runtime copy of the sentence-transformers encoder, for one or two texts at a time.
 
-Measured here (`python bench/encoders.py`, docs/retrieval.md): one question takes 4.7 ms p50
+Measured here (`python bench/encoders.py`, docs/scale.md): one question takes 4.7 ms p50
 with ONNX Runtime against 7.5-12.8 ms with torch; for batches of passages torch is 4x faster (62
 vs 16 passages/s); int8 exports fall below cosine 0.99 (0.903, 0.987 per channel). So questions
 go through ONNX and indexing stays on torch. The graph is

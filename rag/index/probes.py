@@ -7,8 +7,8 @@ questions got 0.911 and needed nprobe 384 for 0.95. Questions made of a question
 words of a passage, in their order ("What police deny it?"), needed as many lists as those real
 questions at every nprobe measured (0.910 / 0.940 / 0.954 / 0.965 at 128 / 256 / 384 / 512;
 real: 0.911 / 0.938 / 0.952 / 0.960), where longer ones (five or eight words) or passages mixed
-with noise were nearly as easy as the passages themselves (docs/retrieval.md, "Vector index by
-size")."""
+with noise were nearly as easy as the passages themselves (docs/scale.md, "1M passages";
+CHANGELOG.md)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ passage, but the answer sits in the source about the film, which the question ne
 passage names it, though, and the film has a source of its own whose title is its name. So the
 best few hits are scanned for other sources' titles, and the passages of the sources they
 mention are ranked by cosine to the question and fused in. Measured on HotpotQA: recall@10 0.910
--> 0.970 with the top 3 hits scanned; SQuAD 2.0 recall@5 unchanged at 0.988 (docs/retrieval.md).
+-> 0.970 with the top 3 hits scanned; SQuAD 2.0 recall@5 unchanged at 0.988 (docs/index.md).
 Corpora whose titles are headlines rarely see a title quoted, and are then unchanged.
 """
 

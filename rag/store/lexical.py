@@ -53,7 +53,7 @@ class Tokens(NamedTuple):
 
     Kept beside the BM25 model so the next build tokenizes only texts it has not seen: at 10k
     passages tokenizing everything again was half the time a 1% rebuild spent outside the
-    encoder (docs/retrieval.md)."""
+    encoder (CHANGELOG.md)."""
 
     vocab: list[str]
     keys: list[bytes]
@@ -277,8 +277,7 @@ class LexicalIndex:
         """Top-k FAISS ids and BM25 scores; a query of stopwords only finds nothing.
 
         Scores come straight from bm25s's sparse matrix and the top k from one argpartition:
-        0.6 ms at 100k passages where `BM25.retrieve` takes 5.2 ms for the same ranking
-        (docs/retrieval.md)."""
+        0.6 ms at 100k passages where `BM25.retrieve` takes 5.2 ms for the same ranking."""
         tokens = tokenize([query])[0]
         vocab = self.model.vocab_dict if len(self) else {}
         ids = [vocab[t] for t in tokens if t in vocab]

@@ -174,7 +174,7 @@ class VectorStore:
         """Top-k ids (-1 where fewer were found) and scores for each query row."""
         if isinstance(self.index, faiss.IndexIVFFlat):
             # FAISS splits a batch's queries over the threads, which leaves one query on one
-            # core; split its lists instead: 4.9 -> 2.4 ms at 100k, nprobe 384 (session 21).
+            # core; split its lists instead: 4.9 -> 2.4 ms at 100k, nprobe 384 (docs/scale.md).
             self.index.parallel_mode = 1 if len(queries) == 1 else 0
         scores, ids = self.index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
         return ids, scores
