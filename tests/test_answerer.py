@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from helpers.data import CORPUS, GOOD, RAW, UNSUPPORTED, write_corpus
-from helpers.fakes import HashEmbedder, ScriptedLiteLLM, scripted_models
+from helpers.fakes import FakeChatModel, HashEmbedder, ScriptedLiteLLM, scripted_models
 
-from rag.answer.answerer import open_answerer
+from rag.answer.answerer import Answerer, open_answerer, open_validator
 from rag.cli.app import cli
 from rag.cli.common import Runtime
 from rag.config import DEFAULT_EMBED_MODEL, Settings, load_settings
@@ -177,3 +177,30 @@ def test_cli_ask_without_key_says_which(index: Settings, monkeypatch: pytest.Mon
 def test_settings_pick_the_model_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RAG_LLM_MODEL", "anthropic/claude-3-5-haiku-latest")
     assert load_settings().llm.model == "anthropic/claude-3-5-haiku-latest"
+
+
+@pytest.mark.parametrize("continues_reply", [True, False])
+def test_a_model_that_continues_a_reply_is_given_its_start(
+    index: Settings, continues_reply: bool
+) -> None:
+    """What differs between models is read from their capabilities, never their names: a model
+    that continues a prefilled reply gets the prompt's first words as the reply's start, and the
+    stream shows them with its first token."""
+    model = FakeChatModel([GOOD.removeprefix("## Summary\n")] if continues_reply else [GOOD])
+    model.continues_reply = continues_reply
+    searcher = Searcher(
+        IndexReader.open(index.index.dir), index.search, HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
+    )
+    validator = open_validator(index, searcher.embedder or HashEmbedder())
+    answerer = Answerer(index.answer, searcher, model, validator)
+    tokens: list[str] = []
+    answer = answerer.ask("Do police help ICE?", k=2, on_token=tokens.append)
+    messages = model.requests[0]
+    assert [m["role"] for m in messages] == (
+        ["system", "user", "assistant"] if continues_reply else ["system", "user"]
+    )
+    if continues_reply:
+        assert messages[-1]["content"] == "## Summary\n"
+    assert "".join(tokens).startswith("## Summary\nNo. Volunteers cleaned the river banks [1].")
+    assert answer.status == "accepted" and answer.model == "fake/model"
+    assert model.prepared[0] == answerer.prompts.answer.fixed_system

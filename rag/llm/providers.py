@@ -264,15 +264,10 @@ class LocalModel(LiteLLMModel):
     calls_at_once = 1
 
     def __init__(
-        self,
-        name: str,
-        settings: LLMSettings,
-        local: LocalSettings,
-        client: Any | None = None,
-        options: dict[str, Any] | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        self, name: str, settings: LLMSettings, local: LocalSettings, **given: Any
     ) -> None:
-        super().__init__(name, settings, client, options, sleep)
+        """`local`: the engine's settings; the rest as for LiteLLMModel."""
+        super().__init__(name, settings, **given)
         self.local = local
 
     def prepare(self, system: str | None = None) -> None:

@@ -34,7 +34,7 @@ class _Request:
 
 
 class _JobReporter:
-    """A build's progress, written into its job for `GET /index/status` to read."""
+    """A build's progress, written into its job for `GET /index` to read."""
 
     def __init__(self, jobs: BuildJobs, job_id: int) -> None:
         self.jobs = jobs
