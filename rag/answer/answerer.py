@@ -33,7 +33,6 @@ from rag.validate.judge import Judge
 from rag.validate.validator import CheckRun, Validator
 
 OnProgress = Callable[[str], None]
-_TOKENS = ("prompt_tokens", "completion_tokens")
 
 
 @dataclass(frozen=True)
