@@ -204,3 +204,47 @@ def test_a_model_that_continues_a_reply_is_given_its_start(
     assert "".join(tokens).startswith("## Summary\nNo. Volunteers cleaned the river banks [1].")
     assert answer.status == "accepted" and answer.model == "fake/model"
     assert model.prepared[0] == answerer.prompts.answer.fixed_system
+
+
+def test_a_repair_that_copies_back_its_problem_list_is_not_shown_it(
+    index: Settings, mocked: ScriptedLiteLLM
+) -> None:
+    echo = (
+        "Problems found:\n"
+        '- "The council acted [1, 9]." cites a passage number that was not given\n'
+        'The sentence "The council acted [1]." is not what the cited passage says.\n'
+    )
+    mocked.replies = [RAW, GOOD + echo]
+    answer = _ask(index, mocked)
+    assert answer.status == "repaired" and answer.dropped_sentences == []
+    assert "council" not in answer.text and "Problems found" not in answer.text
+
+
+def test_cut_sentences_give_their_reasons_in_the_numbers_shown(
+    index: Settings, mocked: ScriptedLiteLLM
+) -> None:
+    mocked.replies = [
+        "## Summary\nVolunteers cleaned the river banks [2]. "
+        "The police chief patrols the harbor with federal boats every night [1].\n"
+    ]
+    answer = _ask(index, mocked)
+    assert answer.status == "repaired" and len(answer.dropped_sentences) == 1
+    [cut] = answer.dropped_sentences
+    assert cut.text.endswith("[2].") and cut.citations == [2]
+    assert re.findall(r"\[\d+\]", cut.reason) == ["[2]"], cut.reason
+
+
+def test_a_supported_sentence_that_answers_is_not_an_abstention(
+    index: Settings, mocked: ScriptedLiteLLM
+) -> None:
+    """The summary did not hold, but a section's supported sentence answers the question: the
+    answer is cut down to it (repaired), not an abstention that then quotes the answer."""
+    mocked.replies = [
+        "## Summary\nYes, police help ICE agents with raids every single day [1].\n"
+        "## 1. What the chief said\n"
+        "The police chief said officers do not cooperate with ICE [1].\n"
+    ]
+    answer = _ask(index, mocked)
+    assert answer.status == "repaired", answer.text
+    assert answer.sections.summary == "The police chief said officers do not cooperate with ICE [1]."
+    assert "do not support an answer" not in answer.text

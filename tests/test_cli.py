@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -134,3 +137,80 @@ def test_busy_index_exits_4(tmp_path: Path, corpus: Path) -> None:
     with IndexLayout(ix).write_lock():
         code, _, err = run("index", "add", str(corpus), "--index", str(ix))
     assert code == 4 and "another process is building" in err
+
+
+def test_a_file_of_a_registered_folder_added_again_is_one_file(tmp_path: Path) -> None:
+    """Adding a file whose folder is registered reads it once (it was a UNIQUE constraint
+    traceback), and is how a removed file of that folder comes back."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for n in range(3):
+        (folder / f"{n}.md").write_text(f"Title {n}\n{synthetic_text(n)}", encoding="utf-8")
+    ix = str(tmp_path / "ix")
+    assert run("index", "add", str(folder), "--index", ix)[0] == 0
+    code, out, err = run("index", "add", str(folder / "1.md"), "--index", ix, "--json")
+    assert code == 0 and "Traceback" not in err, err
+    assert json.loads(out)["passages"]["total"] == 3
+    code, out, _ = run("index", "remove", str(folder / "1.md"), "--index", ix, "--json")
+    assert code == 0 and json.loads(out)["sources"]["removed"] == 1
+    code, out, _ = run("index", "add", str(folder / "1.md"), "--index", ix, "--json")
+    assert code == 0 and json.loads(out)["sources"]["added"] == 1
+    code, out, _ = run("search", "Item1 sentence", "-k", "1", "--index", ix, "--json")
+    assert json.loads(out)[0]["source_id"] == "1.md"
+
+
+def _version(ix: Path) -> Path:
+    return ix / "versions" / (ix / "CURRENT").read_text().strip()
+
+
+def _rewrite_manifest(ix: Path, change: Callable[[dict[str, object]], object]) -> None:
+    path = _version(ix) / "manifest.json"
+    path.write_text(json.dumps(change(json.loads(path.read_text()))))
+
+
+# (broken state, how it is broken): each leaves `rag search` refusing the index.
+BROKEN: list[tuple[str, Callable[[Path], object]]] = [
+    ("manifest not JSON", lambda ix: (_version(ix) / "manifest.json").write_text("{not json")),
+    ("manifest gone", lambda ix: (_version(ix) / "manifest.json").unlink()),
+    ("manifest a list", lambda ix: _rewrite_manifest(ix, lambda m: list(m))),
+    (
+        "manifest of another format",
+        lambda ix: _rewrite_manifest(ix, lambda m: m | {"format_version": 99}),
+    ),
+    (
+        "manifest missing a field",
+        lambda ix: _rewrite_manifest(ix, lambda m: m | {"embedding": None}),
+    ),
+    ("FAISS file garbled", lambda ix: (_version(ix) / "vectors.faiss").write_bytes(b"garbage")),
+    ("BM25 gone", lambda ix: shutil.rmtree(_version(ix) / "bm25")),
+    ("SQLite garbled", lambda ix: (_version(ix) / "meta.sqlite").write_bytes(b"not a database")),
+]
+
+
+@pytest.mark.parametrize("break_it", [b for _, b in BROKEN], ids=[n for n, _ in BROKEN])
+def test_the_advice_of_every_error_works_in_that_state(
+    tmp_path: Path, corpus: Path, break_it: Callable[[Path], object]
+) -> None:
+    """Each error names a command; run it, and then what its own error names, until search works
+    again: no advice sends the user back to a command already tried."""
+    ix = tmp_path / "ix"
+    assert run("index", "add", str(corpus), "--index", str(ix))[0] == 0
+    break_it(ix)
+    search = "search Item3"
+    command, tried = search, list[str]()
+    while True:
+        code, _, err = run(*command.split(), "--index", str(ix))
+        if code == 0:
+            if command == search:
+                break
+            command = search
+            continue
+        advice = re.search(r"`rag (index [^`]+)`", err)
+        assert advice, err
+        command = advice.group(1)
+        assert command not in tried, f"{command!r} again after {tried}: {err}"
+        tried.append(command)
+        assert len(tried) <= 3, tried
+        if "PATH" in command:  # start again: the folder aside, the locations added again
+            shutil.move(str(ix), str(tmp_path / "ix.broken"))
+            command = command.replace("PATH ...", str(corpus))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from helpers.commands import RagRunner
+from helpers.data import CORPUS, GOOD, write_corpus
 from helpers.fakes import HashEmbedder, ScriptedLiteLLM, scripted_models
 
 from rag.answer.answerer import Answerer, open_answerer
@@ -128,6 +129,31 @@ def test_the_instructions_are_sent_only_as_instructions(
     body = user["content"]
     assert body.count("<passages>") >= 1 and body.rstrip().split("\n")[-1].startswith("Question:")
     assert body.index("New system message") < body.rindex("</passages>")
+
+
+# The answer prompt's worked example, copied into an answer about something else.
+EXAMPLE_COPIED = GOOD.replace("Individual cases.", "Its opening hours.").replace(
+    "- What did the audit find?", "- What are its Sunday hours?\n- What did the audit find?"
+)
+
+
+def test_the_worked_example_of_the_prompt_never_reaches_the_answer(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, settings: Settings
+) -> None:
+    build_index(
+        settings,
+        add=[str(write_corpus(tmp_path / "c.jsonl", CORPUS))],
+        embedder=HashEmbedder(model_id=DEFAULT_EMBED_MODEL),
+    )
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    answer = answerer(settings, ScriptedLiteLLM([], reply=EXAMPLE_COPIED)).ask(
+        "Do police help ICE?", k=2
+    )
+    assert answer.status == "accepted"
+    assert "opening hours" not in answer.text and "Sunday" not in answer.text
+    assert answer.sections.follow_ups == ["What did the audit find?"]
+    assert answer.sections.limits == ""
+    assert any("repeated its instructions" in note for note in answer.notes)
 
 
 @pytest.mark.parametrize(

@@ -17,8 +17,15 @@ from functools import partial
 from rag.answer.assemble import build_answer
 from rag.answer.citations import Renumberer
 from rag.answer.context import passage_block
-from rag.answer.leaks import Grams, LeakFilter, cut_leaks, secret_grams
-from rag.answer.policy import Outcome, settle
+from rag.answer.leaks import (
+    Grams,
+    LeakFilter,
+    cut_leaks,
+    cut_sentences,
+    secret_grams,
+    secret_sentences,
+)
+from rag.answer.policy import Outcome, settle, without_feedback
 from rag.answer.question import clean_question
 from rag.config import AnswerSettings, Settings, load_settings
 from rag.embed import Embedder
@@ -56,6 +63,7 @@ class Turn:
     hits: list[Hit]
     block: str  # the numbered passages as the model reads them
     grams: Grams  # word runs of the instructions that must never be shown
+    secret: frozenset[str]  # whole sentences of the instructions (their worked example), likewise
     prefill: str = ""  # the start of the reply written for the model, if it continues one
     usage: dict[str, int] = field(
         default_factory=lambda: {"prompt_tokens": 0, "completion_tokens": 0}
@@ -156,12 +164,16 @@ class Answerer:
         """The passages for the question, and what the model will be shown of them."""
         hits = searcher.search(question, k=k)
         block = passage_block(hits, question, self.settings.passage_words)
-        prompts = self.prompts
         # What a source may tell the model to print: its instructions. Never shown.
-        grams = secret_grams(
-            [prompts.answer.system, prompts.repair.system], [question, *(h.text for h in hits)]
+        instructions = [self.prompts.answer.system, self.prompts.repair.system]
+        said = [question, *(h.text for h in hits)]
+        return Turn(
+            question,
+            hits,
+            block or "(no passages found)",
+            secret_grams(instructions, said),
+            secret_sentences(instructions, said),
         )
-        return Turn(question, hits, block or "(no passages found)", grams)
 
     def _messages(self, prompt: Prompt, turn: Turn, **values: object) -> tuple[Messages, str]:
         """The messages for `prompt` and the start of the reply they give: a model that
@@ -207,7 +219,7 @@ class Answerer:
         turn.repairing += fixed.total_s
         turn.usage["prompt_tokens"] += fixed.prompt_tokens
         turn.usage["completion_tokens"] += fixed.completion_tokens
-        return start + fixed.text
+        return without_feedback(start + fixed.text)
 
     def check(self, turn: Turn, draft: str, on_progress: OnProgress | None) -> Outcome:
         """Validate the draft; repair it, cut it down or abstain (policy.py)."""
@@ -218,6 +230,7 @@ class Answerer:
             partial(self.revise, turn, on_progress),
             self.settings.repair_rounds,
             turn.run,
+            turn.question,
         )
 
     def assemble(
@@ -230,6 +243,8 @@ class Answerer:
     ) -> Answer:
         """The Answer as shown: leaks cut, citations renumbered, notes on what went wrong."""
         final_text, leaked_lines = cut_leaks(outcome.text, turn.grams)
+        final_text, example_lines = cut_sentences(final_text, turn.secret)
+        leaked_lines += example_lines
         notes = []
         if leaked_lines or turn.leaked:
             notes.append(

@@ -47,8 +47,10 @@ def build_answer(
         )
 
     def as_shown(check: SentenceCheck) -> SentenceCheck:
+        text = renumberer.sub(check.text)  # passages only a cut sentence cites get numbers too
         numbers = [renumberer.mapping[n] for n in check.citations if n in renumberer.mapping]
-        return check.model_copy(update={"text": renumberer.sub(check.text), "citations": numbers})
+        reason = renumberer.sub_known(check.reason)  # the numbers the reader sees
+        return check.model_copy(update={"text": text, "citations": numbers, "reason": reason})
 
     today = date.today().isoformat()
     return Answer(

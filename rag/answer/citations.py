@@ -45,6 +45,16 @@ class Renumberer:
         new = re.sub(r"[ \t]+([.,;:!?])", r"\1", new)
         return re.sub(r"[ \t]{2,}", " ", new)
 
+    def sub_known(self, text: str) -> str:
+        """Text with the markers of numbers already shown renumbered, and any other number left
+        as written (a reason quoting a number the model invented keeps it)."""
+
+        def known(match: re.Match[str]) -> str:
+            numbers = parse_marker(match.group(1))
+            return "".join(f"[{self.mapping.get(n, n)}]" for n in numbers)
+
+        return MARKER.sub(known, text)
+
     def feed(self, piece: str) -> str:
         """Renumber a streamed piece; a marker cut across pieces is held until it closes."""
         text = self._pending + piece

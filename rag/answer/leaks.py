@@ -1,6 +1,13 @@
-"""Leaks: the instructions given to the model never reach the user, even when a source tells the
+r"""Leaks: the instructions given to the model never reach the user, even when a source tells the
 model to print them. A run of GRAM words from the instructions that no passage contains is a
-leak: such lines are cut from the answer, and such words held back from the streamed draft."""
+leak: such lines are cut from the answer, and such words held back from the streamed draft.
+A shorter sentence the instructions hold whole (a line of the prompt's worked example, "Its
+opening hours.") that no passage holds is cut from the answer too.
+
+    >>> secret = secret_sentences(["Its opening hours.\n## Summary"], ["The mayor spoke."])
+    >>> cut_sentences("## What the sources cannot settle\nIts opening hours.\n", secret)
+    ('## What the sources cannot settle\n', 1)
+"""
 
 from __future__ import annotations
 
@@ -8,10 +15,14 @@ import re
 from collections import deque
 from collections.abc import Iterable
 
+from rag.text import sentences, strip_markers
+
 GRAM = 8  # words in a row; shorter runs are everyday phrases ("the sources do not say")
 Grams = frozenset[tuple[str, ...]]
 
+SENTENCE_WORDS = 3  # shorter sentences ("No.", "In short:") are everyday words
 _WORD = re.compile(r"\s*\S+\s+")
+_LIST_ITEM = re.compile(r"^(\s*(?:[-*\u2022]|\d+[.)])\s+)")
 
 
 def _norm(word: str) -> str:
@@ -44,6 +55,45 @@ def cut_leaks(text: str, grams: Grams) -> tuple[str, int]:
             cut += 1
         else:
             kept.append(line)
+    return "".join(kept), cut
+
+
+def _sentence_key(sentence: str) -> str:
+    return " ".join(_words(strip_markers(sentence)))
+
+
+def secret_sentences(instructions: Iterable[str], passages: Iterable[str]) -> frozenset[str]:
+    """The sentences of SENTENCE_WORDS words or more that the instructions hold (headings, the
+    answer's format, aside) and none of the passages (or the question) does, normalized."""
+    found: set[str] = set()
+    for text in instructions:
+        for line in text.splitlines():
+            if line.lstrip().startswith("#"):
+                continue
+            for sentence in sentences(_LIST_ITEM.sub("", line)):
+                key = _sentence_key(sentence)
+                if len(key.split()) >= SENTENCE_WORDS:
+                    found.add(key)
+    held = [f" {' '.join(_words(text))} " for text in passages]
+    return frozenset(key for key in found if not any(f" {key} " in text for text in held))
+
+
+def cut_sentences(text: str, secret: frozenset[str]) -> tuple[str, int]:
+    """`text` without the sentences the instructions hold (a line left empty goes too), and how
+    many lines lost one."""
+    kept, cut = [], 0
+    for line in text.splitlines(keepends=True):
+        end = line[len(line.rstrip("\r\n")) :]
+        marker = _LIST_ITEM.match(line)
+        prefix = marker.group(1) if marker else ""
+        parts = sentences(line[len(prefix) :].rstrip("\r\n"))
+        left = [p for p in parts if _sentence_key(p) not in secret]
+        if len(left) == len(parts):
+            kept.append(line)
+            continue
+        cut += 1
+        if left:
+            kept.append(prefix + " ".join(left) + end)
     return "".join(kept), cut
 
 

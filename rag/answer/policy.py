@@ -4,15 +4,17 @@ that hold; else an abstention that shows what the sources did say."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from rag.errors import LLMError
-from rag.text import sentences
+from rag.text import sentences, strip_markers
 from rag.types import AnswerStatus, SentenceCheck, Verdict
 from rag.validate.claims import split_claims
 from rag.validate.injection import is_instruction
+from rag.validate.support import stems
 from rag.validate.validator import CheckRun, Validator
 
 # draft, its problems -> a new draft
@@ -35,6 +37,21 @@ def repair_notes(verdict: Verdict) -> list[str]:
         for c in verdict.sentences
         if not c.supported
     ]
+
+
+def without_feedback(text: str) -> str:
+    """A rewrite without the sentences that copy back the problems it was sent (a small model
+    often answers with the list itself); a line left empty goes too."""
+    phrases = (*_PLAIN.values(), "is not supported", "problems found:")
+    kept = []
+    for line in text.splitlines(keepends=True):
+        parts = sentences(line.strip())
+        left = [p for p in parts if not any(phrase in p.lower() for phrase in phrases)]
+        if len(left) == len(parts):
+            kept.append(line)
+        elif left:
+            kept.append(" ".join(left) + "\n")
+    return "".join(kept)
 
 
 NO_SUPPORT = "The sources found do not support an answer to this question."
@@ -78,10 +95,28 @@ def cut_down(text: str, verdict: Verdict) -> str:
     return "\n".join(kept).strip() + "\n"
 
 
-def _answers(text: str, verdict: Verdict) -> bool:
-    """Whether a cut-down text still answers: its summary keeps a supported claim."""
+def on_question(sentence: str, question: str) -> bool:
+    """Whether a sentence is about the question: it shares at least half of the question's
+    content words (stemmed), one at the least.
+
+    >>> on_question("The chief said officers do not cooperate with ICE [1].", "Do police help ICE?")
+    False
+    >>> on_question("Police officers do not help ICE [1].", "Do police help ICE?")
+    True
+    """
+    asked = stems(question)
+    shared = len(asked & stems(strip_markers(sentence)))
+    return bool(asked) and shared >= max(1, math.ceil(len(asked) / 2))
+
+
+def _answers(text: str, verdict: Verdict, question: str) -> bool:
+    """Whether a cut-down text still answers: its summary keeps a supported claim, or a
+    supported claim elsewhere is about the question."""
     supported = {c.text for c in verdict.sentences if c.supported}
-    return any(c.section == "summary" and c.text in supported for c in split_claims(text))
+    return any(
+        c.text in supported and (c.section == "summary" or on_question(c.text, question))
+        for c in split_claims(text)
+    )
 
 
 def abstention(passages: Mapping[int, str], kept: str) -> str:
@@ -109,9 +144,11 @@ def settle(
     revise: Reviser | None,
     rounds: int,
     run: CheckRun | None = None,
+    question: str = "",
 ) -> Outcome:
     """Validate `draft`, repair it, cut it down or abstain; never accept what did not pass.
-    Every check of the draft and what becomes of it shares `run`."""
+    Every check of the draft and what becomes of it shares `run`; a cut-down draft that keeps
+    a supported sentence about `question` answers it, and is not an abstention."""
     run = run if run is not None else CheckRun()
     verdict = first = validator.check(draft, passages, run)
     if verdict.accepted and verdict.sentences:
@@ -137,7 +174,7 @@ def settle(
     dropped = [c for c in best_verdict.sentences if not c.supported]
     cut = cut_down(best, best_verdict)
     cut_verdict = validator.check(cut, passages, run)
-    if cut_verdict.accepted and cut_verdict.sentences and _answers(cut, cut_verdict):
+    if cut_verdict.accepted and cut_verdict.sentences and _answers(cut, cut_verdict, question):
         return Outcome(
             cut, "repaired", cut_verdict, rounds=used, dropped=dropped, first=first, notes=notes
         )

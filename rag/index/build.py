@@ -7,6 +7,7 @@ import shutil
 import sqlite3
 import time
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,8 @@ from rag.embed.encoder import expected_model_id, load_embedder
 from rag.errors import ConfigError, IndexCorruptError, IndexMismatchError, RagError
 from rag.index.probes import question_vectors
 from rag.index.scan import Plan, Scan, plan, scan_locations
-from rag.ingest.chunk import ChunkSpec, chunk_source, vector_id
+from rag.index.verify import lost_manifest
+from rag.ingest.chunk import ChunkSpec, chunk_source, embed_text, vector_id
 from rag.progress import Reporter, Silent
 from rag.store import META_FILE, IndexLayout, IndexReader
 from rag.store.backends import (
@@ -36,7 +38,6 @@ from rag.store.manifest import (
 )
 from rag.store.meta import MetaDB
 from rag.store.samples import Changes
-from rag.text import titled
 from rag.types import (
     BuildReport,
     Passage,
@@ -45,30 +46,9 @@ from rag.types import (
 )
 
 
-def chunk_spec(settings: Settings) -> ChunkSpec:
-    """The chunk sizes the settings ask for."""
-    return ChunkSpec(
-        target_words=settings.chunk.target_words,
-        max_words=settings.chunk.max_words,
-        min_words=settings.chunk.min_words,
-        overlap_words=settings.chunk.overlap_words,
-    )
-
-
 def chunking_info(settings: Settings) -> ChunkingInfo:
     """The manifest record of the settings' chunking."""
-    spec = chunk_spec(settings)
-    return ChunkingInfo(
-        target_words=spec.target_words,
-        max_words=spec.max_words,
-        min_words=spec.min_words,
-        overlap_words=spec.overlap_words,
-    )
-
-
-def embed_text(passage: Passage, with_title: bool) -> str:
-    """What the encoder and BM25 see for a passage."""
-    return titled(passage.title, passage.text, with_title)
+    return ChunkingInfo.model_validate(asdict(ChunkSpec.of(settings.chunk)))
 
 
 def _as_list(value: object) -> list[object]:
@@ -125,7 +105,11 @@ class Builder:
             if not full:
                 raise
             # A full rebuild only needs to know what was registered.
-            raw = read_raw(self.layout.version_dir(self.layout.require_current()) / "manifest.json")
+            current = self.layout.require_current()
+            try:
+                raw = read_raw(self.layout.version_dir(current) / "manifest.json")
+            except IndexCorruptError as exc:
+                raise lost_manifest(self.layout, current) from exc
             locations = [str(p) for p in _as_list(raw.get("locations"))]
             excluded = {str(p) for p in _as_list(raw.get("excluded"))}
             return None, locations, excluded
@@ -204,7 +188,10 @@ class Builder:
                     ".txt, .md, .html, .pdf or .jsonl sources"
                 )
             roots.append(path)
-            if path not in locations:
+            # Something under a registered folder is indexed already: adding it again only
+            # brings back what was removed from it, and registers nothing new.
+            covered = any(path.startswith(loc + os.sep) for loc in locations)
+            if path not in locations and not covered:
                 locations.append(path)
         return roots
 
@@ -248,7 +235,7 @@ class Builder:
         else:
             dimension, model_id = self.embedder.dimension, self.embedder.model_id
 
-        spec = chunk_spec(self.settings)
+        spec = ChunkSpec.of(self.settings.chunk)
         rows: list[tuple[Passage, int, str]] = []
         texts: dict[str, str] = {}
         for sid in work.to_write:

@@ -17,18 +17,19 @@ import numpy as np
 from rag.config import Settings
 from rag.embed import Embedder, embed_in_blocks
 from rag.embed.encoder import load_embedder
-from rag.errors import IndexCorruptError, IndexMismatchError
-from rag.index.build import Builder, embed_text, publish_done
+from rag.errors import IndexMismatchError
+from rag.index.build import Builder, publish_done
 from rag.index.probes import question_vectors
 from rag.index.verify import (
     VerifyReport,
     VersionParts,
     inspect_version,
     leftovers,
-    older_locations,
+    lost_manifest,
     sound_rows,
     verify_index,
 )
+from rag.ingest.chunk import embed_text
 from rag.progress import Reporter, Silent
 from rag.store import META_FILE, IndexLayout
 from rag.store.backends import check_same_store, finish_vectors, start_vectors
@@ -70,11 +71,7 @@ def mend_index(
     if manifest_readable:
         build = Builder(settings, embedder, reporter).run(full=True)
     else:
-        raise IndexCorruptError(
-            f"the manifest of version {report.version} is unreadable, so which locations were "
-            f"registered is unknown{older_locations(layout, report.version)}; move "
-            f"{layout.root} aside and add the locations again with `rag index add PATH ...`"
-        )
+        raise lost_manifest(layout, report.version)
     after = verify_index(settings)
     return after.model_copy(
         update={"mended_from": report.version, "re_embedded": build.passages.embedded}

@@ -70,17 +70,19 @@ def scan_locations(
     location being added again leave the excluded list.
     """
     scan = Scan()
-    found: list[FoundFile] = []
+    found: dict[str, FoundFile] = {}
     for location in locations:
         for item in find_files(location):
             if isinstance(item, SourceFailure):
                 scan.failures.append(item)
             else:
-                found.append(item)
+                # A file under two registered locations (a folder and the file itself) is one
+                # file: read once, under the location registered first.
+                found.setdefault(item.path, item)
     known_files = previous.files() if previous is not None else {}
     stored = set(previous.source_ids()) if previous is not None else set()
     with reporter.task("reading sources", len(found)) as tick:
-        for item in found:
+        for item in found.values():
             is_added = any(item.path == r or item.path.startswith(r + os.sep) for r in added_roots)
             record = known_files.get(item.path)
             if is_added and record:

@@ -12,7 +12,7 @@ import numpy as np
 from pydantic import Field
 
 from rag.config import Settings
-from rag.errors import RagError
+from rag.errors import IndexCorruptError, RagError
 from rag.store import META_FILE, IndexLayout
 from rag.store.backends import (
     Vectors,
@@ -211,6 +211,17 @@ def sound_rows(matrix: np.ndarray) -> np.ndarray:
         norms = np.linalg.norm(matrix, axis=1)
     sound: np.ndarray = np.isfinite(norms) & (np.abs(norms - 1.0) <= _NORM_TOLERANCE)
     return sound
+
+
+def lost_manifest(layout: IndexLayout, version: int) -> IndexCorruptError:
+    """The error for a current version whose manifest cannot be read: nothing can rebuild or
+    mend it (only the manifest records the registered locations), so the advice is to start
+    again, with what an older version registered where one can be read."""
+    return IndexCorruptError(
+        f"the manifest of version {version} is unreadable, so which locations were registered "
+        f"is unknown{older_locations(layout, version)}; move {layout.root} aside and add the "
+        "locations again with `rag index add PATH ...`"
+    )
 
 
 def older_locations(layout: IndexLayout, current: int) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.text import split_sentences
+from rag.config import ChunkSettings
+from rag.text import split_sentences, titled
 from rag.types import Passage, Source, sha256_hex
 
 _WORD = re.compile(r"\S+")
@@ -19,6 +20,13 @@ class ChunkSpec:
     max_words: int = 220
     min_words: int = 60
     overlap_words: int = 30
+
+    @classmethod
+    def of(cls, settings: ChunkSettings) -> ChunkSpec:
+        """The sizes the settings ask for."""
+        return cls(
+            settings.target_words, settings.max_words, settings.min_words, settings.overlap_words
+        )
 
 
 def _cut_long(text: str, span: tuple[int, int], size: int) -> list[tuple[int, int]]:
@@ -87,3 +95,8 @@ def chunk_source(source: Source, spec: ChunkSpec) -> list[Passage]:
         )
         for n, (start, end) in enumerate(chunk_spans(source.text, spec))
     ]
+
+
+def embed_text(passage: Passage, with_title: bool) -> str:
+    """What the encoder and BM25 see for a passage."""
+    return titled(passage.title, passage.text, with_title)

@@ -2,7 +2,7 @@
 ways it is asked (a whole reply, a streamed reply, a yes/no probability).
 
     >>> yes_probability([("Yes", -0.1), (" yes", -3.0), ("No", -2.5)])  # doctest: +ELLIPSIS
-    0.93...
+    0.92...
 """
 
 from __future__ import annotations

@@ -144,10 +144,14 @@ def read_raw(path: Path) -> dict[str, object]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise IndexCorruptError(
-            f"cannot read index manifest {path}: {exc}; rebuild with `rag index rebuild --full`"
+            f"cannot read index manifest {path}: {exc}; see what can be mended with "
+            "`rag index verify --mend`"
         ) from exc
     if not isinstance(data, dict):
-        raise IndexCorruptError(f"index manifest {path} is not a JSON object")
+        raise IndexCorruptError(
+            f"index manifest {path} is not a JSON object; see what can be mended with "
+            "`rag index verify --mend`"
+        )
     return data
 
 
@@ -163,4 +167,7 @@ def load_manifest(path: Path) -> Manifest:
     try:
         return Manifest.model_validate(data)
     except ValidationError as exc:
-        raise IndexCorruptError(f"index manifest {path} is invalid: {exc}") from exc
+        raise IndexCorruptError(
+            f"index manifest {path} is invalid ({exc.errors()[0]['msg']}); rebuild from the "
+            "registered locations with `rag index rebuild --full`"
+        ) from exc
