@@ -49,7 +49,8 @@ def main() -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     from rag.config import load_settings
-    from rag.embed.encoder import SentenceTransformerEmbedder, resolve_model_path
+    from rag.embed.encoder import SentenceTransformerEmbedder
+    from rag.embed.models import resolve_model_path
     from rag.embed.onnx import OnnxEncoder, load_onnx_encoder
 
     corpus = SHARED / "hotpotqa" / "corpus.jsonl"

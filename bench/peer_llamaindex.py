@@ -51,8 +51,9 @@ def run_rag(
     """rag: full build, then hybrid and dense search latency. The int8 encoder is made
     inside the clock: it is part of indexing. `cache`: another RAG_LOCAL_CACHE_DIR."""
     from rag.config import load_settings
-    from rag.embed.encoder import load_embedder, resolve_model_path
+    from rag.embed.encoder import load_embedder
     from rag.embed.int8 import calibration_file
+    from rag.embed.models import resolve_model_path
     from rag.index.build import build_index
     from rag.retrieve.search import open_searcher
 
@@ -84,7 +85,7 @@ def run_rag(
 
 def run_llamaindex(corpus: str, batch: int | None, queries: list[str]) -> dict[str, Any]:
     """LlamaIndex: documents -> SentenceSplitter -> HuggingFaceEmbedding -> FaissVectorStore."""
-    from rag.embed.encoder import resolve_model_path, set_offline
+    from rag.embed.models import resolve_model_path, set_offline
 
     set_offline()
     import faiss

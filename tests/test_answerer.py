@@ -246,5 +246,6 @@ def test_a_supported_sentence_that_answers_is_not_an_abstention(
     ]
     answer = _ask(index, mocked)
     assert answer.status == "repaired", answer.text
-    assert answer.sections.summary == "The police chief said officers do not cooperate with ICE [1]."
+    chief = "The police chief said officers do not cooperate with ICE [1]."
+    assert answer.sections.summary == chief
     assert "do not support an answer" not in answer.text

@@ -8,8 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.embed.encoder import SentenceTransformerEmbedder, resolve_model_path
+from rag.config import load_settings
+from rag.embed.encoder import SentenceTransformerEmbedder
+from rag.embed.models import resolve_model_path
 from rag.embed.onnx import MIN_COSINE, load_onnx_encoder, model_fingerprint
+from rag.embed.query import open_query_encoder
 from rag.errors import EmbeddingError
 
 QUESTIONS = [
@@ -68,6 +71,21 @@ def test_small_calls_go_to_onnx_and_batches_to_torch(
 
 
 @pytest.mark.slow
+def test_the_question_encoder_alone_gives_the_full_encoders_vectors(
+    pair: tuple[SentenceTransformerEmbedder, Path],
+) -> None:
+    """`rag search` encodes the question without torch (query.py), from what the full encoder
+    exported and checked: the same vectors, to float precision."""
+    embedder, cache = pair
+    settings = load_settings(local_cache_dir=cache)
+    alone = open_query_encoder(settings)
+    assert alone is not None and (alone.model_id, alone.dimension) == ("all-MiniLM-L6-v2", 384)
+    for question in QUESTIONS:
+        assert np.allclose(alone.encode([question]), embedder.encode([question]), atol=1e-6)
+    assert open_query_encoder(load_settings(local_cache_dir=cache, query_encoder="torch")) is None
+
+
+@pytest.mark.slow
 def test_the_export_is_cached_and_a_broken_one_refused(
     pair: tuple[SentenceTransformerEmbedder, Path],
 ) -> None:
@@ -82,3 +100,9 @@ def test_the_export_is_cached_and_a_broken_one_refused(
     os.utime(exported, ns=(stamp, stamp))
     with pytest.raises(EmbeddingError, match="RAG_QUERY_ENCODER=torch"):
         load_onnx_encoder(embedder._model, path, cache, threads=None)
+    # ... and the question encoder on its own is not used any more (the full one reports).
+    assert open_query_encoder(load_settings(local_cache_dir=cache)) is None
+
+
+def test_no_question_encoder_alone_before_the_full_one_checked_it(tmp_path: Path) -> None:
+    assert open_query_encoder(load_settings(local_cache_dir=tmp_path)) is None

@@ -46,12 +46,13 @@ def search_command(
 
     settings = load_settings(index_dir=index_dir, search_k=k, search_mode=mode)
     given = runtime()
-    searcher = open_searcher(
-        settings,
-        given.embedder,
-        need_embedder=settings.search.mode != "bm25",
-        models=given.models,
-    )
+    dense = settings.search.mode != "bm25"
+    embedder = given.embedder
+    if embedder is None and dense:
+        from rag.embed.query import open_query_encoder
+
+        embedder = open_query_encoder(settings)  # None until the full encoder has checked it
+    searcher = open_searcher(settings, embedder, need_embedder=dense, models=given.chat_models())
     hits = searcher.search(clean_question(question, settings.answer.max_question_chars))
     if as_json:
         emit_json([hit.model_dump() for hit in hits])
@@ -101,7 +102,7 @@ def ask_command(
             err.print(f"[dim]{message}[/]", highlight=False)
 
     given = runtime()
-    answerer = open_answerer(settings, embedder=given.embedder, models=given.models)
+    answerer = open_answerer(settings, embedder=given.embedder, models=given.chat_models())
     if stream:
         err.print("[dim]draft (citations are checked when it is complete):[/]", highlight=False)
     answer = answerer.ask(question, on_token=show if stream else None, on_progress=progress)
@@ -170,7 +171,7 @@ def validate_command(file: Path, mode: str | None, model: str | None, as_json: b
     settings = load_settings(validate_mode=mode, judge_model=model)
     given = runtime()
     embedder = given.embedder or load_embedder(settings)
-    validator = open_validator(settings, embedder, given.models)
+    validator = open_validator(settings, embedder, given.chat_models())
     run = CheckRun()  # once the judge fails, the claims it should settle are refused
     failed = 0
     batch: list[tuple[int, ValidationRequest]] = []

@@ -18,17 +18,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
 from rich.markup import escape
 
-from rag.embed import Embedder
 from rag.errors import IndexBusyError, RagError
-from rag.llm.model import ModelFactory
-from rag.llm.providers import open_model
 from rag.progress import Reporter, RichReporter, Silent
+
+if TYPE_CHECKING:  # imported when a command runs, not for `rag --help`
+    from rag.embed import Embedder
+    from rag.llm.model import ModelFactory
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -60,7 +61,16 @@ class Runtime:
     encoder, loaded when needed; models opened by name); tests give fakes as click's `obj`."""
 
     embedder: Embedder | None = None
-    models: ModelFactory = open_model
+    models: ModelFactory | None = None
+
+    def chat_models(self) -> ModelFactory:
+        """Model string, settings -> chat model: the given factory, else litellm's providers
+        and the embedded engine."""
+        if self.models is not None:
+            return self.models
+        from rag.llm.providers import open_model
+
+        return open_model
 
 
 def runtime() -> Runtime:

@@ -116,7 +116,7 @@ def eval_run(
         out=out_dir,
         reporter=reporter_for(as_json),
         embedder=given.embedder,
-        models=given.models,
+        models=given.chat_models(),
     )
     failed = [r for r in run.records if r.error]
     if as_json:

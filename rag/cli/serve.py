@@ -58,7 +58,7 @@ def serve_command(
             "(the admin endpoints need it anyway), bind 127.0.0.1, or pass --public"
         )
     given = runtime()
-    service = Service(settings, embedder=given.embedder, models=given.models)
+    service = Service(settings, embedder=given.embedder, models=given.chat_models())
     if not as_json:
         err.print("[dim]loading the embedding model and the answering model…[/]", highlight=False)
     service.start()

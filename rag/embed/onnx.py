@@ -11,6 +11,7 @@ vectors match torch's to cosine >= 0.99 on fixed texts.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import warnings
@@ -24,6 +25,8 @@ from rag.errors import EmbeddingError
 log = logging.getLogger(__name__)
 
 MIN_COSINE = 0.99
+TOKENIZER = "tokenizer.json"  # the model's fast tokenizer, saved beside the export
+CHECKED = "checked.json"  # the export's agreement with torch, its dimension and max length
 _CHECK_TEXTS = [
     "Did the city council vote to tighten the separation ordinance?",
     "Arthur's Magazine was an American literary periodical published in Philadelphia.",
@@ -102,36 +105,53 @@ def _export(st_model: Any, target: Path) -> None:
     partial.replace(target)  # atomic: a reader never sees half a file
 
 
-def load_onnx_encoder(
-    st_model: Any, model_dir: Path, cache_dir: Path, threads: int | None
-) -> OnnxEncoder:
-    """The cached export for this model (made on first use), checked against torch."""
+def export_folder(model_dir: Path, cache_dir: Path) -> Path:
+    """Where this model's export, tokenizer and check record are kept."""
+    return cache_dir / "onnx" / f"{model_dir.name}-{model_fingerprint(model_dir)}"
+
+
+def session(path: Path, threads: int | None) -> Any:
+    """An ONNX Runtime session over an export, its threads told not to spin."""
     try:
         import onnxruntime as ort
     except ImportError as exc:
         raise EmbeddingError(
             "onnxruntime is missing; `pip install onnxruntime onnx`, or set RAG_QUERY_ENCODER=torch"
         ) from exc
-    target = cache_dir / "onnx" / f"{model_dir.name}-{model_fingerprint(model_dir)}" / "model.onnx"
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    # Without this ORT's threads spin for a while after each question and take the cores
+    # FAISS needs next (measured: an exact search over 100k vectors right after a question
+    # took 27 ms p50 with spinning, 15 ms without; encoding itself is no slower).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    if threads:
+        options.intra_op_num_threads = threads
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def load_onnx_encoder(
+    st_model: Any, model_dir: Path, cache_dir: Path, threads: int | None
+) -> OnnxEncoder:
+    """The cached export for this model (made on first use), checked against torch; the check
+    is recorded with the tokenizer, so a question encoder can later load without torch
+    (query.py)."""
+    folder = export_folder(model_dir, cache_dir)
+    target = folder / "model.onnx"
+    (folder / CHECKED).unlink(missing_ok=True)  # written again below once the check passes
     try:
         if not target.is_file():
-            target.parent.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(parents=True, exist_ok=True)
             _export(st_model, target)
-        options = ort.SessionOptions()
-        options.log_severity_level = 3
-        # Without this ORT's threads spin for a while after each question and take the cores
-        # FAISS needs next (measured: an exact search over 100k vectors right after a question
-        # took 27 ms p50 with spinning, 15 ms without; encoding itself is no slower).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        if threads:
-            options.intra_op_num_threads = threads
-        session = ort.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
+        loaded = session(target, threads)
+    except EmbeddingError:
+        raise
     except Exception as exc:  # export or load: either way the ONNX path is unusable
         raise EmbeddingError(
             f"cannot export or load the ONNX query encoder at {target}: {exc}; "
             "set RAG_QUERY_ENCODER=torch to use torch for queries"
         ) from exc
-    encoder = OnnxEncoder(session, st_model.tokenizer, int(st_model.get_max_seq_length() or 256))
+    max_length = int(st_model.get_max_seq_length() or 256)
+    encoder = OnnxEncoder(loaded, st_model.tokenizer, max_length)
     reference = st_model.encode(_CHECK_TEXTS, normalize_embeddings=True, convert_to_numpy=True)
     cosine = float(np.min(np.sum(encoder.encode(_CHECK_TEXTS) * reference, axis=1)))
     if cosine < MIN_COSINE:
@@ -140,4 +160,21 @@ def load_onnx_encoder(
             f"(< {MIN_COSINE}); delete it to re-export, or set RAG_QUERY_ENCODER=torch"
         )
     log.debug("ONNX query encoder %s, cosine to torch %.6f", target, cosine)
+    _record(folder, st_model, cosine, max_length, reference.shape[1])
     return encoder
+
+
+def _record(folder: Path, st_model: Any, cosine: float, max_length: int, dimension: int) -> None:
+    """The tokenizer and the check, written aside and renamed (readers never see half); the
+    check last, since a question encoder loads only where it is."""
+    record = {"cosine": cosine, "max_length": max_length, "dimension": int(dimension)}
+    tokenizer = folder / f".{TOKENIZER}.{os.getpid()}"
+    checked = folder / f".{CHECKED}.{os.getpid()}"
+    try:
+        st_model.tokenizer.backend_tokenizer.save(str(tokenizer))
+        tokenizer.replace(folder / TOKENIZER)
+        checked.write_text(json.dumps(record), encoding="utf-8")
+        checked.replace(folder / CHECKED)
+    except OSError:  # a cache that cannot be written only makes searches start slower
+        tokenizer.unlink(missing_ok=True)
+        checked.unlink(missing_ok=True)

@@ -14,7 +14,8 @@ import numpy as np
 
 from rag.config import Settings
 from rag.embed import Embedder, embed_in_blocks
-from rag.embed.encoder import expected_model_id, load_embedder
+from rag.embed.encoder import load_embedder
+from rag.embed.models import expected_model_id
 from rag.errors import ConfigError, IndexCorruptError, IndexMismatchError, RagError
 from rag.index.probes import question_vectors
 from rag.index.scan import Plan, Scan, plan, scan_locations

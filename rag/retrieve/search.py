@@ -9,7 +9,7 @@ import numpy as np
 
 from rag.config import SearchMode, SearchSettings, Settings
 from rag.embed import Embedder, Vectors
-from rag.embed.encoder import expected_model_id, load_embedder
+from rag.embed.models import expected_model_id
 from rag.errors import ConfigError
 from rag.llm.model import ModelFactory
 from rag.llm.providers import open_model
@@ -156,6 +156,8 @@ def open_searcher(
     reader = IndexReader.open(settings.index.dir, settings.store.token)
     if need_embedder and embedder is None:
         reader.check_model(expected_model_id(settings.embed), reader.manifest.embedding.dimension)
+        from rag.embed.encoder import load_embedder  # torch: imported only to encode
+
         embedder = load_embedder(settings)
     decomposer = None
     if settings.search.decompose:

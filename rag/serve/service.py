@@ -15,7 +15,8 @@ from typing import Literal
 from rag.answer.answerer import Answerer, OnProgress, open_validator
 from rag.config import Settings
 from rag.embed import Embedder, LockedEmbedder
-from rag.embed.encoder import expected_model_id, load_embedder
+from rag.embed.encoder import load_embedder
+from rag.embed.models import expected_model_id
 from rag.errors import ConfigError, IndexNotFoundError, RagError, SourceNotFoundError
 from rag.ingest import readers
 from rag.ingest.files import FoundFile, read_file
