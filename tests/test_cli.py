@@ -214,3 +214,28 @@ def test_the_advice_of_every_error_works_in_that_state(
         if "PATH" in command:  # start again: the folder aside, the locations added again
             shutil.move(str(ix), str(tmp_path / "ix.broken"))
             command = command.replace("PATH ...", str(corpus))
+
+
+def test_only_index_add_makes_an_index_and_a_failed_one_leaves_nothing(tmp_path: Path) -> None:
+    typo = tmp_path / "idnex"
+    code, _, err = run("index", "rebuild", "--index", str(typo))
+    assert code == 1 and "no index at" in err and not typo.exists()
+    code, _, err = run("index", "add", str(tmp_path / "missing"), "--index", str(typo))
+    assert code == 1 and "does not exist" in err and not typo.exists()
+
+
+def test_an_empty_index_says_so_when_searched(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    ix = str(tmp_path / "ix")
+    assert run("index", "add", str(tmp_path / "empty"), "--index", ix)[0] == 0
+    code, out, _ = run("search", "anything", "--index", ix)
+    assert code == 0 and "holds no passages yet" in out and "rag index add" in out
+
+
+def test_the_manifest_records_how_long_the_build_took(tmp_path: Path, corpus: Path) -> None:
+    ix = tmp_path / "ix"
+    code, out, _ = run("index", "add", str(corpus), "--index", str(ix), "--json")
+    assert code == 0
+    seconds = json.loads(out)["seconds"]
+    _, info, _ = run("index", "info", "--index", str(ix), "--json")
+    assert seconds > 0 and json.loads(info)["manifest"]["last_build"]["seconds"] == seconds

@@ -57,7 +57,13 @@ def search_command(
     if as_json:
         emit_json([hit.model_dump() for hit in hits])
         return
-    if not hits:
+    if not hits and not searcher.reader.manifest.passages:
+        out.print(
+            f"index version {searcher.reader.version} at {settings.index.dir} holds no passages "
+            "yet; add sources with `rag index add PATH`",
+            highlight=False,
+        )
+    elif not hits:
         out.print("no passage matches")
     for hit in hits:
         flat = " ".join(hit.text.split())

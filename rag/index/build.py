@@ -84,16 +84,27 @@ class Builder:
     ) -> BuildReport:
         """Register `add`, drop `remove` (locations or source ids), rescan, publish."""
         started = time.perf_counter()
-        if remove and not add:
-            self.layout.require_current()  # nothing to remove from, and no folder to create
-        with self.layout.write_lock():
-            prev, locations, excluded = self._previous(full)
-            try:
-                report = self._run(prev, locations, excluded, add, remove, full)
-            finally:
-                if prev is not None:
-                    prev.close()
-        report.seconds = round(time.perf_counter() - started, 3)
+        if not add:
+            self.layout.require_current()  # only `add` makes an index: a typo makes nothing
+        for given in add:
+            if not os.path.exists(given):
+                raise ConfigError(
+                    f"{given} does not exist; give a file or folder of "
+                    ".txt, .md, .html, .pdf or .jsonl sources"
+                )
+        made = not self.layout.root.exists()
+        try:
+            with self.layout.write_lock():
+                prev, locations, excluded = self._previous(full)
+                try:
+                    report = self._run(prev, locations, excluded, add, remove, full, started)
+                finally:
+                    if prev is not None:
+                        prev.close()
+        except BaseException:
+            if made:  # a first build that failed leaves no folder behind
+                shutil.rmtree(self.layout.root, ignore_errors=True)
+            raise
         return report
 
     # -- steps -----------------------------------------------------------------------------
@@ -146,6 +157,7 @@ class Builder:
         add: Sequence[str],
         remove: Sequence[str],
         full: bool,
+        started: float,
     ) -> BuildReport:
         registered_before = (list(locations), set(excluded))
         base = prev if not full else None  # the version this build extends, if any
@@ -171,10 +183,11 @@ class Builder:
                 full=False,
                 sources=work.counts,
                 passages=PassageCounts(total=len(base.vectors)),
+                seconds=round(time.perf_counter() - started, 3),
             )
         build_dir = self.layout.new_build_dir()
         try:
-            return self._write(build_dir, base, scan, work, locations, excluded, full)
+            return self._write(build_dir, base, scan, work, locations, excluded, full, started)
         except BaseException:
             shutil.rmtree(build_dir, ignore_errors=True)
             raise
@@ -183,11 +196,6 @@ class Builder:
         roots = []
         for given in add:
             path = os.path.abspath(given)
-            if not os.path.exists(path):
-                raise ConfigError(
-                    f"{given} does not exist; give a file or folder of "
-                    ".txt, .md, .html, .pdf or .jsonl sources"
-                )
             roots.append(path)
             # Something under a registered folder is indexed already: adding it again only
             # brings back what was removed from it, and registers nothing new.
@@ -228,6 +236,7 @@ class Builder:
         locations: list[str],
         excluded: set[str],
         full: bool,
+        started: float,
     ) -> BuildReport:
         with_titles = self.settings.embed.titles
         meta = MetaDB.create(build_dir / META_FILE, copy_from=base.meta if base else None)
@@ -312,6 +321,7 @@ class Builder:
             full=full,
             sources=work.counts,
             passages=passages,
+            seconds=round(time.perf_counter() - started, 3),  # the manifest records it too
         )
         Manifest(
             version=version,
