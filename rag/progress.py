@@ -7,10 +7,12 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -24,9 +26,12 @@ class Tick(Protocol):
 
 
 class Reporter(Protocol):
-    """What a long job reports to: one task at a time, with a total."""
+    """What a long job reports to: one task at a time, with a total, and what the item under
+    way is doing (`note`), for items that take long on their own."""
 
     def task(self, description: str, total: int) -> contextlib.AbstractContextManager[Tick]: ...
+
+    def note(self, text: str) -> None: ...
 
 
 class Silent:
@@ -39,12 +44,16 @@ class Silent:
 
         yield tick
 
+    def note(self, text: str) -> None:
+        return None
+
 
 class RichReporter:
     """A rich progress bar per task on stderr."""
 
     def __init__(self, console: Console | None = None) -> None:
         self.console = console or Console(stderr=True)
+        self._shown: tuple[Progress, TaskID, str] | None = None  # the task on screen
 
     @contextlib.contextmanager
     def task(self, description: str, total: int) -> Iterator[Tick]:
@@ -57,8 +66,20 @@ class RichReporter:
         )
         with Progress(*columns, console=self.console, transient=False) as progress:
             task_id = progress.add_task(description, total=total)
+            self._shown = (progress, task_id, description)
 
             def tick(n: int = 1) -> None:
                 progress.advance(task_id, n)
 
-            yield tick
+            try:
+                yield tick
+            finally:
+                self._shown = None
+
+    def note(self, text: str) -> None:
+        """Shown beside the task's description; printed on its own line between tasks."""
+        if self._shown is None:
+            self.console.print(f"[dim]{escape(text)}[/]", highlight=False)
+            return
+        progress, task_id, description = self._shown
+        progress.update(task_id, description=f"{description} [dim]({escape(text)})[/]")

@@ -249,3 +249,12 @@ def test_a_supported_sentence_that_answers_is_not_an_abstention(
     chief = "The police chief said officers do not cooperate with ICE [1]."
     assert answer.sections.summary == chief
     assert "do not support an answer" not in answer.text
+
+
+def test_ask_json_says_on_stderr_what_it_is_doing(index: Settings, mocked: ScriptedLiteLLM) -> None:
+    result = run_ask(index, mocked, "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["status"]
+    said = result.stderr
+    assert "loading the answering model openai/gpt-4o-mini" in said
+    for stage in ("retrieving passages", "writing a draft", "checking every sentence"):
+        assert stage in said, said

@@ -3,7 +3,9 @@ run, the report and the comparison of two runs."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -297,3 +299,30 @@ def test_long_gold_answers_are_scored_by_claim_recall(
     # The answer backs the first gold sentence, not the second (its number is not there).
     assert run.records[0].scores["claim_recall"] == 0.5
     assert run.metrics["answers"]["claim_recall"] == 0.5
+
+
+class Notes:
+    """A reporter that keeps what it is told."""
+
+    def __init__(self) -> None:
+        self.notes: list[str] = []
+
+    @contextlib.contextmanager
+    def task(self, description: str, total: int) -> Iterator[Callable[..., None]]:
+        def tick(n: int = 1) -> None:
+            return None
+
+        yield tick
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+
+def test_a_run_says_what_the_question_under_way_is_doing(
+    files: tuple[Path, Path], eval_settings: Settings, model: ScriptedLiteLLM, tmp_path: Path
+) -> None:
+    notes = Notes()
+    _run(files, eval_settings, model, tmp_path / "run", reporter=notes)
+    assert any(n.startswith("loading the answering model") for n in notes.notes)
+    assert "q-chief: writing a draft from 1 passages with openai/gpt-4o-mini" in notes.notes
+    assert "q-council: checking every sentence of the draft against its passages" in notes.notes

@@ -42,6 +42,10 @@ from rag.validate.validator import CheckRun, Validator
 OnProgress = Callable[[str], None]
 
 
+def _quiet(message: str) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class Prompts:
     """The prompts an answer is written with, loaded (and checked) once."""
@@ -140,12 +144,16 @@ class Answerer:
         searcher = searcher or self.searcher
         if searcher is None:
             raise RagError("this answerer holds no searcher; pass the one to answer from")
+        say = on_progress or _quiet
         load, self.load_s = self.load_s, 0.0
         started = time.perf_counter()
+        say("retrieving passages")
         turn = self.retrieve(question, searcher, k or self.settings.k)
         retrieved = time.perf_counter()
+        say(f"writing a draft from {len(turn.hits)} passages with {self.model.name}")
         generation = self.draft(turn, on_token)
         generated = time.perf_counter()
+        say("checking every sentence of the draft against its passages")
         outcome = self.check(turn, turn.prefill + generation.text, on_progress)
         done = time.perf_counter()
         timings = {
@@ -297,12 +305,18 @@ def open_answerer(
     searcher: Searcher | None = None,
     embedder: Embedder | None = None,
     models: ModelFactory = open_model,
+    on_progress: OnProgress | None = None,
 ) -> Answerer:
     """An answerer over the current index version with the model named `model` (default
-    RAG_LLM_MODEL), opened through `models`; the encoder is `embedder` or the configured one."""
+    RAG_LLM_MODEL), opened through `models`; the encoder is `embedder` or the configured one.
+    `on_progress` hears what is being loaded (seconds, on a first run more)."""
+    say = on_progress or _quiet
     started = time.perf_counter()
-    searcher = searcher or open_searcher(settings, embedder, models=models)
+    if searcher is None:
+        say("opening the index and loading the embedding model")
+        searcher = open_searcher(settings, embedder, models=models)
     name = model or settings.llm.model
+    say(f"loading the answering model {name} (a first run prepares it once: seconds more)")
     chat = models(name, settings)
     judge_name = settings.validator.judge_model or settings.llm.model
     validator = open_validator(

@@ -100,22 +100,28 @@ def ask_command(
     clean_question(question, settings.answer.max_question_chars)  # refused before any loading
     stream = not (as_json or no_stream)
 
+    drafting = False
+
     def show(token: str) -> None:
+        nonlocal drafting
+        if not drafting:  # the draft is labelled as what it is before its first word
+            err.print("[dim]draft (its citations are checked when it is complete):[/]")
+            drafting = True
         click.echo(token, nl=False)
 
     def progress(message: str) -> None:
-        if not as_json:
-            err.print(f"[dim]{message}[/]", highlight=False)
+        # On stderr, with --json too: a first answer can take minutes.
+        err.print(f"[dim]{escape(message)}…[/]", highlight=False)
 
     given = runtime()
-    answerer = open_answerer(settings, embedder=given.embedder, models=given.chat_models())
-    if stream:
-        err.print("[dim]draft (citations are checked when it is complete):[/]", highlight=False)
+    answerer = open_answerer(
+        settings, embedder=given.embedder, models=given.chat_models(), on_progress=progress
+    )
     answer = answerer.ask(question, on_token=show if stream else None, on_progress=progress)
     if as_json:
         emit_json(answer.model_dump())
         return
-    if stream:
+    if drafting:
         click.echo()
     if answer.status == "accepted":
         out.print("[green]\u2713 accepted: every cited sentence is backed by its passage[/]")

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -128,9 +129,14 @@ Evaluator = Callable[[GoldQuestion], EvalRecord]
 class QuestionRunner:
     """Searches (and answers) one gold question and scores it; called from several threads."""
 
-    def __init__(self, searcher: Searcher, answerer: Answerer | None) -> None:
+    def __init__(
+        self, searcher: Searcher, answerer: Answerer | None, reporter: Reporter | None = None
+    ) -> None:
+        """`reporter` hears what the question under way is doing (a question with the
+        embedded model takes tens of seconds)."""
         self.searcher = searcher
         self.answerer = answerer
+        self.reporter = reporter or Silent()
         # A support check per worker thread: what the judge did is tallied per check.
         self._local = threading.local()
 
@@ -154,7 +160,9 @@ class QuestionRunner:
             record.ranked_sources = [h.source_id for h in hits]
             record.retrieval = retrieval_scores(record.ranked_sources, gold.evidence)
             if self.answerer is not None:
-                record.answer = self.answerer.ask(gold.question)
+                record.answer = self.answerer.ask(
+                    gold.question, on_progress=partial(self._note, gold.id)
+                )
                 record.scores = answer_scores(gold, record.answer, self._support())
         except RagError as exc:
             # Recorded, not raised: one failing question must not end a long run; it is retried
@@ -162,6 +170,9 @@ class QuestionRunner:
             record.error = f"{type(exc).__name__}: {exc}"
         record.seconds = round(time.perf_counter() - started, 3)
         return record
+
+    def _note(self, question_id: str, message: str) -> None:
+        self.reporter.note(f"{question_id}: {message}")
 
 
 def run_eval(
@@ -205,7 +216,11 @@ def run_eval(
         ),
     )
     # A missing key fails here, before anything is written, not once per question.
-    answerer = None if model is None else open_answerer(settings, searcher=searcher, models=models)
+    answerer = None
+    if model is not None:
+        answerer = open_answerer(
+            settings, searcher=searcher, models=models, on_progress=reporter.note
+        )
     out.mkdir(parents=True, exist_ok=True)
     (out / RUN).write_text(info.model_dump_json(indent=2) + "\n", encoding="utf-8")
     results = out / RESULTS
@@ -213,7 +228,7 @@ def run_eval(
     # Rewritten with only what is kept, so failed or half-written lines do not pile up.
     results.write_text("".join(r.model_dump_json() + "\n" for r in done.values()), "utf-8")
     todo = [q for q in questions if q.id not in done]
-    evaluate = QuestionRunner(searcher, answerer)
+    evaluate = QuestionRunner(searcher, answerer, reporter)
     lock = threading.Lock()
     with reporter.task(f"evaluating {len(questions)} questions", len(questions)) as tick:
         tick(len(questions) - len(todo))

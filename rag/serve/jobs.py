@@ -51,6 +51,9 @@ class _JobReporter:
 
         yield tick
 
+    def note(self, text: str) -> None:
+        self.jobs._update(self.job_id, task=text)
+
 
 class BuildJobs:
     """Runs builds on one worker thread, so two never interleave in this process (the index's
