@@ -239,3 +239,16 @@ def test_the_manifest_records_how_long_the_build_took(tmp_path: Path, corpus: Pa
     seconds = json.loads(out)["seconds"]
     _, info, _ = run("index", "info", "--index", str(ix), "--json")
     assert seconds > 0 and json.loads(info)["manifest"]["last_build"]["seconds"] == seconds
+
+
+def test_help_says_what_the_readme_says() -> None:
+    code, out, _ = run("eval", "--help")
+    assert code == 0 and "eval [OPTIONS] GOLD" in out and "rag eval compare" in out
+    code, out, _ = run("index", "remove", "--help")
+    assert code == 0 and "--embed-model" not in out and "--max-file-mb" not in out
+
+
+def test_an_empty_question_is_refused_before_anything_else(tmp_path: Path) -> None:
+    code, out, err = run("ask", "  ", "--index", str(tmp_path / "ix"))
+    assert code == 1 and "the question is empty" in err
+    assert "draft" not in out + err and "loading" not in err

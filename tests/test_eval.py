@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from rag.config import DEFAULT_EMBED_MODEL, Settings, load_settings
 from rag.errors import ConfigError
 from rag.evaluate.compare import compare_runs, flatten
 from rag.evaluate.gold import load_gold, select
+from rag.evaluate.metrics import metric_text
 from rag.evaluate.run import RESULTS, run_eval
 from rag.evaluate.scoring import correct
 
@@ -326,3 +328,28 @@ def test_a_run_says_what_the_question_under_way_is_doing(
     assert any(n.startswith("loading the answering model") for n in notes.notes)
     assert "q-chief: writing a draft from 1 passages with openai/gpt-4o-mini" in notes.notes
     assert "q-council: checking every sentence of the draft against its passages" in notes.notes
+
+
+def test_the_report_and_the_table_write_metrics_as_measured(
+    files: tuple[Path, Path],
+    eval_settings: Settings,
+    model: ScriptedLiteLLM,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RAG_LOCAL_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("RAG_VALIDATE_MODE", "fast")
+    monkeypatch.setenv("RAG_ANSWER_K", "1")
+    run = _run(files, eval_settings, model, tmp_path / "run")
+    page = (run.out / "report.html").read_text(encoding="utf-8")
+    assert f"index version {run.info.index_version} at " in page and "index index" not in page
+    assert metric_text(run.metrics["cost"]["judge_calls_mean"]) == "0"
+    # The terminal's table, too: 0.5 is 0.5, not 0.500.
+    gold, corpus = files
+    given = Runtime(
+        embedder=HashEmbedder(model_id=DEFAULT_EMBED_MODEL), models=scripted_models(model)
+    )
+    args = ["eval", str(gold), "--corpus", str(corpus), "--model", "openai/gpt-4o-mini"]
+    table = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "table")], obj=given)
+    assert table.exit_code == 0 and "0.5" in table.stdout
+    assert not re.search(r"\b\d+\.\d*0\b", table.stdout), table.stdout

@@ -221,7 +221,7 @@ def test_validate_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
     given = Runtime(embedder=HashEmbedder(dimension=256))
     result = CliRunner().invoke(cli, ["validate", str(path), "--json"], obj=given)
-    assert result.exit_code == 3  # one line could not be read; the rest were checked
+    assert result.exit_code == 5  # an answer was rejected (and one line could not be read)
     out = [json.loads(line) for line in result.stdout.splitlines()]
     errors = [o for o in out if "error" in o]
     verdicts = [o for o in out if "accepted" in o]
@@ -260,3 +260,23 @@ def test_cut_down_drops_failed_sentences_and_dangling_lead_ins(text: str, expect
         ],
     )
     assert cut_down(text, verdict) == expected
+
+
+@pytest.mark.parametrize(
+    ("answers", "code"),
+    [
+        (["The Avon River floods most springs [2]."], 0),
+        (["The Avon River floods most springs [2].", None], 3),  # None: a line not JSON
+        (["The Avon River floods most springs [7]."], 5),
+    ],
+)
+def test_validate_exit_code_tells_scripts_what_it_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answers: list[str | None], code: int
+) -> None:
+    monkeypatch.setenv("RAG_VALIDATE_MODE", "fast")
+    passages = [{"n": n, "text": t} for n, t in PASSAGES.items()]
+    lines = [json.dumps({"answer": a, "passages": passages}) if a else "{oops" for a in answers]
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    given = Runtime(embedder=HashEmbedder(dimension=256))
+    assert CliRunner().invoke(cli, ["validate", str(path)], obj=given).exit_code == code

@@ -172,7 +172,8 @@ def _print_sources(answer: Answer) -> None:
 @json_option
 @handles_errors
 def validate_command(file: Path, mode: str | None, model: str | None, as_json: bool) -> None:
-    """Check cited answers: one {"answer", "passages": [{"n", "text"}]} JSON object a line."""
+    """Check cited answers: one {"answer", "passages": [{"n", "text"}]} JSON object a line.
+    Exits 5 if any answer is rejected, 3 if a line could not be read."""
     from pydantic import ValidationError
 
     from rag.answer.answerer import open_validator
@@ -185,14 +186,16 @@ def validate_command(file: Path, mode: str | None, model: str | None, as_json: b
     embedder = given.embedder or load_embedder(settings)
     validator = open_validator(settings, embedder, given.chat_models())
     run = CheckRun()  # once the judge fails, the claims it should settle are refused
-    failed = 0
+    failed = rejected = 0
     batch: list[tuple[int, ValidationRequest]] = []
 
     def flush() -> None:
         verdicts = validator.check_many(
             [(r.answer, {p.n: p.text for p in r.passages}) for _, r in batch], run
         )
+        nonlocal rejected
         for (line, _), verdict in zip(batch, verdicts, strict=True):
+            rejected += not verdict.accepted
             if as_json:
                 click.echo(verdict.model_dump_json())
             else:
@@ -221,5 +224,7 @@ def validate_command(file: Path, mode: str | None, model: str | None, as_json: b
                 flush()
     if batch:
         flush()
+    if rejected:
+        exit_with(ExitCode.PROBLEMS)  # scripts can tell: some answer did not hold up
     if failed:
         exit_with(ExitCode.PARTIAL)

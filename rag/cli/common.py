@@ -3,7 +3,8 @@ and --index options, and the one place library errors become a message and an ex
 
 Exit codes (`ExitCode`): 0 done; 1 error, nothing changed; 2 usage error; 3 done, but some
 sources or lines failed and were skipped (listed); 4 another process is building the index;
-5 `rag index verify` found parts of the index that disagree (listed).
+5 a check found problems (listed): `rag index verify` parts of the index that disagree,
+`rag validate` answers it rejected.
 
 With --json an error is printed on stdout as {"error": {"code": ..., "message": ...}}: the
 inner object is the HTTP API's error body, with the same codes.

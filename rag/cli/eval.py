@@ -22,6 +22,7 @@ from rag.cli.common import (
     runtime,
 )
 from rag.config import load_settings
+from rag.evaluate.metrics import metric_text
 
 
 class _RunByDefault(click.Group):
@@ -31,6 +32,16 @@ class _RunByDefault(click.Group):
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             args = ["run", *args]
         return super().parse_args(ctx, args)
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """`rag eval --help` is the help of `rag eval GOLD.jsonl`, then how to compare."""
+        run, compare = self.commands["run"], self.commands["compare"]
+        with click.Context(run, info_name=ctx.info_name, parent=ctx.parent) as shown:
+            run.format_help(shown, formatter)
+        with formatter.section("Comparing two runs"):
+            formatter.write_text(
+                f"rag eval compare RUN_A RUN_B [--json]: {compare.get_short_help_str(200)}"
+            )
 
 
 @click.group("eval", cls=_RunByDefault)
@@ -47,9 +58,7 @@ def _metrics_table(metrics: dict[str, Any]) -> Table:
         for key, value in (metrics.get(group) or {}).items():
             if isinstance(value, dict):
                 value = ", ".join(f"{k} {v}" for k, v in value.items()) or "-"
-            elif isinstance(value, float):
-                value = f"{value:.3f}"
-            table.add_row(group, key, "n/a" if value is None else str(value))
+            table.add_row(group, key, metric_text(value))
     return table
 
 

@@ -101,10 +101,13 @@ def index_rebuild(full: bool, **options: Any) -> None:
 
 @index_group.command("remove")
 @click.argument("items", nargs=-1, required=True)
-@build_command
-def index_remove(items: tuple[str, ...], **options: Any) -> None:
-    """Unregister a location, or drop a source (by id or file path) and keep it out."""
-    _build(remove=items, **options)
+@index_option
+@json_option
+@handles_errors
+def index_remove(items: tuple[str, ...], index_dir: Path | None, as_json: bool) -> None:
+    """Unregister a location, or drop a source (by id or file path) and keep it out; adding
+    it again brings it back."""
+    _build(index_dir, None, None, as_json, remove=items)
 
 
 @index_group.command("info")

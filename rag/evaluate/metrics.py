@@ -8,6 +8,7 @@ import re
 import string
 from collections import Counter
 from collections.abc import Callable, Sequence
+from typing import Any
 
 # text, cited numbers -> whether those passages together support the text
 Supports = Callable[[str, Sequence[int]], bool]
@@ -171,3 +172,16 @@ def mean(values: Sequence[float | None]) -> float | None:
     """Mean of the values that are not None; None if there are none."""
     given = [v for v in values if v is not None]
     return sum(given) / len(given) if given else None
+
+
+def metric_text(value: Any) -> str:
+    """A metric as written: n/a for none, a float with the digits it was rounded to.
+
+    >>> metric_text(1.3), metric_text(0.8417), metric_text(1138.0), metric_text(None)
+    ('1.3', '0.8417', '1138', 'n/a')
+    """
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from rag.evaluate.metrics import metric_text
 from rag.evaluate.scoring import RECALL_KS, STAGES, cited_passages, correct
 from rag.types import EvalRecord, RunInfo
 
@@ -44,14 +45,6 @@ _COLORS = {"accepted": "#2e8b57", "repaired": "#d9a21b", "abstained": "#b3261e"}
 
 def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
-
-
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, float):
-        return f"{value:.3f}"
-    return str(value)
 
 
 def bar_chart(
@@ -121,7 +114,7 @@ def _card(title: str, group: dict[str, Any] | None) -> str:
     if not group:
         return ""
     rows = "".join(
-        f"<tr><td>{_e(k)}</td><td class='v'>{_e(_fmt(v))}</td></tr>"
+        f"<tr><td>{_e(k)}</td><td class='v'>{_e(metric_text(v))}</td></tr>"
         for k, v in group.items()
         if not isinstance(v, dict)
     )
@@ -182,7 +175,7 @@ def _badness(record: EvalRecord) -> tuple[int, float, float]:
 def _question(record: EvalRecord, open_: bool = False) -> str:
     a = record.answer
     kind = "answerable" if record.answerable else "unanswerable"
-    scores = ", ".join(f"{k} {_fmt(v)}" for k, v in record.scores.items())
+    scores = ", ".join(f"{k} {metric_text(v)}" for k, v in record.scores.items())
     parts = [
         f"<details{' open' if open_ else ''}><summary>{_e(record.question)} "
         f"<span class='meta'>({_e(record.id)}; {kind}"
@@ -225,9 +218,9 @@ def _table(records: Sequence[EvalRecord]) -> str:
         rows.append(
             f"<tr><td>{_e(r.id)}</td><td>{_e(r.question)}</td><td>{'yes' if r.answerable else 'no'}"
             f"</td><td style='color:{_COLORS.get(status, '#333')}'>{_e(status)}</td><td>{mark}</td>"
-            f"<td class='n'>{_e(_fmt(r.scores.get('f1')))}</td>"
-            f"<td class='n'>{_e(_fmt(r.retrieval.get('recall@10')))}</td>"
-            f"<td class='n'>{_e(_fmt(r.scores.get('citation_recall')))}</td>"
+            f"<td class='n'>{_e(metric_text(r.scores.get('f1')))}</td>"
+            f"<td class='n'>{_e(metric_text(r.retrieval.get('recall@10')))}</td>"
+            f"<td class='n'>{_e(metric_text(r.scores.get('citation_recall')))}</td>"
             f"<td class='n'>{r.seconds:.1f}</td></tr>"
         )
     return f"<table class='all'><tr>{head}</tr>{''.join(rows)}</table>"
@@ -260,7 +253,7 @@ def render_report(
         f"<title>rag eval: {_e(Path(info.gold).name)}</title><style>{_CSS}</style></head><body>"
         f"<main><h1>rag eval: {_e(info.gold)}</h1><p class='meta'>{len(records)} questions; "
         f"{_e(mode)}; validator {_e(info.validate_mode)}; {_e(info.search_mode)} search; index "
-        f"{_e(info.index_dir)} v{info.index_version}; started {_e(info.started)}; "
+        f"version {info.index_version} at {_e(info.index_dir)}; started {_e(info.started)}; "
         f"{metrics.get('failed', 0)} failed</p>"
         f"<h2>Metrics</h2><div class='cards'>{cards}</div>"
         f"<h2>Distributions</h2><div class='charts'>{_charts(metrics, records)}</div>"
