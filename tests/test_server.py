@@ -482,3 +482,12 @@ def test_a_new_version_that_fails_to_open_is_not_served(
     assert client.get("/search", params={"q": "police"}).json()["index_version"] == 1
     health = client.get("/healthz").json()
     assert health["index_version"] == 1 and "missing its manifest" in health["problem"]
+
+
+def test_clients_see_paths_relative_to_their_location_never_this_machines(
+    client: TestClient,
+) -> None:
+    hits = client.get("/search", params={"q": "police"}).json()["hits"]
+    answer = client.post("/ask", json={"question": "Do police help ICE?"}).json()
+    paths = [h["path"] for h in hits + answer["hits"] + answer["citations"]]
+    assert paths and set(paths) == {"c.jsonl"}  # the corpus was registered as that file

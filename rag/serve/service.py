@@ -9,8 +9,9 @@ import os
 import re
 import threading
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from rag.answer.answerer import Answerer, OnProgress, open_validator
 from rag.config import Settings
@@ -36,7 +37,7 @@ from rag.serve.schemas import (
     UploadResult,
 )
 from rag.store import IndexLayout, IndexReader
-from rag.types import Answer, Source, SourceFailure
+from rag.types import Answer, Citation, Hit, Source, SourceFailure
 from rag.validate.validator import Validator
 
 log = logging.getLogger("rag.serve")
@@ -155,7 +156,8 @@ class Service:
     def search(self, query: str, k: int) -> SearchResponse:
         """The k best passages for `query`."""
         searcher = self.searcher()
-        hits = searcher.search(query, k=k)
+        places = searcher.reader.manifest.locations
+        hits = [shown_path(h, places) for h in searcher.search(query, k=k)]
         return SearchResponse(
             query=query.strip(), k=k, index_version=searcher.reader.version, hits=hits
         )
@@ -180,8 +182,16 @@ class Service:
                 "(the operator adds more with RAG_SERVER_MODELS)"
             )
         answerer = self.answerer(model or self.settings.llm.model)
-        return answerer.ask(
-            question, k=k, on_token=on_token, on_progress=on_progress, searcher=self.searcher()
+        searcher = self.searcher()
+        answer = answerer.ask(
+            question, k=k, on_token=on_token, on_progress=on_progress, searcher=searcher
+        )
+        places = searcher.reader.manifest.locations
+        return answer.model_copy(
+            update={
+                "hits": [shown_path(h, places) for h in answer.hits],
+                "citations": [shown_path(c, places) for c in answer.citations],
+            }
         )
 
     def sources(self, offset: int, limit: int) -> SourceList:
@@ -326,6 +336,31 @@ class Service:
         """Queue a rescan of every registered location (`full`: re-embed everything)."""
         self.layout.require_current()
         return self.jobs.submit("rebuild", full=full)
+
+
+Located = TypeVar("Located", Hit, Citation)
+
+
+def shown_path(item: Located, locations: Sequence[str]) -> Located:
+    """A hit or citation as a client sees it: its file's path relative to the registered
+    location that holds it (a registered file: its name), never where it sits on this machine.
+
+    >>> hit = Hit.model_validate({"rank": 1, "score": 1.0, "retriever": "dense", "source_id": "a",
+    ...     "passage_id": "p", "title": "T", "text": "x", "start": 0, "end": 1,
+    ...     "path": "/srv/news/2025/a.md"})
+    >>> shown_path(hit, ["/srv/news"]).path, shown_path(hit, ["/srv/news/2025/a.md"]).path
+    ('2025/a.md', 'a.md')
+    """
+    if item.path is None:
+        return item
+    holders = [loc for loc in locations if item.path.startswith(loc.rstrip(os.sep) + os.sep)]
+    if item.path in locations:
+        shown: str | None = os.path.basename(item.path)
+    elif holders:
+        shown = os.path.relpath(item.path, max(holders, key=len))
+    else:
+        shown = None  # under no location (one since removed): nothing of this machine shown
+    return item.model_copy(update={"path": shown})
 
 
 def safe_name(name: str) -> str:
