@@ -81,7 +81,9 @@ def test_answer_cites_only_real_passages(index: Settings, mocked: ScriptedLiteLL
     assert answer.status == "repaired" and answer.repair_rounds == 1
     assert [c.problem for c in answer.dropped_sentences] == ["out_of_range"]
     assert "council acted" not in answer.text
-    assert all(c.supported for c in answer.checks) and len(answer.checks) == 4
+    # Each sentence once: the draft repeated two of the summary's in a section and the bottom line.
+    assert all(c.supported for c in answer.checks)
+    assert len(answer.checks) == len({c.text for c in answer.checks}) == 3
     assert answer.checks[0].text == "Volunteers cleaned the river banks [1]."
     assert answer.prompt_version.startswith("answer@") and ",repair@" in answer.prompt_version
     assert answer.index_version == 1 and answer.model == "openai/gpt-4o-mini"
@@ -258,3 +260,32 @@ def test_ask_json_says_on_stderr_what_it_is_doing(index: Settings, mocked: Scrip
     assert "loading the answering model openai/gpt-4o-mini" in said
     for stage in ("retrieving passages", "writing a draft", "checking every sentence"):
         assert stage in said, said
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "## Summary\n" + "The sources do not answer this question [1].\n" * 3,
+        "## Summary\nThe sources do not answer this question.\n"
+        "## Bottom line\nThe sources do not answer this question.\n",
+    ],
+    ids=["cited three times", "plain, twice"],
+)
+def test_an_answer_that_says_nothing_is_an_abstention(
+    index: Settings, mocked: ScriptedLiteLLM, reply: str
+) -> None:
+    """Even where a lenient check lets "the sources do not answer [1]" pass as supported (a
+    small judge may say yes to it), saying nothing is not an answer."""
+    mocked.replies = [reply]
+    lenient = index.updated(support_reject=0.0, support_threshold=0.0)
+    answer = _ask(lenient, mocked)
+    assert answer.status == "abstained", answer.text
+
+
+def test_a_repeated_sentence_is_shown_once(index: Settings, mocked: ScriptedLiteLLM) -> None:
+    chief = "The police chief said officers do not cooperate with ICE [1]."
+    mocked.replies = [
+        f"## Summary\n{chief} {chief}\n## 1. Chief\n{chief}\n## Bottom line\n{chief}\n"
+    ]
+    answer = _ask(index, mocked)
+    assert answer.status == "accepted" and answer.text.count("do not cooperate") == 1

@@ -27,6 +27,7 @@ from rag.answer.leaks import (
 )
 from rag.answer.policy import Outcome, settle, without_feedback
 from rag.answer.question import clean_question
+from rag.answer.shape import drop_repeats
 from rag.config import AnswerSettings, Settings, load_settings
 from rag.embed import Embedder
 from rag.embed.encoder import load_embedder
@@ -227,12 +228,12 @@ class Answerer:
         turn.repairing += fixed.total_s
         turn.usage["prompt_tokens"] += fixed.prompt_tokens
         turn.usage["completion_tokens"] += fixed.completion_tokens
-        return without_feedback(start + fixed.text)
+        return drop_repeats(without_feedback(start + fixed.text))
 
     def check(self, turn: Turn, draft: str, on_progress: OnProgress | None) -> Outcome:
         """Validate the draft; repair it, cut it down or abstain (policy.py)."""
         return settle(
-            draft,
+            drop_repeats(draft),
             turn.passages,
             self.validator,
             partial(self.revise, turn, on_progress),

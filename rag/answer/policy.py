@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from rag.errors import LLMError
 from rag.text import sentences, strip_markers
 from rag.types import AnswerStatus, SentenceCheck, Verdict
-from rag.validate.claims import split_claims
+from rag.validate.claims import says_no_answer, split_claims
 from rag.validate.injection import is_instruction
 from rag.validate.support import stems
 from rag.validate.validator import CheckRun, Validator
@@ -71,7 +71,13 @@ class Outcome:
 
 
 def _supported_claims(verdict: Verdict) -> int:
-    return sum(c.supported for c in verdict.sentences)
+    return len(_facts(verdict))
+
+
+def _facts(verdict: Verdict) -> list[SentenceCheck]:
+    """The supported sentences that state something: "the sources do not answer [1]" does not,
+    whatever it cites."""
+    return [c for c in verdict.sentences if c.supported and not says_no_answer(c.text)]
 
 
 def cut_down(text: str, verdict: Verdict) -> str:
@@ -112,7 +118,7 @@ def on_question(sentence: str, question: str) -> bool:
 def _answers(text: str, verdict: Verdict, question: str) -> bool:
     """Whether a cut-down text still answers: its summary keeps a supported claim, or a
     supported claim elsewhere is about the question."""
-    supported = {c.text for c in verdict.sentences if c.supported}
+    supported = {c.text for c in _facts(verdict)}
     return any(
         c.text in supported and (c.section == "summary" or on_question(c.text, question))
         for c in split_claims(text)
@@ -151,7 +157,7 @@ def settle(
     a supported sentence about `question` answers it, and is not an abstention."""
     run = run if run is not None else CheckRun()
     verdict = first = validator.check(draft, passages, run)
-    if verdict.accepted and verdict.sentences:
+    if verdict.accepted and _facts(verdict):
         return Outcome(draft, "accepted", verdict, first=first)
     best, best_verdict = draft, verdict
     used = 0
@@ -167,7 +173,7 @@ def settle(
             notes.append(f"the repair request failed, so the draft was cut down instead: {exc}")
             break
         verdict = validator.check(draft, passages, run)
-        if verdict.accepted and verdict.sentences:
+        if verdict.accepted and _facts(verdict):
             return Outcome(draft, "repaired", verdict, rounds=used, first=first)
         if _supported_claims(verdict) >= _supported_claims(best_verdict):
             best, best_verdict = draft, verdict

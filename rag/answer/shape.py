@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from rag.text import sentences, strip_markers
 from rag.types import AnswerSections, Section
 from rag.validate.claims import heading_kind
 
@@ -88,3 +89,33 @@ def render_answer(parts: AnswerSections, checked_on: str | None = None) -> str:
     if checked_on:
         lines += ["", f"_Checked on {checked_on}._"]
     return "\n".join(lines).strip() + "\n"
+
+
+def drop_repeats(text: str) -> str:
+    r"""`text` with each sentence shown once: a later sentence with the same words as an
+    earlier one (whatever it cites) goes, and a line left empty with it; headings stay.
+
+    >>> drop_repeats("## Summary\nA is so [1]. A is so [1].\n## Bottom line\n- A is so [2].\n")
+    '## Summary\nA is so [1].\n## Bottom line\n'
+    """
+    seen: set[str] = set()
+    kept = []
+    for line in text.splitlines(keepends=True):
+        if _HEADING.match(line) and not _INLINE_LABEL.match(line):
+            kept.append(line)
+            continue
+        marker = _LIST_ITEM.match(line)
+        prefix = marker.group(0) if marker else ""
+        parts = sentences(line[len(prefix) :].rstrip("\r\n"))
+        left = []
+        for part in parts:
+            key = " ".join(re.findall(r"\w+", strip_markers(part).lower()))
+            if key and key in seen:
+                continue
+            seen.add(key)
+            left.append(part)
+        if len(left) == len(parts):
+            kept.append(line)
+        elif left:
+            kept.append(prefix + " ".join(left) + "\n")
+    return "".join(kept)
