@@ -83,7 +83,7 @@ def test_answer_cites_only_real_passages(index: Settings, mocked: ScriptedLiteLL
     assert "council acted" not in answer.text
     # Each sentence once: the draft repeated two of the summary's in a section and the bottom line.
     assert all(c.supported for c in answer.checks)
-    assert len(answer.checks) == len({c.text for c in answer.checks}) == 3
+    assert len(answer.checks) == len({c.text for c in answer.checks}) == 2
     assert answer.checks[0].text == "Volunteers cleaned the river banks [1]."
     assert answer.prompt_version.startswith("answer@") and ",repair@" in answer.prompt_version
     assert answer.index_version == 1 and answer.model == "openai/gpt-4o-mini"

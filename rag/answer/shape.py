@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from rag.text import sentences, strip_markers
+from rag.text import strip_markers
 from rag.types import AnswerSections, Section
-from rag.validate.claims import heading_kind
+from rag.validate.claims import heading_kind, line_sentences
 
 _HEADING = re.compile(r"^\s*(?:#{1,6}\s*|\*\*)(.+?)(?:\*\*)?\s*:?\s*$")
 _INLINE_LABEL = re.compile(
@@ -106,7 +106,7 @@ def drop_repeats(text: str) -> str:
             continue
         marker = _LIST_ITEM.match(line)
         prefix = marker.group(0) if marker else ""
-        parts = sentences(line[len(prefix) :].rstrip("\r\n"))
+        parts = line_sentences(line[len(prefix) :].rstrip("\r\n"))
         left = []
         for part in parts:
             key = " ".join(re.findall(r"\w+", strip_markers(part).lower()))

@@ -67,7 +67,7 @@ def _is_connective(sentence: str) -> bool:
     return bare.endswith(":") or len(words) < _MIN_CLAIM_WORDS
 
 
-def _sentences(line: str) -> list[str]:
+def line_sentences(line: str) -> list[str]:
     """Sentences of one line; markers that open a sentence go back to the one before it."""
     # "No. The chief said ..." : the splitter keeps "No." with what follows (as in "No. 5").
     line = re.sub(r"^((?:Yes|No)[.!])\s+(?=[A-Z])", "\\1\n", line)
@@ -99,7 +99,7 @@ def split_claims(answer: str) -> list[Claim]:
             section = heading_kind(line.strip("#* :"))
             continue
         line = _LIST_ITEM.sub("", line)
-        for sentence in _sentences(line):
+        for sentence in line_sentences(line):
             bare = MARKER.sub(" ", sentence).strip()
             question = bare.endswith("?")
             needs = not (
