@@ -43,7 +43,7 @@ def test_mock_provider_streams_tokens(settings: Settings, openai_key: None) -> N
         ("anthropic/claude-3-5-haiku-latest", {}, "needs ANTHROPIC_API_KEY"),
         ("openai/gpt-4o-mini", {"OPENAI_API_KEY": "sk-x"}, None),
         ("ollama/llama3.1", {}, None),  # a local server: no key, default address
-        ("local/qwen2.5-1.5b", {}, None),
+        ("local/qwen2.5-coder-1.5b-instruct", {}, None),
     ],
 )
 def test_check_provider_names_the_missing_key(
@@ -65,7 +65,7 @@ def test_check_provider_names_the_missing_key(
     [
         ("openai/gpt-4o-mini", LiteLLMModel, False, 4),
         ("ollama/llama3.1", LiteLLMModel, False, 4),
-        ("local/qwen2.5-1.5b", LocalModel, True, 1),
+        ("local/qwen2.5-coder-1.5b-instruct", LocalModel, True, 1),
     ],
 )
 def test_a_model_string_opens_a_model_with_its_capabilities(
@@ -117,3 +117,10 @@ def test_empty_reply_is_an_error(
     fake = ScriptedLiteLLM([], reply="   ")
     with pytest.raises(LLMError, match="empty answer"):
         model(settings, fake).stream(MESSAGES)
+
+
+def test_the_embedded_model_is_named_for_what_it_is() -> None:
+    from rag.config import LOCAL_LLM
+    from rag.llm.local import GGUF_NAME
+
+    assert GGUF_NAME.startswith(LOCAL_LLM.removeprefix("local/") + "-")

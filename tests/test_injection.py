@@ -218,7 +218,7 @@ def test_the_embedded_model_on_the_injection_corpus(offline_rag: RagRunner, ques
     result = rag_cli("ask", question)
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
-    assert answer["model"] == "local/qwen2.5-1.5b"
+    assert answer["model"] == "local/qwen2.5-coder-1.5b-instruct"
     assert not leaks_instructions(answer["text"])
     assert answer["status"] in ("accepted", "repaired", "abstained")
     assert all(c["supported"] for c in answer["checks"])

@@ -41,7 +41,7 @@ def test_demo_question_with_the_embedded_model(wheel_bin: Path, tmp_path: Path) 
     result = rag("ask", "Are Minneapolis police helping ICE?")
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
-    assert answer["model"] == "local/qwen2.5-1.5b"
+    assert answer["model"] == "local/qwen2.5-coder-1.5b-instruct"
     assert answer["sections"]["summary"].strip()
     passages = {h["passage_id"] for h in answer["hits"]}
     shown = cited_numbers(answer["text"])

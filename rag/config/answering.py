@@ -48,7 +48,7 @@ class LLMSettings(Group):
         LOCAL_LLM,
         alias="llm_model",
         description="litellm model string that writes answers: the embedded "
-        "'local/qwen2.5-1.5b', or any provider's, e.g. 'openai/gpt-4o-mini', "
+        "'local/qwen2.5-coder-1.5b-instruct', or any provider's, e.g. 'openai/gpt-4o-mini', "
         "'anthropic/claude-3-5-haiku-latest', 'ollama/llama3.1'.",
     )
     api_base: str | None = Field(

@@ -13,7 +13,7 @@ ValidateMode = Literal["fast", "judge", "strict"]
 StoreBackend = Literal["faiss", "milvus"]
 
 DEFAULT_EMBED_MODEL = "all-MiniLM-L6-v2"
-LOCAL_LLM = "local/qwen2.5-1.5b"
+LOCAL_LLM = "local/qwen2.5-coder-1.5b-instruct"
 
 
 class Group(BaseModel):
