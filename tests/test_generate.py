@@ -42,6 +42,7 @@ def test_mock_provider_streams_tokens(settings: Settings, openai_key: None) -> N
         ("openai/gpt-4o-mini", {}, "needs OPENAI_API_KEY"),
         ("anthropic/claude-3-5-haiku-latest", {}, "needs ANTHROPIC_API_KEY"),
         ("openai/gpt-4o-mini", {"OPENAI_API_KEY": "sk-x"}, None),
+        ("openai/gpt-4o-mini", {"OPENAI_API_KEY": " "}, "needs OPENAI_API_KEY"),  # set, empty
         ("ollama/llama3.1", {}, None),  # a local server: no key, default address
         ("local/qwen2.5-coder-1.5b-instruct", {}, None),
     ],

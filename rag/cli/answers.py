@@ -110,6 +110,10 @@ def ask_command(
         click.echo(token, nl=False)
 
     def progress(message: str) -> None:
+        nonlocal drafting
+        if drafting:  # the streamed draft's last line ends before the next message
+            click.echo()
+            drafting = False
         # On stderr, with --json too: a first answer can take minutes.
         err.print(f"[dim]{escape(message)}…[/]", highlight=False)
 

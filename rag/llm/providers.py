@@ -49,6 +49,13 @@ def check_provider(name: str, client: Any | None = None) -> None:
         ) from exc
     # Servers like Ollama have a default address (or RAG_LLM_API_BASE): only keys are required.
     missing = [k for k in env.get("missing_keys", []) if not k.endswith("_API_BASE")]
+    # litellm counts a key that is set but empty as given; the provider then refuses every call.
+    provider = name.split("/", 1)[0].upper().replace("-", "_")
+    missing += [
+        key
+        for key, value in os.environ.items()
+        if key.startswith(provider + "_") and key.endswith("_KEY") and not value.strip()
+    ]
     if missing:
         raise ProviderConfigError(
             f"model {name!r} needs {', '.join(missing)} in the environment; set "
