@@ -242,19 +242,20 @@ def test_compare_shows_deltas_and_flips(
         compare_runs(a, tmp_path)
 
 
-def test_cli_eval_and_compare(
-    files: tuple[Path, Path],
-    eval_settings: Settings,
-    model: ScriptedLiteLLM,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    given = Runtime(
-        embedder=HashEmbedder(model_id=DEFAULT_EMBED_MODEL), models=scripted_models(model)
-    )
+@pytest.fixture
+def given(model: ScriptedLiteLLM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runtime:
+    """What `rag eval` runs with here: the eval settings in the environment, fakes given."""
     monkeypatch.setenv("RAG_LOCAL_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("RAG_VALIDATE_MODE", "fast")
     monkeypatch.setenv("RAG_ANSWER_K", "1")
+    return Runtime(
+        embedder=HashEmbedder(model_id=DEFAULT_EMBED_MODEL), models=scripted_models(model)
+    )
+
+
+def test_cli_eval_and_compare(
+    files: tuple[Path, Path], eval_settings: Settings, given: Runtime, tmp_path: Path
+) -> None:
     gold, corpus = files
     base = ["eval", str(gold), "--corpus", str(corpus), "--model", "openai/gpt-4o-mini"]
     done = CliRunner().invoke(cli, [*base, "--out", str(tmp_path / "a"), "--json"], obj=given)
@@ -334,12 +335,9 @@ def test_the_report_and_the_table_write_metrics_as_measured(
     files: tuple[Path, Path],
     eval_settings: Settings,
     model: ScriptedLiteLLM,
+    given: Runtime,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("RAG_LOCAL_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("RAG_VALIDATE_MODE", "fast")
-    monkeypatch.setenv("RAG_ANSWER_K", "1")
     run = _run(files, eval_settings, model, tmp_path / "run")
     page = (run.out / "report.html").read_text(encoding="utf-8")
     assert f"index version {run.info.index_version} at " in page and "index index" not in page

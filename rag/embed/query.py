@@ -26,24 +26,16 @@ class QueryEncoder:
         from tokenizers import Tokenizer
 
         checked = json.loads((folder / CHECKED).read_text(encoding="utf-8"))
-        self._id = model_id
-        self._dim = int(checked["dimension"])
+        self.model_id = model_id
+        self.dimension = int(checked["dimension"])
         self._tokenizer = Tokenizer.from_file(str(folder / TOKENIZER))
         self._tokenizer.enable_truncation(int(checked["max_length"]))
         self._tokenizer.enable_padding()
         self._session = session(folder / "model.onnx", threads)
 
-    @property
-    def model_id(self) -> str:
-        return self._id
-
-    @property
-    def dimension(self) -> int:
-        return self._dim
-
     def encode(self, texts: list[str]) -> Vectors:
         if not texts:
-            return np.zeros((0, self._dim), dtype=np.float32)
+            return np.zeros((0, self.dimension), dtype=np.float32)
         batch = self._tokenizer.encode_batch(texts)
         feed = {
             "input_ids": np.array([e.ids for e in batch], dtype=np.int64),
