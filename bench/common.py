@@ -225,3 +225,13 @@ def step_build(index_dir: str, add: str) -> dict[str, Any]:
         "peak_rss_mb": peak_mb(),
         "vectors": vectors.model_dump(),
     }
+
+
+def save_json(folder: Path, name: str, result: Any) -> Path:
+    """Write `result` as indented JSON to folder/name (the folder made if missing), print where
+    and return the path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {path}")
+    return path

@@ -9,10 +9,11 @@ each step next to the full build, with the packaged MiniLM.
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from common import save_json
 
 from rag.config import load_settings
 from rag.embed.encoder import load_embedder
@@ -72,10 +73,7 @@ def main() -> None:
             f"{name:20}{s['seconds']:>9.2f}{s['embedded']:>10}{s['reused']:>8}"
             f"{s['deleted']:>9}{s['total']:>8}"
         )
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / "incremental.json"
-    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {path}")
+    save_json(args.out, "incremental.json", result)
 
 
 if __name__ == "__main__":

@@ -84,7 +84,7 @@ class Hit(Contract):
     """A ranked search result: the passage's fields flat, plus how it was found."""
 
     rank: int = Field(ge=1, description="1-based rank in the result list.")
-    score: float = Field(description="Retriever score: cosine, BM25 or fused reciprocal rank.")
+    score: float = Field(description="Retriever score: cosine, BM25 or the fused score.")
     retriever: Retriever = Field(description="Which retriever produced the final ranking.")
     source_id: str = Field(description="Id of the source the passage belongs to.")
     passage_id: str = Field(description="Id of the passage.")

@@ -111,7 +111,7 @@ def test_changing_one_source_re_embeds_only_its_changed_passages(
     assert embedder.texts_embedded == report.passages.embedded
     # BM25 extended from the last version's rows equals BM25 built from SQLite.
     reader = open_index(settings)
-    rebuilt = LexicalIndex.build(reader.meta.iter_lexical(), settings.embed.titles)
+    rebuilt = LexicalIndex.build(reader.meta.iter_lexical(), settings.index.bm25_titles)
     assert reader.lexical.vec_ids.tolist() == rebuilt.vec_ids.tolist()
     for query in ("Item7 sentence thirty-nine", "Item7 sentence 39", "Item12 harbor"):
         assert reader.lexical.search(query, 5) == rebuilt.search(query, 5)
@@ -294,6 +294,39 @@ def test_incremental_build_refuses_other_model_or_chunking(
     assert report.version == 2
 
 
+def test_bm25_titles_changed_re_tokenizes_without_re_embedding(
+    settings: Settings, tmp_path: Path
+) -> None:
+    corpus = write_corpus(tmp_path / "c.jsonl", records(3))
+    build_index(settings, add=[str(corpus)], embedder=HashEmbedder())
+    assert open_index(settings).manifest.bm25_titles is True
+    assert open_index(settings).lexical.search("source", 5)[0]  # the titles' word is found
+    changed = settings.updated(bm25_titles=False)
+    embedder = HashEmbedder()
+    report = build_index(changed, embedder=embedder)
+    assert report.version == 2 and embedder.texts_embedded == 0
+    reader = open_index(changed)
+    assert reader.manifest.bm25_titles is False
+    assert reader.lexical.search("source", 5) == ([], [])
+
+
+def built_manifest(settings: Settings, tmp_path: Path) -> Path:
+    """The manifest of a first version of three sources."""
+    corpus = write_corpus(tmp_path / "c.jsonl", records(3))
+    build_index(settings, add=[str(corpus)], embedder=HashEmbedder())
+    return IndexLayout(settings.index.dir).version_dir(1) / "manifest.json"
+
+
+def test_a_manifest_from_before_bm25_titles_reads_them_as_embedded(
+    settings: Settings, tmp_path: Path
+) -> None:
+    path = built_manifest(settings, tmp_path)
+    raw = json.loads(path.read_text())
+    del raw["bm25_titles"]
+    path.write_text(json.dumps(raw))
+    assert open_index(settings).manifest.bm25_titles is False  # embed_titles was false
+
+
 def test_incremental_build_refuses_another_store_and_full_rebuild_moves_it(
     settings: Settings, tmp_path: Path
 ) -> None:
@@ -321,10 +354,7 @@ def test_search_refuses_an_index_of_another_model(settings: Settings, tmp_path: 
 def test_other_format_version_is_refused_and_full_rebuild_recovers(
     settings: Settings, tmp_path: Path
 ) -> None:
-    corpus = write_corpus(tmp_path / "c.jsonl", records(3))
-    build_index(settings, add=[str(corpus)], embedder=HashEmbedder())
-    layout = IndexLayout(settings.index.dir)
-    path = layout.version_dir(1) / "manifest.json"
+    path = built_manifest(settings, tmp_path)
     data = json.loads(path.read_text())
     data["format_version"] = 0
     path.write_text(json.dumps(data))
@@ -348,7 +378,7 @@ def test_round_trip_save_load_gives_the_same_results(settings: Settings, tmp_pat
         a = first.search("Item12 sentence harbor election", k=5, mode=mode)
         b = second.search("Item12 sentence harbor election", k=5, mode=mode)
         assert a == b and len(a) == 5
-    rebuilt = LexicalIndex.build(first.reader.meta.iter_lexical(), settings.embed.titles)
+    rebuilt = LexicalIndex.build(first.reader.meta.iter_lexical(), settings.index.bm25_titles)
     assert rebuilt.search("harbor", 5) == first.reader.lexical.search("harbor", 5)
 
 

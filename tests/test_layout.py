@@ -49,7 +49,7 @@ def test_the_layers_are_kept() -> None:
     [
         ("store/layout.py", "import rag.cli.app", "rag.store.layout -> rag.cli.app"),
         ("validate/claims.py", "import rag.answer.shape", "rag.validate.claims -> rag.answer"),
-        ("store/layout.py", "import rag.store.reader", ".reader -> .layout"),
+        ("store/layout.py", "import rag.store.reader", ".layout -> .reader"),
     ],
 )
 def test_import_linter_refuses_an_upward_import_or_a_cycle(

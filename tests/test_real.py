@@ -12,8 +12,8 @@ import pytest
 from helpers.commands import RagRunner
 from helpers.data import SHARED_DATA
 
-from rag.config import Settings, load_settings
-from rag.evaluate.metrics import source_recall_at_k
+from rag.config import SearchMode, Settings, load_settings
+from rag.evaluate.metrics import reciprocal_rank, source_recall_at_k
 from rag.index.build import build_index
 from rag.retrieve.search import open_searcher
 from rag.store import IndexReader
@@ -28,6 +28,30 @@ def gold(dataset: str) -> list[dict[str, Any]]:
     if not path.is_file():
         pytest.skip(f"shared data not found at {path}")
     return [g for g in map(json.loads, path.open()) if g["answerable"] and g["evidence"]]
+
+
+def scores(
+    settings: Settings, questions: list[dict[str, Any]], mode: SearchMode = "hybrid"
+) -> dict[str, float]:
+    """Recall@1/5/10 and MRR of one search mode over the top 10."""
+    searcher = open_searcher(settings)
+    try:
+        ranked = [
+            [h.source_id for h in searcher.search(q["question"], k=10, mode=mode)]
+            for q in questions
+        ]
+    finally:
+        searcher.reader.close()
+    out = {
+        f"R@{k}": statistics.mean(
+            source_recall_at_k(r, q["evidence"], k) for r, q in zip(ranked, questions, strict=True)
+        )
+        for k in (1, 5, 10)
+    }
+    out["MRR"] = statistics.mean(
+        reciprocal_rank(r, q["evidence"]) for r, q in zip(ranked, questions, strict=True)
+    )
+    return out
 
 
 def recall(settings: Settings, questions: list[dict[str, Any]], k: int) -> float:
@@ -54,14 +78,43 @@ def hotpot_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return settings
 
 
-def test_hotpotqa_hybrid_recall_at_10(hotpot_index: Settings) -> None:
-    # The target is 0.93; hybrid with title links measured 0.970 (0.910 without them).
-    assert recall(hotpot_index, gold("hotpotqa"), k=10) >= 0.93
+@pytest.fixture(scope="module")
+def squad_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    gold("squad2")  # skips without the shared data
+    settings = load_settings(index_dir=tmp_path_factory.mktemp("squad") / "index")
+    build_index(settings, add=[str(SHARED_DATA / "squad2" / "corpus.jsonl")])
+    return settings
+
+
+def test_hotpotqa_hybrid_recall(hotpot_index: Settings) -> None:
+    # Measured 0.440 and 0.975 (docs/index.md); 0.360 and 0.970 before score fusion.
+    found = scores(hotpot_index, gold("hotpotqa"))
+    assert found["R@1"] >= 0.42 and found["R@10"] >= 0.95
+
+
+@pytest.mark.parametrize("dataset", ["hotpotqa", "squad2"])
+def test_the_default_search_is_never_below_a_simpler_one(
+    dataset: str, request: pytest.FixtureRequest
+) -> None:
+    """Dense alone, BM25 alone and plain reciprocal-rank fusion without the title links: the
+    default is at least as good as each, at every k and in MRR."""
+    settings: Settings = request.getfixturevalue(
+        "hotpot_index" if dataset == "hotpotqa" else "squad_index"
+    )
+    questions = gold(dataset)
+    default = scores(settings, questions)
+    plain_rrf = settings.updated(fusion="rrf", link_hits=0)
+    for simpler in (
+        scores(settings, questions, "dense"),
+        scores(settings, questions, "bm25"),
+        scores(plain_rrf, questions),
+    ):
+        assert all(default[m] >= simpler[m] for m in default), (default, simpler)
 
 
 def test_hotpotqa_recall_is_the_same_on_milvus(hotpot_index: Settings, tmp_path: Path) -> None:
-    """The Milvus store gives the FAISS store's recall@10 (to 0.01); measured 0.970
-    on both with `rag eval ... --retrieval-only` (docs/scale.md)."""
+    """The Milvus store gives the FAISS store's recall@10 (to 0.01); measured the same on
+    both with `rag eval ... --retrieval-only` (docs/scale.md)."""
     milvus = load_settings(index_dir=tmp_path / "index", store="milvus")
     build_index(milvus, add=[str(SHARED_DATA / "hotpotqa" / "corpus.jsonl")])
     questions = gold("hotpotqa")
@@ -71,11 +124,9 @@ def test_hotpotqa_recall_is_the_same_on_milvus(hotpot_index: Settings, tmp_path:
         close_clients()
 
 
-def test_squad2_hybrid_recall_at_5(tmp_path: Path) -> None:
-    questions = gold("squad2")
-    settings = load_settings(index_dir=tmp_path / "index")
-    build_index(settings, add=[str(SHARED_DATA / "squad2" / "corpus.jsonl")])
-    assert recall(settings, questions, k=5) >= 0.98  # measured 0.988
+def test_squad2_hybrid_recall(squad_index: Settings) -> None:
+    found = scores(squad_index, gold("squad2"))
+    assert found["R@1"] >= 0.88 and found["R@5"] >= 0.98  # measured 0.905 and 0.988
 
 
 def test_incremental_add_change_delete_with_the_real_model(

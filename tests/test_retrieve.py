@@ -1,4 +1,5 @@
-"""Retrieve: reciprocal rank fusion worked by hand, and the three modes over a real small index."""
+"""Retrieve: score and reciprocal-rank fusion worked by hand, linked passages kept below the hits
+they came from, and the three modes over a real small index."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from helpers.stores import STORES
 from rag.config import load_settings
 from rag.errors import ConfigError
 from rag.index.build import build_index
-from rag.retrieve.search import Searcher, rrf
+from rag.retrieve.search import Ranking, Searcher, after_head, fuse_scores, rrf
 from rag.store import IndexReader
 from rag.store.milvus_conn import close_clients
 
@@ -36,6 +37,47 @@ def test_rrf_hand_worked() -> None:
 )
 def test_rrf_edge_cases(rankings: list[list[int]], expected: list[int]) -> None:
     assert rrf(rankings, k=60)[0] == expected
+
+
+def test_score_fusion_hand_worked() -> None:
+    # Dense best 0.8, BM25 best 12. doc 1: .7*.8/.8 + .3*6/12 = .85; doc 2: .7*.4/.8 = .35;
+    # doc 3: .3*12/12 = .3.
+    ids, scores = fuse_scores([([1, 2], [0.8, 0.4]), ([3, 1], [12.0, 6.0])], [0.7, 0.3])
+    assert ids == [1, 2, 3]
+    assert scores == pytest.approx([0.85, 0.35, 0.3])
+
+
+@pytest.mark.parametrize(
+    ("rankings", "expected"),
+    [
+        ([([], []), ([], [])], []),
+        ([([4, 5], [0.5, 0.2]), ([], [])], [4, 5]),  # BM25 found no query word
+        ([([4, 5], [0.5, 0.2]), ([5], [0.0])], [4, 5]),  # a best score of 0 adds nothing
+        ([([4, 5], [0.5, 0.5]), ([5, 4], [2.0, 2.0])], [4, 5]),  # a tie keeps first appearance
+    ],
+)
+def test_score_fusion_edge_cases(rankings: list[Ranking], expected: list[int]) -> None:
+    assert fuse_scores(rankings, [0.5, 0.5])[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("ids", "head", "extra", "expected"),
+    [
+        ([1, 2, 3], 0, [9], [1, 9, 2, 3]),  # no head: plain RRF, ties keep the hits first
+        ([1, 2, 3], 2, [9], [1, 2, 3, 9]),
+        ([1, 2, 3], 2, [1, 3], [1, 2, 3]),  # a head passage is not moved; 3 is in both
+        ([1, 2, 3, 4], 1, [4], [1, 4, 2, 3]),  # found in both: lifted, but not above the head
+        ([1], 3, [7, 8], [1, 7, 8]),
+    ],
+)
+def test_linked_passages_rank_below_the_head(
+    ids: list[int], head: int, extra: list[int], expected: list[int]
+) -> None:
+    scores = [1.0 - i / 10 for i in range(len(ids))]
+    ranked, values = after_head(ids, scores, head, extra, 60)
+    assert ranked == expected
+    kept = min(head, len(ids))
+    assert values == sorted(values, reverse=True) and values[:kept] == scores[:kept]
 
 
 CORPUS = [

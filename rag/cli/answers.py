@@ -32,7 +32,7 @@ from rag.types import Answer
     "--mode",
     type=click.Choice(["dense", "bm25", "hybrid"]),
     default=None,
-    help="Retriever (default hybrid: reciprocal rank fusion of dense and BM25).",
+    help="Retriever (default hybrid: dense and BM25 fused, then the title links).",
 )
 @index_option
 @json_option

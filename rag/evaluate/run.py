@@ -39,6 +39,7 @@ _BUILD_FIELDS = {
     "embed_model",
     "embed_precision",
     "embed_titles",
+    "bm25_titles",
     "chunk_target_words",
     "chunk_max_words",
     "chunk_min_words",

@@ -25,8 +25,8 @@ from rag.progress import Reporter, Silent
 from rag.store import META_FILE, IndexLayout, IndexReader
 from rag.store.backends import (
     check_same_store,
-    collect_vectors,
     finish_vectors,
+    publish_done,
     start_vectors,
 )
 from rag.store.lexical import LexicalIndex
@@ -34,11 +34,11 @@ from rag.store.manifest import (
     ChunkingInfo,
     EmbeddingInfo,
     Manifest,
-    load_manifest,
     read_raw,
 )
 from rag.store.meta import MetaDB
 from rag.store.samples import Changes
+from rag.text import titled
 from rag.types import (
     BuildReport,
     Passage,
@@ -176,7 +176,12 @@ class Builder:
             prev.meta.source_hashes() if prev is not None else {},
             incremental=base is not None,
         )
-        if base is not None and work.nothing_new and (locations, excluded) == registered_before:
+        same = (locations, excluded) == registered_before and work.nothing_new
+        if (
+            base is not None
+            and same
+            and base.manifest.bm25_titles == self.settings.index.bm25_titles
+        ):
             return BuildReport(
                 version=base.version,
                 index_dir=str(self.layout.root),
@@ -246,14 +251,17 @@ class Builder:
             dimension, model_id = self.embedder.dimension, self.embedder.model_id
 
         spec = ChunkSpec.of(self.settings.chunk)
+        bm25_titles = self.settings.index.bm25_titles
         rows: list[tuple[Passage, int, str]] = []
         texts: dict[str, str] = {}
+        lexical_texts: dict[int, str] = {}
         for sid in work.to_write:
             for passage in chunk_source(scan.read[sid], spec):
                 text = embed_text(passage, with_titles)
                 digest = sha256_hex(text)
                 texts[digest] = text
                 rows.append((passage, vector_id(passage.id), digest))
+                lexical_texts[rows[-1][1]] = titled(passage.title, passage.text, bm25_titles)
         version = self.layout.next_version()
         vectors = start_vectors(
             self.settings,
@@ -289,13 +297,13 @@ class Builder:
         meta.commit()
 
         lexical = None
-        if base is not None:
-            added = [(v, texts[h]) for _, v, h in rows]
+        if base is not None and base.manifest.bm25_titles == bm25_titles:
+            added = [(v, lexical_texts[v]) for _, v, _ in rows]
             ids = np.array(meta.all_vec_ids(), dtype=np.int64)
             lexical = LexicalIndex.extend(base.folder, changes.removed, added, ids)
         if lexical is None:
             previous = base.folder if base is not None else None
-            lexical = LexicalIndex.build(meta.iter_lexical(), with_titles, previous=previous)
+            lexical = LexicalIndex.build(meta.iter_lexical(), bm25_titles, previous=previous)
         passages.total = meta.count("passages")
         n_sources = meta.count("sources")
         meta.close()
@@ -330,6 +338,7 @@ class Builder:
             ),
             chunking=chunking_info(self.settings),
             vectors=vector_info,
+            bm25_titles=bm25_titles,
             locations=locations,
             excluded=sorted(excluded),
             sources=n_sources,
@@ -363,21 +372,6 @@ class Builder:
             out.update(zip(todo, encoded, strict=True))
         counts.embedded = len(todo)
         return out
-
-
-def publish_done(settings: Settings, layout: IndexLayout) -> None:
-    """After a publish: prune old versions, then drop the Milvus rows and collections none of
-    the kept ones read."""
-    layout.prune(settings.index.keep_versions)
-    if settings.store.backend != "milvus":
-        return  # FAISS vectors went with their version folders
-    kept = []
-    for version in layout.published():
-        try:
-            kept.append(load_manifest(layout.version_dir(version) / "manifest.json"))
-        except RagError:
-            return  # unsure what an unreadable version reads: collect nothing
-    collect_vectors(settings, layout.root, kept)
 
 
 def build_index(

@@ -18,7 +18,7 @@ from rag.config import Settings
 from rag.embed import Embedder, embed_in_blocks
 from rag.embed.encoder import load_embedder
 from rag.errors import IndexMismatchError
-from rag.index.build import Builder, publish_done
+from rag.index.build import Builder
 from rag.index.probes import question_vectors
 from rag.index.verify import (
     VerifyReport,
@@ -32,7 +32,7 @@ from rag.index.verify import (
 from rag.ingest.chunk import embed_text
 from rag.progress import Reporter, Silent
 from rag.store import META_FILE, IndexLayout
-from rag.store.backends import check_same_store, finish_vectors, start_vectors
+from rag.store.backends import check_same_store, finish_vectors, publish_done, start_vectors
 from rag.store.layout import MANIFEST
 from rag.store.lexical import LexicalIndex
 from rag.store.manifest import Manifest
@@ -124,9 +124,7 @@ def _rebuild_from_sqlite(
         if todo:
             texts = _texts_of(meta, todo, manifest.embedding.embed_titles)
             store.add(embed_in_blocks(model(), texts, reporter), todo)
-        lexical = LexicalIndex.build(
-            meta.iter_lexical(), with_titles=manifest.embedding.embed_titles
-        )
+        lexical = LexicalIndex.build(meta.iter_lexical(), with_titles=manifest.bm25_titles)
         n_sources, n_passages = meta.count("sources"), meta.count("passages")
         meta.close()
         probes = question_vectors(build_dir / META_FILE, model)  # the index's model, as above

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import rag.store.samples as tuning
-from rag.errors import IndexMismatchError
+from rag.errors import IndexMismatchError, RagError
 from rag.progress import Reporter
 from rag.store.ann import Tuned, fit, recall_facts, tune
-from rag.store.manifest import Manifest, VectorInfo
+from rag.store.layout import IndexLayout
+from rag.store.manifest import Manifest, VectorInfo, load_manifest
 from rag.store.samples import QuestionVectors
 from rag.store.vectors import IdArray, Matrix, VectorStore
 
@@ -235,3 +236,18 @@ def collect_vectors(settings: Settings, root: Path, manifests: list[Manifest]) -
         settings.store.milvus_collection,
         oldest,
     )
+
+
+def publish_done(settings: Settings, layout: IndexLayout) -> None:
+    """After a publish: prune old versions, then drop the Milvus rows and collections none of
+    the kept ones read."""
+    layout.prune(settings.index.keep_versions)
+    if settings.store.backend != "milvus":
+        return  # FAISS vectors went with their version folders
+    kept = []
+    for version in layout.published():
+        try:
+            kept.append(load_manifest(layout.version_dir(version) / "manifest.json"))
+        except RagError:
+            return  # unsure what an unreadable version reads: collect nothing
+    collect_vectors(settings, layout.root, kept)

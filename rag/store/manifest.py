@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from rag.errors import IndexCorruptError, IndexMismatchError
 from rag.types import BuildReport, Contract
@@ -125,6 +125,10 @@ class Manifest(Contract):
         default_factory=lambda: {"stemmer": "english", "stopwords": "en"},
         description="BM25 tokenization.",
     )
+    bm25_titles: bool = Field(
+        description="Titles were put before passage texts for BM25 (a manifest from before "
+        "this field: as embedding.embed_titles, which then set both)."
+    )
     locations: list[str] = Field(default_factory=list, description="Registered source locations.")
     excluded: list[str] = Field(
         default_factory=list, description="Source ids removed by hand; rebuilds skip them."
@@ -132,6 +136,17 @@ class Manifest(Contract):
     sources: int = Field(0, ge=0, description="Sources in this version.")
     passages: int = Field(0, ge=0, description="Passages in this version.")
     last_build: BuildReport | None = Field(None, description="Report of the build that made it.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bm25_titles_as_embedded(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "bm25_titles" not in data:
+            embedding = data.get("embedding")
+            if isinstance(embedding, dict) and "embed_titles" in embedding:
+                data = {**data, "bm25_titles": embedding["embed_titles"]}
+            elif isinstance(embedding, EmbeddingInfo):
+                data = {**data, "bm25_titles": embedding.embed_titles}
+        return data
 
     def write(self, path: Path) -> None:
         """Write as JSON (the caller fsyncs and publishes)."""
