@@ -6,7 +6,7 @@ RAW_DIR holds `musique_train.json` (questions, each with its 20 paragraphs and w
 support it) and `musique_train_corpus.json` (every paragraph: title, text), e.g. written with
 `git show <commit>:data/musique_train.json` from a snapshot of github.com/OSU-NLP-Group/HippoRAG.
 OUT_DIR gets `corpus.jsonl` and `gold.jsonl`. The data stays outside the repository: this set
-is the one nobody here tunes on (docs/index.md, "Retrieval options").
+is the one nobody here tunes on (docs/retrieval.md, "Retrieval options").
 """
 
 from __future__ import annotations

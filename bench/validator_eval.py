@@ -23,12 +23,18 @@ from rag.embed.encoder import load_embedder
 from rag.evaluate.devset import BAD_KINDS, GOOD_KINDS, DevItem
 from rag.llm.providers import open_model
 from rag.progress import RichReporter
+from rag.text import cited_text
 from rag.types import Verdict
 from rag.validate.judge import Judge
 from rag.validate.validator import CheckRun, Validator
 
 RESULTS = Path(__file__).parent / "results"
 _BATCH = 64
+
+
+def passages_of(item: DevItem) -> dict[int, str]:
+    """What each of an item's passages vouches for, by number."""
+    return {p.n: cited_text(p.title, p.text) for p in item.passages}
 
 
 def _run(
@@ -40,9 +46,7 @@ def _run(
     with reporter.task(label, total=len(items)) as advance:
         for i in range(0, len(items), _BATCH):
             batch = items[i : i + _BATCH]
-            verdicts += validator.check_many(
-                [(it.answer, {p.n: p.text for p in it.passages}) for it in batch], run
-            )
+            verdicts += validator.check_many([(it.answer, passages_of(it)) for it in batch], run)
             advance(len(batch))
     return verdicts, time.perf_counter() - started
 

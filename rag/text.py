@@ -3,6 +3,8 @@ characters a terminal would obey.
 
     >>> sentences("Dr. Smith met the U.S. Army. It rained.")
     ['Dr. Smith met the U.S. Army.', 'It rained.']
+    >>> sentences('Elwyn Brooks "E. B." White played for F.C. Porto. It rained.')
+    ['Elwyn Brooks "E. B." White played for F.C. Porto.', 'It rained.']
     >>> cited_numbers("The council voted [2]. The chief spoke [1, 3-4].")
     [2, 1, 3, 4]
     >>> sorted(terms("What did the council vote on?"))
@@ -17,9 +19,10 @@ import re
 _ABBREVIATION_WORDS = (
     "mr mrs ms dr prof sr jr st mt ft no nos vs etc al fig figs eq approx dept est gen gov "
     "sen rep rev col lt sgt capt cmdr adm corp inc ltd co bros jan feb mar apr jun jul aug "
-    "sep sept oct nov dec mon tue wed thu fri sat sun e.g i.e u.s u.k u.n a.m p.m ph.d d.c"
+    "sep sept oct nov dec mon tue wed thu fri sat sun e.g i.e u.s u.k u.n a.m p.m ph.d d.c lit"
 )
 _ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split())
+_INITIALS = re.compile(r"(?:[a-z]\.)*[a-z]")
 # Closing quotes and brackets may follow the stop; the next sentence starts capitalized or with a
 # digit, possibly after an opening quote (typographic quotes are spelled as escapes).
 _BOUNDARY = re.compile(
@@ -49,9 +52,10 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         for match in _BOUNDARY.finditer(line.group()):
             end = line.start() + match.end()
             before = text[start : line.start() + match.start()].rsplit(None, 1)
-            last_word = before[-1].lower().rstrip(".") if before else ""
-            # "Dr. Smith", "U.S. Army", initials like "J. Smith": not sentence ends.
-            if last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha()):
+            last_word = before[-1].lower().rstrip(".").lstrip("\"'(\u201c\u2018[") if before else ""
+            # "Dr. Smith", "U.S. Army", "F.C. Porto", initials like "J. Smith" or "E. B." White:
+            # not sentence ends.
+            if last_word in _ABBREVIATIONS or _INITIALS.fullmatch(last_word):
                 continue
             spans.append(_trim(text, start, end))
             start = end
@@ -102,8 +106,25 @@ def cited_numbers(text: str) -> list[int]:
 
 
 def strip_markers(text: str) -> str:
-    """The text without its [n] markers, whitespace collapsed."""
-    return " ".join(MARKER.sub(" ", text).split())
+    """The text without its [n] markers, whitespace collapsed, none left before punctuation.
+
+    >>> strip_markers("Oslo is the capital [1], and large [2] .")
+    'Oslo is the capital, and large.'
+    """
+    return re.sub(r" (?=[.,;:!?](?:\s|$))", "", " ".join(MARKER.sub(" ", text).split()))
+
+
+def cited_text(title: str, text: str, date: str | None = None) -> str:
+    """What a citation vouches for: the passage under its source's title and date, which hold
+    names and dates the text leaves out ("the film" of a source titled with the film's name).
+
+    >>> cited_text("Maximum Overdrive", "The film was shot in Leland.", "1986")
+    'Maximum Overdrive (1986)\\nThe film was shot in Leland.'
+    >>> cited_text("", "The film was shot in Leland.")
+    'The film was shot in Leland.'
+    """
+    head = " ".join(p for p in (title.strip(), f"({date})" if date else "") if p)
+    return f"{head}\n{text}" if head else text
 
 
 def titled(title: str, text: str, with_title: bool) -> str:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 Retriever = Literal["dense", "bm25", "fused", "rerank"]
 CheckLayer = Literal["structure", "fast", "judge"]
-Problem = Literal["", "out_of_range", "uncited", "quote", "number", "unsupported"]
+Problem = Literal["", "out_of_range", "uncited", "fragment", "quote", "number", "unsupported"]
 
 
 class Contract(BaseModel):
@@ -253,6 +253,11 @@ class Answer(Contract):
         default_factory=list,
         description="What failed on the way without stopping the answer: a repair request or "
         "the judge that did not answer, a draft cut short for running past the token limit.",
+    )
+    relevance: float | None = Field(
+        None,
+        description="The judge's probability that what the sources support answers the "
+        "question (below RAG_RELEVANCE_THRESHOLD the answer abstains); None where not checked.",
     )
 
 

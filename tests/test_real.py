@@ -87,7 +87,7 @@ def squad_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 def test_hotpotqa_hybrid_recall(hotpot_index: Settings) -> None:
-    # Measured 0.440 and 0.975 (docs/index.md); 0.360 and 0.970 before score fusion.
+    # Measured 0.440 and 0.975 (docs/retrieval.md); 0.360 and 0.970 before score fusion.
     found = scores(hotpot_index, gold("hotpotqa"))
     assert found["R@1"] >= 0.42 and found["R@10"] >= 0.95
 

@@ -14,11 +14,12 @@ from rag.cli.app import cli
 from rag.cli.common import Runtime
 from rag.config import Settings, load_settings
 from rag.llm.model import yes_probability
+from rag.text import cited_text
 from rag.types import SentenceCheck, Verdict
 from rag.validate.claims import split_claims
 from rag.validate.judge import Judge
-from rag.validate.support import dropped_qualifiers, names, numbers
 from rag.validate.validator import CheckRun, Validator
+from rag.validate.wording import dropped_qualifiers, names, numbers
 
 PASSAGES = {
     1: "The Stone Bridge was built in 1890 by the Harlow Company. It has three arches and is "
@@ -98,6 +99,53 @@ def test_good_answer_is_accepted(validator: Validator, answer: str) -> None:
     verdict = validator.check(answer, PASSAGES)
     assert verdict.accepted, verdict.problems
     assert all(c.supported and c.problem == "" for c in verdict.sentences)
+
+
+# Passages as a citation vouches for them: under their source's title (rag.text.cited_text).
+TITLED = {
+    1: cited_text(
+        "Harbor Lights (film)", "The film was shot in Kestrel in 1950. It won two awards."
+    ),
+    2: cited_text(
+        "Avon line",
+        "The blue line runs southeast to the airport. Its motto, ad astra per aspera, is Latin.",
+    ),
+    3: cited_text(
+        "Stone Bridge",
+        "The Stone Bridge has three arches. Designed by Ann Lee, it was built in 1890 by the "
+        "Harlow Company. It was repaired in 2004. Access costs a fee, from £15\u2013100,000.",
+    ),
+    4: cited_text("Huguenots", "French Huguenots founded the outpost of Charlesfort in 1562."),
+    5: cited_text("Gold Song", "The song was written by Ann Lee and Bo Park in 1971."),
+}
+
+
+@pytest.mark.parametrize(
+    ("answer", "accepted"),
+    [
+        # a name the passage leaves to its title ("the film")
+        ("Harbor Lights was shot in Kestrel in 1950 [1].", True),
+        ("Harbor Lights was shot in Millbrook in 1950 [1].", False),
+        # capitalised ordinary words are words: "Blue" is in "blue", "Southeast" in "southeast"
+        ("The Blue line runs Southeast to the airport [2].", True),
+        ("The Red line runs southeast to the airport [2].", False),
+        # a foreign phrase, in the passage or not
+        ("Its motto is Ad Astra per Aspera [2].", True),
+        ("Its motto is Fiat Lux [2].", False),
+        # a number a clause or a sentence away from the claim's other words
+        ("The Stone Bridge, built in 1890, has three arches [3].", True),
+        ("The fee to access the Stone Bridge is £15\u2013100,000 [3].", True),
+        ("The Harlow Company built the Stone Bridge in 2004 [3].", False),
+        # a name in another number
+        ("The Huguenot outpost was Charlesfort [4].", True),
+        # a paraphrase, and a relation changed between the same names
+        ("Ann Lee and Bo Park wrote the song in 1971 [5].", True),
+        ("The song was sung by Ann Lee and Bo Park in 1971 [5].", False),
+    ],
+)
+def test_patterns_seen_on_unseen_data(validator: Validator, answer: str, accepted: bool) -> None:
+    verdict = validator.check(answer, TITLED)
+    assert verdict.accepted is accepted, verdict.problems
 
 
 def test_no_claims_is_not_an_answer(validator: Validator) -> None:

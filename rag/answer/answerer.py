@@ -36,8 +36,10 @@ from rag.llm.model import ChatModel, Generation, Messages, ModelFactory, OnToken
 from rag.llm.prompts import Prompt, load_prompt
 from rag.llm.providers import open_model
 from rag.retrieve.search import Searcher, open_searcher
+from rag.text import cited_text
 from rag.types import Answer, Hit
 from rag.validate.judge import Judge
+from rag.validate.relevance import Relevance
 from rag.validate.validator import CheckRun, Validator
 
 OnProgress = Callable[[str], None]
@@ -79,7 +81,13 @@ class Turn:
 
     @property
     def passages(self) -> dict[int, str]:
-        """The passages by the number the model cites them with."""
+        """What each passage vouches for (title, date, text) by the number the model cites it
+        with."""
+        return {n: cited_text(h.title, h.text, h.date) for n, h in enumerate(self.hits, start=1)}
+
+    @property
+    def texts(self) -> dict[int, str]:
+        """The passages' text alone, by number."""
         return {n: hit.text for n, hit in enumerate(self.hits, start=1)}
 
 
@@ -240,6 +248,7 @@ class Answerer:
             self.settings.repair_rounds,
             turn.run,
             turn.question,
+            turn.texts,
         )
 
     def assemble(
@@ -291,13 +300,14 @@ def open_validator(
     models: ModelFactory = open_model,
     judge_model: ChatModel | None = None,
 ) -> Validator:
-    """The configured validator: the judge is RAG_JUDGE_MODEL (default RAG_LLM_MODEL), opened
-    through `models` unless given, and none in fast mode."""
-    judge = None
-    if settings.validator.mode != "fast":
-        name = settings.validator.judge_model or settings.llm.model
-        judge = Judge(judge_model or models(name, settings))
-    return Validator(settings.validator, embedder, judge)
+    """The configured validator: the judge (of claims, and of whether an answer answers) is
+    RAG_JUDGE_MODEL (default RAG_LLM_MODEL), opened through `models` unless given, and none in
+    fast mode."""
+    if settings.validator.mode == "fast":
+        return Validator(settings.validator, embedder)
+    name = settings.validator.judge_model or settings.llm.model
+    model = judge_model or models(name, settings)
+    return Validator(settings.validator, embedder, Judge(model), relevance=Relevance(model))
 
 
 def open_answerer(

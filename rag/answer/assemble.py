@@ -73,4 +73,5 @@ def build_answer(
         timings=timings,
         usage=usage or {},
         notes=(outcome.notes if outcome else []) + (notes or []),
+        relevance=outcome.relevance if outcome else None,
     )

@@ -14,8 +14,8 @@ from rag.text import sentences, strip_markers
 from rag.types import AnswerStatus, SentenceCheck, Verdict
 from rag.validate.claims import says_no_answer, split_claims
 from rag.validate.injection import is_instruction
-from rag.validate.support import stems
 from rag.validate.validator import CheckRun, Validator
+from rag.validate.wording import stems
 
 # draft, its problems -> a new draft
 Reviser = Callable[[str, list[str]], str]
@@ -24,6 +24,7 @@ Reviser = Callable[[str, list[str]], str]
 _PLAIN = {
     "out_of_range": "cites a passage number that was not given",
     "uncited": "has no citation",
+    "fragment": "is too short to say anything the passage could support",
     "quote": "quotes words that are not in the cited passage",
     "number": "has a number the cited passage does not have",
     "unsupported": "is not what the cited passage says",
@@ -55,6 +56,11 @@ def without_feedback(text: str) -> str:
 
 
 NO_SUPPORT = "The sources found do not support an answer to this question."
+OFF_QUESTION = (
+    "what the sources support does not answer the question as asked (the relevance check read "
+    "{p:.2f} against the threshold {t:.2f}), so the answer abstains and shows it as what the "
+    "sources do say"
+)
 
 
 @dataclass
@@ -68,6 +74,7 @@ class Outcome:
     dropped: list[SentenceCheck] = field(default_factory=list)
     first: Verdict | None = None  # the first draft's, before any repair or cut
     notes: list[str] = field(default_factory=list)  # what failed on the way without stopping it
+    relevance: float | None = None  # P(it answers the question), where that was checked
 
 
 def _supported_claims(verdict: Verdict) -> int:
@@ -143,19 +150,17 @@ def abstention(passages: Mapping[int, str], kept: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def settle(
+def _settle(
     draft: str,
     passages: Mapping[int, str],
     validator: Validator,
     revise: Reviser | None,
     rounds: int,
-    run: CheckRun | None = None,
-    question: str = "",
+    run: CheckRun,
+    question: str,
+    texts: Mapping[int, str] | None,
 ) -> Outcome:
-    """Validate `draft`, repair it, cut it down or abstain; never accept what did not pass.
-    Every check of the draft and what becomes of it shares `run`; a cut-down draft that keeps
-    a supported sentence about `question` answers it, and is not an abstention."""
-    run = run if run is not None else CheckRun()
+    """settle() before the relevance check."""
     verdict = first = validator.check(draft, passages, run)
     if verdict.accepted and _facts(verdict):
         return Outcome(draft, "accepted", verdict, first=first)
@@ -185,7 +190,7 @@ def settle(
             cut, "repaired", cut_verdict, rounds=used, dropped=dropped, first=first, notes=notes
         )
     kept = cut if cut_verdict.accepted else ""
-    text = abstention(passages, kept)
+    text = abstention(passages if texts is None else texts, kept)
     return Outcome(
         text,
         "abstained",
@@ -195,3 +200,62 @@ def settle(
         first=first,
         notes=notes,
     )
+
+
+def settle(
+    draft: str,
+    passages: Mapping[int, str],
+    validator: Validator,
+    revise: Reviser | None,
+    rounds: int,
+    run: CheckRun | None = None,
+    question: str = "",
+    texts: Mapping[int, str] | None = None,
+) -> Outcome:
+    """Validate `draft`, repair it, cut it down or abstain; never accept what did not pass.
+    Every check of the draft and what becomes of it shares `run`; a cut-down draft that keeps
+    a supported sentence about `question` answers it, and is not an abstention. What is left
+    must answer `question` where the validator can tell (its relevance check), else it too
+    abstains. `passages` are what each number vouches for (title and text); an abstention
+    quotes `texts` (the passages' text alone; default `passages`)."""
+    run = run if run is not None else CheckRun()
+    outcome = _settle(draft, passages, validator, revise, rounds, run, question, texts)
+    relevance = validator.relevance
+    if relevance is None or outcome.status == "abstained" or not question:
+        return outcome
+    said = answered_part(outcome.text, outcome.verdict)
+    try:
+        outcome.relevance = p = relevance(question, said)
+    except LLMError as exc:
+        outcome.notes.append(f"whether the answer answers the question was not checked: {exc}")
+        return outcome
+    threshold = validator.settings.relevance_threshold
+    if p >= threshold:
+        return outcome
+    text = abstention(passages if texts is None else texts, outcome.text)
+    return Outcome(
+        text,
+        "abstained",
+        validator.check(text, passages, run),
+        rounds=outcome.rounds,
+        dropped=outcome.dropped,
+        first=outcome.first,
+        notes=[*outcome.notes, OFF_QUESTION.format(p=p, t=threshold)],
+        relevance=p,
+    )
+
+
+def answered_part(text: str, verdict: Verdict) -> str:
+    """What the answer says to the question: its supported summary sentences (else its first
+    supported ones), three at most, without markers.
+
+    >>> from rag.types import SentenceCheck as C
+    >>> fact = C(text="Oslo is the capital [1].", supported=True, score=1, layer="fast")
+    >>> verdict = Verdict(accepted=True, sentences=[fact])
+    >>> answered_part("## Summary\\nOslo is the capital [1].", verdict)
+    'Oslo is the capital.'
+    """
+    supported = {c.text for c in _facts(verdict)}
+    claims = [c for c in split_claims(text) if c.text in supported]
+    summary = [c for c in claims if c.section == "summary"] or claims
+    return " ".join(strip_markers(c.text) for c in summary[:3])

@@ -182,6 +182,7 @@ def validate_command(file: Path, mode: str | None, model: str | None, as_json: b
 
     from rag.answer.answerer import open_validator
     from rag.embed.encoder import load_embedder
+    from rag.text import cited_text
     from rag.types import ValidationRequest, line_problem
     from rag.validate.validator import CheckRun
 
@@ -195,7 +196,8 @@ def validate_command(file: Path, mode: str | None, model: str | None, as_json: b
 
     def flush() -> None:
         verdicts = validator.check_many(
-            [(r.answer, {p.n: p.text for p in r.passages}) for _, r in batch], run
+            [(r.answer, {p.n: cited_text(p.title, p.text) for p in r.passages}) for _, r in batch],
+            run,
         )
         nonlocal rejected
         for (line, _), verdict in zip(batch, verdicts, strict=True):

@@ -22,7 +22,7 @@ class SearchSettings(Group):
         alias="fusion",
         description="How hybrid search fuses dense and BM25: 'score' (each list's scores over "
         "its best, weighted by RAG_DENSE_WEIGHT, summed) or 'rrf' (reciprocal rank). 'score' "
-        "won recall@1 and MRR on every QA set measured (docs/index.md).",
+        "won recall@1 and MRR on every QA set measured (docs/retrieval.md).",
     )
     dense_weight: float = Field(
         0.5,
@@ -166,6 +166,15 @@ class ValidatorSettings(Group):
         ge=0,
         le=1,
         description="Judge probability of 'Yes' at or above which a claim counts as supported.",
+    )
+    relevance_threshold: float = Field(
+        0.5,
+        alias="relevance_threshold",
+        ge=0,
+        le=1,
+        description="The judge's probability that the shown answer gives what the question asks "
+        "for, below which it abstains (its supported sentences still shown); 0 turns the check "
+        "off. Not in fast mode, which has no judge.",
     )
 
     @model_validator(mode="after")

@@ -44,7 +44,7 @@ class IndexSettings(Group):
         True,
         alias="bm25_titles",
         description="Put the source title before the passage text for BM25: recall@1 and "
-        "MRR rose on every QA set measured (docs/index.md). Changing it re-tokenizes, never "
+        "MRR rose on every QA set measured (docs/retrieval.md). Changing it re-tokenizes, never "
         "re-embeds.",
     )
 
@@ -109,7 +109,7 @@ class EmbedSettings(Group):
         False,
         alias="embed_titles",
         description="Put the source title before the passage text for embedding (off: it lost "
-        "recall@1 where titles are ids or file names, docs/index.md). Changing it needs "
+        "recall@1 where titles are ids or file names, docs/retrieval.md). Changing it needs "
         "`rag index rebuild --full`.",
     )
     torch_threads: int | None = Field(

@@ -22,7 +22,7 @@ from rag.evaluate.metrics import (
     source_recall_at_k,
     token_f1,
 )
-from rag.text import split_sentences, strip_markers
+from rag.text import cited_text, split_sentences, strip_markers
 from rag.types import Answer, EvalRecord, GoldQuestion
 from rag.validate.claims import says_no_answer
 from rag.validate.validator import CheckRun, Validator
@@ -66,7 +66,7 @@ def abstained(answer: Answer) -> bool:
 
 def cited_passages(answer: Answer) -> dict[int, str]:
     """The passages behind the answer's shown [n]."""
-    text_of = {h.passage_id: h.text for h in answer.hits}
+    text_of = {h.passage_id: cited_text(h.title, h.text, h.date) for h in answer.hits}
     return {c.n: text_of[c.passage_id] for c in answer.citations if c.passage_id in text_of}
 
 

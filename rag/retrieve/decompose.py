@@ -1,7 +1,7 @@
 """Query decomposition: a multi-part question -> up to three search queries, by a chat model.
 
 Optional (RAG_DECOMPOSE): it costs one LLM call per search. Each query is searched like the
-question and the rankings are fused; docs/index.md has what it gave on HotpotQA.
+question and the rankings are fused; docs/retrieval.md has what it gave on HotpotQA.
 """
 
 from __future__ import annotations

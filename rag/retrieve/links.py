@@ -10,7 +10,7 @@ A title counts as named only where the text writes it as a name: starting with a
 or a digit, and not followed by another capitalised word ("United" in "United States" does not
 name the album "United"). Matched as plain words, "united" put that album in the top 4 of 23% of
 HotpotQA's questions. Corpora whose titles are headlines rarely see a title quoted, and are then
-unchanged. Figures: docs/index.md, "Retrieval options".
+unchanged. Figures: docs/retrieval.md, "Retrieval options".
 """
 
 from __future__ import annotations

@@ -127,7 +127,7 @@ class Searcher:
         by_cosine = self.reader.vectors.reconstruct(linked) @ vector
         ranked = [linked[i] for i in np.argsort(-by_cosine, kind="stable")]
         # Below the hits they were found from: fused with them, a linked passage tied the
-        # best hit and cost recall@1 on every set measured (docs/index.md).
+        # best hit and cost recall@1 on every set measured (docs/retrieval.md).
         return after_head(ids, scores, hops, ranked, self.settings.rrf_k)
 
     def bm25(self, query: str, n: int) -> Ranking:

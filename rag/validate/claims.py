@@ -60,6 +60,15 @@ def says_no_answer(text: str) -> bool:
     return bool(_NO_ANSWER.search(MARKER.sub(" ", text)))
 
 
+def is_fragment(sentence: str) -> bool:
+    """Too few words to state anything a passage could be checked for ("WRVU [2].").
+
+    >>> is_fragment("WRVU [2]."), is_fragment("The station is WRVU [2].")
+    (True, False)
+    """
+    return len(_WORD.findall(MARKER.sub(" ", sentence))) < _MIN_CLAIM_WORDS
+
+
 def _is_connective(sentence: str) -> bool:
     """Too short to assert anything ("No.", "In short:") or a lead-in to what follows."""
     bare = MARKER.sub(" ", sentence).strip()

@@ -3,16 +3,30 @@ as a probability (from logprobs where the model gives them)."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rag.llm.model import ChatModel
 from rag.llm.prompts import Prompt, load_prompt
 
 
-class Judge:
-    """Callable (claim, cited text) -> probability the text supports the claim."""
+class YesNo:
+    """A packaged prompt put to a chat model, read as P(Yes)."""
+
+    prompt_name: ClassVar[str]
 
     def __init__(self, model: ChatModel, prompt: Prompt | None = None) -> None:
         self.model = model
-        self.prompt = prompt or load_prompt("judge")
+        self.prompt = prompt or load_prompt(self.prompt_name)
+
+    def ask(self, **fields: str) -> float:
+        """P(Yes) for the prompt filled with `fields`."""
+        return self.model.yes_probability(self.prompt.render(**fields))
+
+
+class Judge(YesNo):
+    """Callable (claim, cited text) -> probability the text supports the claim."""
+
+    prompt_name = "judge"
 
     def __call__(self, claim: str, passage: str) -> float:
-        return self.model.yes_probability(self.prompt.render(claim=claim, passage=passage))
+        return self.ask(claim=claim, passage=passage)

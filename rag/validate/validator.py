@@ -20,12 +20,15 @@ from rag.embed import Embedder
 from rag.errors import LLMError
 from rag.text import sentences, strip_markers
 from rag.types import SentenceCheck, Verdict
-from rag.validate.claims import Claim, split_claims
+from rag.validate.claims import Claim, is_fragment, split_claims
 from rag.validate.injection import without_instructions
 from rag.validate.support import Evidence, measure, similarity
+from rag.validate.wording import detokenized
 
 # claim, cited text -> probability that the text supports the claim (judge.py's Judge)
 JudgeFn = Callable[[str, str], float]
+# question, answer -> probability that the answer answers it (relevance.py's Relevance)
+RelevanceFn = Callable[[str, str], float]
 
 # Quotes pair up in order; only those of three words or more are checked.
 _QUOTE = re.compile(r"\"([^\"]*)\"|\u201c([^\u201d]*)\u201d")
@@ -34,7 +37,7 @@ _JUDGE_SENTENCES = 3  # cited sentences per passage shown to the judge
 
 
 def _normal(text: str) -> str:
-    return " ".join(re.sub(r"[\u2018\u2019]", "'", text).lower().split())
+    return " ".join(detokenized(re.sub(r"[\u2018\u2019]", "'", text)).lower().split())
 
 
 @dataclass
@@ -57,10 +60,15 @@ class Validator:
         embedder: Embedder,
         judge: JudgeFn | None = None,
         cache_size: int = 20000,
+        relevance: RelevanceFn | None = None,
     ) -> None:
+        """`relevance` reads a whole answer against its question (the answer policy asks it);
+        like the judge, it is not used in fast mode."""
         self.settings = settings
         self.embedder = embedder
         self.judge = judge if settings.mode != "fast" else None
+        on = settings.mode != "fast" and settings.relevance_threshold > 0
+        self.relevance = relevance if on else None
         self._vectors: dict[str, np.ndarray] = {}
         self._cache_size = cache_size
         self._lock = threading.Lock()
@@ -159,6 +167,9 @@ class Validator:
                 "out_of_range",
                 f"cites {marks}; the passages given were {given}",
             )
+        if is_fragment(claim.text):
+            reason = f"too short to state anything {_marks(claim.citations)} could support"
+            return _check(claim, False, 0.0, "structure", "fragment", reason)
         cited = [passages[n] for n in claim.citations]
         for match in _QUOTE.finditer(claim.text):
             quote = match.group(1) or match.group(2) or ""
@@ -173,7 +184,7 @@ class Validator:
         self, claim: Claim, evidence: Evidence, passages: Mapping[int, str], run: CheckRun
     ) -> SentenceCheck:
         """The fast layer's verdict, or the judge's where the fast score is in between."""
-        marks = "".join(f"[{n}]" for n in claim.citations)
+        marks = _marks(claim.citations)
         if evidence.missing_numbers:
             reason = f"{', '.join(evidence.missing_numbers)} not in {marks}"
             return _check(claim, False, 0.0, "fast", "number", reason)
@@ -228,6 +239,10 @@ class Validator:
         return "\n".join(blocks)
 
 
+def _marks(numbers: list[int]) -> str:
+    return "".join(f"[{n}]" for n in numbers)
+
+
 def _check(
     claim: Claim, ok: bool, score: float, layer: str, problem: str, reason: str
 ) -> SentenceCheck:
@@ -249,10 +264,14 @@ def _explain(evidence: Evidence, marks: str, ok: bool) -> str:
     parts = [
         f"fast score {evidence.score:.2f}: {evidence.coverage:.0%} of its words in {marks}" + cosine
     ]
+    if evidence.unmatched and not ok:
+        parts.append(f"words not in {marks}: {', '.join(evidence.unmatched)}")
     if evidence.missing_names:
         parts.append(f"names not in {marks}: {', '.join(evidence.missing_names)}")
     if evidence.distant_numbers:
         parts.append(f"{', '.join(evidence.distant_numbers)} not near its words in {marks}")
     if evidence.dropped:
         parts.append(f"drops {', '.join(evidence.dropped)!r} from the cited sentence")
+    for said, cited in evidence.changed:
+        parts.append(f"says {said!r} where {marks} says {cited!r}")
     return ("supported; " if ok else "") + "; ".join(parts)
