@@ -10,8 +10,9 @@
         --musique /tmp/unseen/musique --out bench/results/validator-drafts.jsonl
 
 A line names its question by id and its passages by source id and offsets; both are read back
-from the data sets (../shared/data, examples/demo, and MuSiQue converted by bench/convert_musique.py),
-each checked against the hash of what the model was shown: the repository holds no copy.
+from the data sets (../shared/data, examples/demo, and MuSiQue converted by
+bench/convert_musique.py), each passage checked against the hash of what the model was shown:
+the repository holds no copy.
 """
 
 from __future__ import annotations
