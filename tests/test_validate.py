@@ -116,7 +116,11 @@ TITLED = {
         "Harlow Company. It was repaired in 2004. Access costs a fee, from £15\u2013100,000.",
     ),
     4: cited_text("Huguenots", "French Huguenots founded the outpost of Charlesfort in 1562."),
-    5: cited_text("Gold Song", "The song was written by Ann Lee and Bo Park in 1971."),
+    5: cited_text(
+        "Gold Song",
+        "The song was written by Ann Lee and Bo Park in 1971. Where the label agreed, the song "
+        "was sold abroad. Its publisher Gold Records has Bo Park as editor.",
+    ),
 }
 
 
@@ -141,6 +145,11 @@ TITLED = {
         # a paraphrase, and a relation changed between the same names
         ("Ann Lee and Bo Park wrote the song in 1971 [5].", True),
         ("The song was sung by Ann Lee and Bo Park in 1971 [5].", False),
+        # a role said of a name in a sentence that shares fewer words than another
+        ("Bo Park was the president of Gold Records, the publisher of the song [5].", False),
+        # a condition of the passage asserted as a fact
+        ("The label agreed to sell the song abroad [5].", False),
+        ("Where the label agreed, the song was sold abroad [5].", True),
     ],
 )
 def test_patterns_seen_on_unseen_data(validator: Validator, answer: str, accepted: bool) -> None:

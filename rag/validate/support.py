@@ -15,6 +15,7 @@ from rag.validate.wording import (
     distant_numbers,
     dropped_qualifiers,
     missing_names,
+    naming,
     numbers,
     stem,
     stems,
@@ -92,7 +93,7 @@ def measure(claim: str, cited: list[str]) -> Evidence:
         missing_names=missing_names(claim, joined),
         dropped=dropped_qualifiers(claim, best) if best else [],
         distant_numbers=distant_numbers(claim, singles),
-        changed=changed_relations(claim, best) if best else [],
+        changed=changed_relations(claim, " ".join([best, *naming(claim, singles)])) if best else [],
         unmatched=sorted({w for w in terms(claim) if stem(w) not in cited_stems}),
         closest=ranked[:_CLOSEST],
     )

@@ -323,43 +323,65 @@ def _pairs(tokens: list[str]) -> list[tuple[int, str]]:
     return out
 
 
-def _conditions(text: str) -> list[tuple[int, str]]:
-    """(condition group, the first content word after it) for each clause-opening condition."""
+def _conditions(text: str) -> list[tuple[int, frozenset[str]]]:
+    """(condition group, the stemmed content words of its clause) for each clause-opening
+    condition whose clause a comma, semicolon or colon closes: without one, nothing tells the
+    condition from what it conditions ("Where laws give less EU law can be enforced")."""
     out = []
     for match in _CLAUSE_CONDITION.finditer(text):
-        after = _tokens(text[match.end() :])[:4]
-        target = next((w for w in after if terms(w)), None)
-        if target is not None:
+        parts = re.split(r"[,;:]", text[match.end() :], maxsplit=1)
+        if len(parts) == 2:
             word = match.group(1) or match.group(2)
-            out.append((_CONDITION_OF[word.lower()], target))
+            out.append((_CONDITION_OF[word.lower()], stems(parts[0])))
     return out
 
 
 def dropped_qualifiers(claim: str, cited_sentence: str) -> list[str]:
     """Qualifiers the cited sentence puts on a word the claim keeps, but the claim does not
-    (nor one that says the same), and conditions it opens a clause with.
+    (nor one that says the same), and conditions it opens a clause with whose clause the claim
+    asserts (at least two of its words, half of them or more) without a condition.
 
     >>> dropped_qualifiers("It has 300 rooms.", "It has nearly 300 rooms.")
     ['nearly']
     >>> dropped_qualifiers("It has roughly 300 rooms.", "It has nearly 300 rooms.")
     []
-    >>> cited = "Where the laws give lesser rights, courts enforce it."
+    >>> cited = "Where the laws of states give lesser rights, courts enforce it."
     >>> dropped_qualifiers("The laws give lesser rights.", cited)
+    ['where']
+    >>> dropped_qualifiers("States give lesser rights.", cited)
     ['where']
     >>> dropped_qualifiers("Where the laws give lesser rights, courts enforce it.", cited)
     []
+    >>> dropped_qualifiers("Courts enforce it.", cited)
+    []
     """
     claim_tokens = _tokens(claim)
-    have = Counter(_pairs(claim_tokens) + _conditions(claim))
+    have = Counter(_pairs(claim_tokens))
     words = Counter(claim_tokens)
     cited_tokens = _tokens(cited_sentence)
     word_of = {g: w for w, g in (_QUALIFIER_OF | _CONDITION_OF).items() if w in cited_tokens}
     out = []
-    found = _pairs(cited_tokens) + _conditions(cited_sentence)
-    for (group, target), n in Counter(found).items():
+    for (group, target), n in Counter(_pairs(cited_tokens)).items():
         if have[(group, target)] < min(n, words[target]):
             out.append(word_of[group])
+    claim_groups = {group for group, _ in _conditions(claim)}
+    claim_stems = stems(claim)
+    for group, clause in _conditions(cited_sentence):
+        kept = len(clause & claim_stems)
+        if group not in claim_groups and kept >= 2 and kept * 2 >= len(clause):
+            out.append(word_of[group])
     return out
+
+
+def naming(claim: str, cited_sentences: list[str]) -> list[str]:
+    """The cited sentences that hold one of the claim's names: where a relation between those
+    names is said, even when another sentence shares more of the claim's words.
+
+    >>> naming("Ann Lee was its president.", ["It was founded in Oslo.", "Its editor is Ann Lee."])
+    ['Its editor is Ann Lee.']
+    """
+    wanted = {n.lower() for n in names(claim)}
+    return [s for s in cited_sentences if wanted & {w.lower() for w in _NAME.findall(s)}]
 
 
 def changed_relations(claim: str, cited_sentence: str) -> list[tuple[str, str]]:
