@@ -2,7 +2,10 @@
 rejected, for the fast layer alone and with the judge; the fast layer's speed; the judge's share.
 
     python bench/validator_devset.py ../shared/data      # writes bench/results/validator-dev.jsonl
-    python bench/validator_eval.py [--judge] [--limit N] [--json]
+    python bench/validator_eval.py [--judge] [--strict] [--limit N] [--json]
+    # the labeled drafts (bench/validator_labels.py), tuned on two sets, reported on the others:
+    python bench/validator_eval.py --dev bench/results/validator-drafts.jsonl --judge --strict \
+        --split hotpotqa,squad2 --out bench/results/validator-drafts-eval.json
 
 The fast-layer threshold sweep printed first is the calibration behind RAG_SUPPORT_THRESHOLD,
 RAG_SUPPORT_ACCEPT and RAG_SUPPORT_REJECT (docs/validator.md).
@@ -20,7 +23,7 @@ from typing import Any
 
 from rag.config import load_settings
 from rag.embed.encoder import load_embedder
-from rag.evaluate.devset import BAD_KINDS, GOOD_KINDS, DevItem
+from rag.evaluate.devset import DevItem
 from rag.llm.providers import open_model
 from rag.progress import RichReporter
 from rag.text import cited_text
@@ -89,11 +92,34 @@ def sweep(items: list[DevItem], verdicts: list[Verdict]) -> list[dict[str, float
     return rows
 
 
+def _print_table(title: str, part: dict[str, Any], items: list[DevItem]) -> None:
+    """Share rejected per kind (bad kinds first) under each mode, then the two totals."""
+    modes = [m for m in ("fast", "judge", "strict") if m in part]
+    label_of = {it.kind: it.label for it in items}
+    kinds = sorted(part["fast"]["kinds"], key=lambda k: (label_of[k] != "bad", k))
+    print(f"\n{title} {part.get('datasets', '')}".rstrip())
+    print(f"{'kind':28}" + "".join(f"{m:>10}" for m in modes))
+    for kind in kinds:
+        n = part["fast"]["kinds"][kind]["n"]
+        cells = "".join(f"{part[m]['kinds'][kind]['rejected']:>10.3f}" for m in modes)
+        print(f"{f'{kind} ({label_of[kind]}, {n})':28}{cells}")
+    for key in ("bad_caught", "good_rejected"):
+        print(f"{key:28}" + "".join(f"{part[m][key]:>10.3f}" for m in modes))
+
+
 def main() -> None:
     """Command-line entry."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dev", type=Path, default=RESULTS / "validator-dev.jsonl")
     parser.add_argument("--judge", action="store_true", help="also run with the LLM judge")
+    parser.add_argument(
+        "--strict", action="store_true", help="also run strict mode (the judge confirms all)"
+    )
+    parser.add_argument(
+        "--split",
+        default="",
+        help="comma-separated data sets tuned on: tables for them and for the rest apart",
+    )
     parser.add_argument("--limit", type=int, default=None, help="random sample of N items")
     parser.add_argument("--out", type=Path, default=RESULTS / "validator-eval.json")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -119,23 +145,37 @@ def main() -> None:
     result["fast"]["threshold"] = settings.validator.support_threshold
     result["fast"]["claims"] = claims
     result["fast"]["claims_per_s"] = round(claims / seconds, 1)
+    rejected = {"fast": [not v.accepted for v in verdicts]}
 
-    if args.judge:
-        settings = load_settings(validate_mode="judge")
+    for mode in [m for m in ("judge", "strict") if getattr(args, m)]:
+        settings = load_settings(validate_mode=mode)
         judge = Judge(open_model(settings.llm.model, settings))
         judged = Validator(settings.validator, embedder, judge=judge)
         run = CheckRun()
-        verdicts, seconds = _run(judged, items, "with judge", run)
+        verdicts, seconds = _run(judged, items, f"{mode} mode", run)
         layers = collections.Counter(c.layer for v in verdicts for c in v.sentences)
-        result["judge"] = table(items, [not v.accepted for v in verdicts])
-        result["judge"]["band"] = [
+        result[mode] = table(items, [not v.accepted for v in verdicts])
+        result[mode]["band"] = [
             settings.validator.support_reject,
             settings.validator.support_accept,
         ]
-        result["judge"]["judge_calls"] = run.judge_calls
-        result["judge"]["judge_share"] = round(run.judge_calls / max(claims, 1), 4)
-        result["judge"]["layers"] = dict(layers)
-        result["judge"]["seconds"] = round(seconds, 1)
+        result[mode]["judge_calls"] = run.judge_calls
+        result[mode]["judge_share"] = round(run.judge_calls / max(claims, 1), 4)
+        result[mode]["layers"] = dict(layers)
+        result[mode]["seconds"] = round(seconds, 1)
+        rejected[mode] = [not v.accepted for v in verdicts]
+
+    tuned = {d for d in args.split.split(",") if d}
+    if tuned:
+        for part, keep in (("tuned on", True), ("not tuned on", False)):
+            chosen = [i for i, it in enumerate(items) if (it.dataset in tuned) is keep]
+            result[part] = {
+                "datasets": sorted({items[i].dataset for i in chosen}),
+                **{
+                    m: table([items[i] for i in chosen], [r[i] for i in chosen])
+                    for m, r in rejected.items()
+                },
+            }
 
     RESULTS.mkdir(exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
@@ -145,22 +185,17 @@ def main() -> None:
     print("fast threshold sweep (caught / good rejected):")
     for row in result["sweep"]:
         print(f"  {row['threshold']:.2f}  {row['caught']:.3f}  {row['good_rejected']:.3f}")
-    modes = [m for m in ("fast", "judge") if m in result]
-    print(f"\n{'kind':22}" + "".join(f"{m:>10}" for m in modes))
-    for kind in (*BAD_KINDS, *GOOD_KINDS):
-        n = result["fast"]["kinds"].get(kind, {}).get("n", 0)
-        cells = "".join(
-            f"{result[m]['kinds'].get(kind, {}).get('rejected', 0):>10.3f}" for m in modes
-        )
-        print(f"{kind + f' ({n})':22}{cells}")
-    for key in ("bad_caught", "good_rejected"):
-        print(f"{key:22}" + "".join(f"{result[m][key]:>10.3f}" for m in modes))
+    parts = [(p, result[p]) for p in ("tuned on", "not tuned on") if p in result]
+    for title, part in [("all", result), *parts]:
+        _print_table(title, part, items)
     print(f"\nfast layer: {result['fast']['claims_per_s']} claims/s ({claims} claims)")
-    if "judge" in result:
-        j = result["judge"]
-        print(
-            f"judge: {j['judge_calls']} calls, {j['judge_share']:.1%} of claims, {j['seconds']} s"
-        )
+    for mode in ("judge", "strict"):
+        if mode in result:
+            j = result[mode]
+            print(
+                f"{mode} mode: {j['judge_calls']} judge calls, {j['judge_share']:.1%} of claims, "
+                f"{j['seconds']} s"
+            )
     print(f"-> {args.out}")
 
 
