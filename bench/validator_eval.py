@@ -134,8 +134,8 @@ def main() -> None:
     # Calibration: every claim scored, no cut, to sweep the threshold.
     scoring = load_settings(validate_mode="fast", support_reject=0.0, support_threshold=0.0)
     embedder = load_embedder(scoring)
-    verdicts, _ = _run(Validator(scoring.validator, embedder), items, "scoring")
-    result["sweep"] = sweep(items, verdicts)
+    scored, _ = _run(Validator(scoring.validator, embedder), items, "scoring")
+    result["sweep"] = sweep(items, scored)
 
     settings = load_settings(validate_mode="fast")
     fast = Validator(settings.validator, embedder)
@@ -171,6 +171,7 @@ def main() -> None:
             chosen = [i for i, it in enumerate(items) if (it.dataset in tuned) is keep]
             result[part] = {
                 "datasets": sorted({items[i].dataset for i in chosen}),
+                "sweep": sweep([items[i] for i in chosen], [scored[i] for i in chosen]),
                 **{
                     m: table([items[i] for i in chosen], [r[i] for i in chosen])
                     for m, r in rejected.items()
@@ -182,9 +183,12 @@ def main() -> None:
     if args.json:
         print(json.dumps(result, indent=2))
         return
-    print("fast threshold sweep (caught / good rejected):")
-    for row in result["sweep"]:
-        print(f"  {row['threshold']:.2f}  {row['caught']:.3f}  {row['good_rejected']:.3f}")
+    sweeps = [("all", result["sweep"])]
+    sweeps += [(p, result[p]["sweep"]) for p in ("tuned on", "not tuned on") if p in result]
+    print("fast threshold sweep (caught / good rejected): " + ", ".join(n for n, _ in sweeps))
+    for i, row in enumerate(result["sweep"]):
+        cells = "".join(f"  {w[i]['caught']:.3f} {w[i]['good_rejected']:.3f}" for _, w in sweeps)
+        print(f"  {row['threshold']:.2f}{cells}")
     parts = [(p, result[p]) for p in ("tuned on", "not tuned on") if p in result]
     for title, part in [("all", result), *parts]:
         _print_table(title, part, items)
