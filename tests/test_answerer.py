@@ -336,6 +336,24 @@ def test_an_answer_that_does_not_answer_the_question_abstains(
         assert "The police chief said officers do not cooperate with ICE" in answer.text
 
 
+def test_an_answer_whose_summary_says_the_sources_do_not_answer_abstains(index: Settings) -> None:
+    asked: list[str] = []
+    draft = (
+        "## Summary\nNo. The sources do not answer this question.\n## 1. The chief\n"
+        "The police chief said officers do not cooperate with ICE [1].\n"
+    )
+
+    def relevance(question: str, answer: str) -> float:
+        asked.append(answer)
+        return 1.0
+
+    answer = _answerer(index, draft, relevance).ask("Do police help ICE?", k=2)
+    assert answer.status == "abstained" and asked == []  # no relevance check needed
+    assert "own summary says the sources do not answer" in " ".join(answer.notes)
+    said = answer.text.split("What the sources do say")[1]
+    assert "The police chief said officers do not cooperate with ICE [1]." in said
+
+
 def test_a_relevance_check_that_fails_keeps_the_checked_answer_with_a_note(
     index: Settings,
 ) -> None:

@@ -61,6 +61,10 @@ OFF_QUESTION = (
     "{p:.2f} against the threshold {t:.2f}), so the answer abstains and shows it as what the "
     "sources do say"
 )
+DECLINED = (
+    "the answer's own summary says the sources do not answer the question, so it abstains and "
+    "shows its supported sentences as what the sources do say"
+)
 
 
 @dataclass
@@ -220,6 +224,9 @@ def settle(
     quotes `texts` (the passages' text alone; default `passages`)."""
     run = run if run is not None else CheckRun()
     outcome = _settle(draft, passages, validator, revise, rounds, run, question, texts)
+    if outcome.status != "abstained" and declines(outcome.text):
+        # Sections of true sentences under "the sources do not answer" are not an answer.
+        return _abstain(outcome, passages, texts, validator, run, DECLINED)
     relevance = validator.relevance
     if relevance is None or outcome.status == "abstained" or not question:
         return outcome
@@ -232,6 +239,18 @@ def settle(
     threshold = validator.settings.relevance_threshold
     if p >= threshold:
         return outcome
+    return _abstain(outcome, passages, texts, validator, run, OFF_QUESTION.format(p=p, t=threshold))
+
+
+def _abstain(
+    outcome: Outcome,
+    passages: Mapping[int, str],
+    texts: Mapping[int, str] | None,
+    validator: Validator,
+    run: CheckRun,
+    note: str,
+) -> Outcome:
+    """`outcome` turned into an abstention that keeps its supported sentences, with `note`."""
     text = abstention(passages if texts is None else texts, outcome.text)
     return Outcome(
         text,
@@ -240,9 +259,21 @@ def settle(
         rounds=outcome.rounds,
         dropped=outcome.dropped,
         first=outcome.first,
-        notes=[*outcome.notes, OFF_QUESTION.format(p=p, t=threshold)],
-        relevance=p,
+        notes=[*outcome.notes, note],
+        relevance=outcome.relevance,
     )
+
+
+def declines(text: str) -> bool:
+    """Whether an answer's summary says the sources do not answer, and states nothing cited.
+
+    >>> declines("## Summary\\nNo. The sources do not answer this question.\\n## 1. X\\nA b c [1].")
+    True
+    >>> declines("## Summary\\nThe bridge opened in 1890 [1].")
+    False
+    """
+    summary = [c for c in split_claims(text) if c.section == "summary"]
+    return any(says_no_answer(c.text) for c in summary) and not any(c.citations for c in summary)
 
 
 def answered_part(text: str, verdict: Verdict) -> str:
