@@ -121,6 +121,7 @@ TITLED = {
         "The song was written by Ann Lee and Bo Park in 1971. Where the label agreed, the song "
         "was sold abroad. Its publisher Gold Records has Bo Park as editor.",
     ),
+    6: cited_text("Sky channels", "Viewers need a VideoGuard receiver to view encrypted content."),
 }
 
 
@@ -150,6 +151,9 @@ TITLED = {
         # a condition of the passage asserted as a fact
         ("The label agreed to sell the song abroad [5].", False),
         ("Where the label agreed, the song was sold abroad [5].", True),
+        # a word turned into its opposite by a prefix
+        ("Viewers need a VideoGuard receiver to view unencrypted content [6].", False),
+        ("Viewers need a VideoGuard receiver to view encrypted content [6].", True),
     ],
 )
 def test_patterns_seen_on_unseen_data(validator: Validator, answer: str, accepted: bool) -> None:

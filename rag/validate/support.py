@@ -16,9 +16,11 @@ from rag.validate.wording import (
     dropped_qualifiers,
     missing_names,
     naming,
+    negated_words,
     numbers,
     stem,
     stems,
+    unframed,
 )
 
 _CLOSEST = 4  # windows the embedding compares a claim with
@@ -77,6 +79,7 @@ def windows(passage: str) -> list[str]:
 def measure(claim: str, cited: list[str]) -> Evidence:
     """Lexical evidence for `claim` (markers stripped) against the cited passages' texts."""
     joined = " ".join(cited)
+    claim = unframed(claim)
     claim_stems = stems(claim)
     cited_stems = stems(joined)
     coverage = len(claim_stems & cited_stems) / len(claim_stems) if claim_stems else 1.0
@@ -93,7 +96,10 @@ def measure(claim: str, cited: list[str]) -> Evidence:
         missing_names=missing_names(claim, joined),
         dropped=dropped_qualifiers(claim, best) if best else [],
         distant_numbers=distant_numbers(claim, singles),
-        changed=changed_relations(claim, " ".join([best, *naming(claim, singles)])) if best else [],
+        changed=(
+            changed_relations(claim, " ".join([best, *naming(claim, singles)])) if best else []
+        )
+        + negated_words(claim, joined),
         unmatched=sorted({w for w in terms(claim) if stem(w) not in cited_stems}),
         closest=ranked[:_CLOSEST],
     )

@@ -373,6 +373,63 @@ def dropped_qualifiers(claim: str, cited_sentence: str) -> list[str]:
     return out
 
 
+# Prefixes that turn a word into its opposite; only "un" and "non" are safe read backwards (a
+# word of the passage that starts with "in" or "dis" is rarely the opposite of its rest).
+_NEGATING = ("non", "un", "in", "im", "il", "ir", "dis")
+_NEGATING_BOTH_WAYS = ("non", "un")
+
+
+def negated_words(claim: str, cited: str) -> list[tuple[str, str]]:
+    """(claim's word, cited word) where one is the other with a negating prefix, and the
+    claim lacks the cited form: "unencrypted" for "encrypted", "legal" for "illegal".
+
+    >>> negated_words("It shows unencrypted content.", "It shows encrypted content.")
+    [('unencrypted', 'encrypted')]
+    >>> negated_words("The match was legal.", "The match was ruled unlawful and nonbinding.")
+    []
+    >>> negated_words("The deal was binding.", "The deal was nonbinding.")
+    [('binding', 'nonbinding')]
+    >>> negated_words("It was unknown then.", "It was unknown then; now it is known.")
+    []
+    """
+    said = {w.lower() for w in _WORD.findall(cited)}
+    words = {w.lower() for w in _WORD.findall(claim)}
+    out = []
+    for word in sorted(words - said):
+        for prefix in _NEGATING:
+            rest = word[len(prefix) :]
+            if word.startswith(prefix) and len(rest) >= 4 and rest in said:
+                out.append((word, rest))
+                break
+        else:
+            for prefix in _NEGATING_BOTH_WAYS:
+                if len(word) >= 4 and prefix + word in said:
+                    out.append((word, prefix + word))
+                    break
+    return out
+
+
+_FRAME = re.compile(
+    r"^(?:(?:the\s+)?(?:sources?|passages?|documents?|articles?|texts?|reports?)\s+"
+    r"(?:say|says|said|state|states|stated|show|shows|showed|report|reports|reported|note|"
+    r"notes|noted|indicate|indicates|indicated|mention|mentions|mentioned)(?:\s+that)?|"
+    r"according\s+to\s+(?:the\s+)?(?:sources?|passages?|documents?|articles?|reports?),?)\s+",
+    re.I,
+)
+
+
+def unframed(claim: str) -> str:
+    """The claim without an opening that attributes it to the sources, which no passage says
+    of itself.
+
+    >>> unframed("The sources say that the bridge opened in 1890.")
+    'the bridge opened in 1890.'
+    >>> unframed("According to the passages, it opened in 1890.")
+    'it opened in 1890.'
+    """
+    return _FRAME.sub("", claim, count=1)
+
+
 def naming(claim: str, cited_sentences: list[str]) -> list[str]:
     """The cited sentences that hold one of the claim's names: where a relation between those
     names is said, even when another sentence shares more of the claim's words.
