@@ -88,7 +88,10 @@ _RELATIONS = (
     ("more", "less fewer"),
     ("higher", "lower"),
     ("larger largest bigger biggest", "smaller smallest"),
-    ("increase increased increases rose", "decrease decreased decreases fell"),
+    (
+        "increase increased increases rose rise rises risen grew grown",
+        "decrease decreased decreases fell fall falls declined decline declines dropped",
+    ),
     ("oldest", "youngest"),
     ("north northern", "south southern"),
     ("east eastern", "west western"),
@@ -270,27 +273,40 @@ def names(text: str) -> set[str]:
     return out
 
 
+_DEMONYM_ENDINGS = ("ian", "ese", "ish", "an", "i", "n")
+
+
+def _demonym_forms(word: str) -> set[str]:
+    """A lowercased word and what it is without a people's ending ("brazilian" -> "brazil")."""
+    return {word} | {
+        word[: -len(e)] for e in _DEMONYM_ENDINGS if word.endswith(e) and len(word) - len(e) >= 4
+    }
+
+
 def missing_names(claim: str, cited: str) -> list[str]:
-    """The claim's names whose words the cited text does not have, in any case or number
-    ("COVID" is in "Covid-19"; "Blue" in "blue"; "Huguenot" in "Huguenots").
+    """The claim's names whose words the cited text does not have, in any case or number, or as
+    a people's word ("COVID" is in "Covid-19"; "Blue" in "blue"; "Huguenot" in "Huguenots";
+    "Brazil" in "Brazilian").
 
     >>> missing_names("The Harlow Company built it with COVID funds.", "harlow company; Covid-19")
     []
     >>> missing_names("The first Huguenot outpost.", "French Huguenots founded an outpost.")
+    []
+    >>> missing_names("It grew in Brazil.", "Brazilian forests grew.")
     []
     >>> missing_names("Kim Jong-suk is Jong-chul's mother.", "Jong-il's mother, Kim Jong-suk")
     ['Jong-chul']
     >>> missing_names("The Kestrel Company built it.", "The Harlow Company built it.")
     ['Kestrel']
     """
-    have = {stem(w.lower()) for w in _PART.findall(cited)}
+    have = {stem(f) for w in _PART.findall(cited) for f in _demonym_forms(w.lower())}
     # Each part of a hyphenated name must be there: "Jong-chul" is not in "Jong-il"; "COVID"
     # is in "Covid-19", "Pile-one" in "Pile-1".
     return sorted(
         n
         for n in names(claim)
         if any(
-            stem(p) not in have and _NUMBER_WORDS.get(p) not in have
+            not any(stem(f) in have for f in _demonym_forms(p)) and _NUMBER_WORDS.get(p) not in have
             for p in _PART.findall(n.lower())
         )
     )
@@ -466,15 +482,16 @@ def changed_relations(claim: str, cited_sentence: str) -> list[tuple[str, str]]:
     return out
 
 
+def _content(token: str) -> bool:
+    """Whether a token is a content word: not a number, a stop word or a function word."""
+    return bool(terms(token)) and not numbers(token) and token not in _FUNCTION_WORDS
+
+
 def _around(tokens: list[str], number: str) -> list[set[str]]:
     """The stemmed content words, 4 either side, of each place `number` is in `tokens`."""
     # Only content words count towards the 4: "from £15-100,000" has both ends of its range
     # next to "from"; "wrote the song in 1971" has "wrote" and "song" next to 1971.
-    words = [
-        (i, t)
-        for i, t in enumerate(tokens)
-        if terms(t) and not numbers(t) and t not in _FUNCTION_WORDS
-    ]
+    words = [(i, t) for i, t in enumerate(tokens) if _content(t)]
     out = []
     for i, t in enumerate(tokens):
         if t == number:
@@ -499,14 +516,19 @@ def distant_numbers(claim: str, cited_sentences: list[str]) -> list[str]:
     >>> distant_numbers("The fee is £15-100,000.", ["Access costs a fee, from £15-100,000."])
     []
     """
-    tokens = _number_tokens(claim)
     places = [_number_tokens(s) for s in cited_sentences]
     out = []
     for number in sorted(numbers(claim)):
         theirs = [a for p in places for a in _around(p, number)]
         if not theirs:
             continue  # not in the cited text at all: the missing-number check's business
-        # Every place the claim has the number: "since 2011 ... in 2011" moves one of them.
-        if any(ours and not any(ours & a for a in theirs) for ours in _around(tokens, number)):
-            out.append(number)
+        # The number's words in the claim: the 4 either side of each place it stands, and the
+        # rest of its clause ("In 2012 X ranked Warsaw 32nd" may be written "X ranked Warsaw
+        # 32nd in 2012"). Every place counts: "since 2011 ... in 2011" moves one of them.
+        clauses = [_number_tokens(c) for c in re.split(r"[,;:]", claim)]
+        for ours in _around(_number_tokens(claim), number):
+            ours |= {stem(w) for c in clauses if number in c for w in c if _content(w)}
+            if ours and not any(ours & a for a in theirs):
+                out.append(number)
+                break
     return out
