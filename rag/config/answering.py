@@ -150,11 +150,13 @@ class ValidatorSettings(Group):
         description="Fast-layer score at or above which a claim is supported without the judge.",
     )
     support_reject: float = Field(
-        0.45,
+        0.7,
         alias="support_reject",
         ge=0,
         le=1,
-        description="Fast-layer score below which a claim is unsupported without the judge.",
+        description="Fast-layer score below which a claim is unsupported without the judge (at "
+        "the fast threshold: below it the judge accepted bad draft claims the fast layer "
+        "rejects, docs/validator.md).",
     )
     judge_model: str | None = Field(
         None,
