@@ -10,13 +10,11 @@ from itertools import pairwise
 import numpy as np
 
 from rag.text import sentences, terms
+from rag.validate.proximity import distant_numbers
+from rag.validate.relations import changed_relations, naming, negated_words
 from rag.validate.wording import (
-    changed_relations,
-    distant_numbers,
     dropped_qualifiers,
     missing_names,
-    naming,
-    negated_words,
     numbers,
     stem,
     stems,
