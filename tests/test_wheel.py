@@ -19,7 +19,9 @@ from importlib import resources
 from rag.llm.prompts import load_prompt
 print(json.dumps({
     "module": rag.__file__,
-    "prompts": {n: load_prompt(n).id for n in ("answer", "repair", "judge", "decompose", "relevance")},
+    "prompts": {
+        n: load_prompt(n).id for n in ("answer", "repair", "judge", "decompose", "relevance")
+    },
     "web": sorted(p.name for p in (resources.files("rag.serve") / "web").iterdir()),
     "calibration": len(resources.files("rag.embed").joinpath("calibration.txt").read_text()),
 }))
