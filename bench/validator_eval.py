@@ -141,20 +141,22 @@ def main() -> None:
     fast = Validator(settings.validator, embedder)
     verdicts, seconds = _run(fast, items, "fast layer")
     claims = sum(len(v.sentences) for v in verdicts)
-    result["fast"] = table(items, [not v.accepted for v in verdicts])
+    rejected = {"fast": [not v.accepted for v in verdicts]}
+    result["fast"] = table(items, rejected["fast"])
     result["fast"]["threshold"] = settings.validator.support_threshold
     result["fast"]["claims"] = claims
     result["fast"]["claims_per_s"] = round(claims / seconds, 1)
-    rejected = {"fast": [not v.accepted for v in verdicts]}
 
+    judge = None  # one model for both modes
     for mode in [m for m in ("judge", "strict") if getattr(args, m)]:
         settings = load_settings(validate_mode=mode)
-        judge = Judge(open_model(settings.llm.model, settings))
+        judge = judge or Judge(open_model(settings.llm.model, settings))
         judged = Validator(settings.validator, embedder, judge=judge)
         run = CheckRun()
         verdicts, seconds = _run(judged, items, f"{mode} mode", run)
         layers = collections.Counter(c.layer for v in verdicts for c in v.sentences)
-        result[mode] = table(items, [not v.accepted for v in verdicts])
+        rejected[mode] = [not v.accepted for v in verdicts]
+        result[mode] = table(items, rejected[mode])
         result[mode]["band"] = [
             settings.validator.support_reject,
             settings.validator.support_accept,
@@ -163,7 +165,6 @@ def main() -> None:
         result[mode]["judge_share"] = round(run.judge_calls / max(claims, 1), 4)
         result[mode]["layers"] = dict(layers)
         result[mode]["seconds"] = round(seconds, 1)
-        rejected[mode] = [not v.accepted for v in verdicts]
 
     tuned = {d for d in args.split.split(",") if d}
     if tuned:

@@ -162,7 +162,7 @@ def _settle(
     rounds: int,
     run: CheckRun,
     question: str,
-    texts: Mapping[int, str] | None,
+    texts: Mapping[int, str],
 ) -> Outcome:
     """settle() before the relevance check."""
     verdict = first = validator.check(draft, passages, run)
@@ -194,7 +194,7 @@ def _settle(
             cut, "repaired", cut_verdict, rounds=used, dropped=dropped, first=first, notes=notes
         )
     kept = cut if cut_verdict.accepted else ""
-    text = abstention(passages if texts is None else texts, kept)
+    text = abstention(texts, kept)
     return Outcome(
         text,
         "abstained",
@@ -223,6 +223,7 @@ def settle(
     abstains. `passages` are what each number vouches for (title and text); an abstention
     quotes `texts` (the passages' text alone; default `passages`)."""
     run = run if run is not None else CheckRun()
+    texts = passages if texts is None else texts
     outcome = _settle(draft, passages, validator, revise, rounds, run, question, texts)
     if outcome.status != "abstained" and declines(outcome.text):
         # Sections of true sentences under "the sources do not answer" are not an answer.
@@ -245,13 +246,13 @@ def settle(
 def _abstain(
     outcome: Outcome,
     passages: Mapping[int, str],
-    texts: Mapping[int, str] | None,
+    texts: Mapping[int, str],
     validator: Validator,
     run: CheckRun,
     note: str,
 ) -> Outcome:
     """`outcome` turned into an abstention that keeps its supported sentences, with `note`."""
-    text = abstention(passages if texts is None else texts, outcome.text)
+    text = abstention(texts, outcome.text)
     return Outcome(
         text,
         "abstained",

@@ -254,14 +254,12 @@ class Builder:
         bm25_titles = self.settings.index.bm25_titles
         rows: list[tuple[Passage, int, str]] = []
         texts: dict[str, str] = {}
-        lexical_texts: dict[int, str] = {}
         for sid in work.to_write:
             for passage in chunk_source(scan.read[sid], spec):
                 text = embed_text(passage, with_titles)
                 digest = sha256_hex(text)
                 texts[digest] = text
                 rows.append((passage, vector_id(passage.id), digest))
-                lexical_texts[rows[-1][1]] = titled(passage.title, passage.text, bm25_titles)
         version = self.layout.next_version()
         vectors = start_vectors(
             self.settings,
@@ -298,7 +296,7 @@ class Builder:
 
         lexical = None
         if base is not None and base.manifest.bm25_titles == bm25_titles:
-            added = [(v, lexical_texts[v]) for _, v, _ in rows]
+            added = [(v, titled(p.title, p.text, bm25_titles)) for p, v, _ in rows]
             ids = np.array(meta.all_vec_ids(), dtype=np.int64)
             lexical = LexicalIndex.extend(base.folder, changes.removed, added, ids)
         if lexical is None:

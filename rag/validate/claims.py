@@ -71,9 +71,7 @@ def is_fragment(sentence: str) -> bool:
 
 def _is_connective(sentence: str) -> bool:
     """Too short to assert anything ("No.", "In short:") or a lead-in to what follows."""
-    bare = MARKER.sub(" ", sentence).strip()
-    words = _WORD.findall(bare)
-    return bare.endswith(":") or len(words) < _MIN_CLAIM_WORDS
+    return MARKER.sub(" ", sentence).strip().endswith(":") or is_fragment(sentence)
 
 
 def line_sentences(line: str) -> list[str]:

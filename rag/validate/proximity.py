@@ -94,10 +94,11 @@ def _around(tokens: list[str], number: str) -> list[set[str]]:
 
 def distant_numbers(claim: str, cited_sentences: list[str]) -> list[str]:
     """The claim's numbers that the cited text has, but never among the words the claim puts
-    around them: one of the 4 content words either side of the number in the claim must be
-    among the 4 either side of it in some cited sentence. Catches a year moved from one event to
-    another, even within one sentence ("since 2011" where the text has "since 2004 ... in
-    2011"); a sentence or clause between the number and the claim's other words is fine.
+    around them: one of the 4 content words either side of the number in the claim, or of the
+    rest of its clause, must be among the 4 either side of it in some cited sentence. Catches a
+    year moved from one event to another, even within one sentence ("since 2011" where the text
+    has "since 2004 ... in 2011"); a sentence or clause between the number and the claim's other
+    words is fine.
 
     >>> cited = ["In 1990 he joined Bexco.", "In 1995 he founded Ytrac."]
     >>> distant_numbers("He founded Ytrac in 1990.", cited)
@@ -108,6 +109,8 @@ def distant_numbers(claim: str, cited_sentences: list[str]) -> list[str]:
     []
     """
     places = [_number_tokens(s) for s in cited_sentences]
+    tokens = _number_tokens(claim)
+    clauses = [_number_tokens(c) for c in re.split(r"[,;:]", claim)]
     out = []
     for number in sorted(numbers(claim)):
         theirs = [a for p in places for a in _around(p, number)]
@@ -116,8 +119,7 @@ def distant_numbers(claim: str, cited_sentences: list[str]) -> list[str]:
         # The number's words in the claim: the 4 either side of each place it stands, and the
         # rest of its clause ("In 2012 X ranked Warsaw 32nd" may be written "X ranked Warsaw
         # 32nd in 2012"). Every place counts: "since 2011 ... in 2011" moves one of them.
-        clauses = [_number_tokens(c) for c in re.split(r"[,;:]", claim)]
-        for ours in _around(_number_tokens(claim), number):
+        for ours in _around(tokens, number):
             ours |= {stem(w) for c in clauses if number in c for w in c if _content(w)}
             if ours and not any(ours & a for a in theirs):
                 out.append(number)

@@ -108,7 +108,7 @@ def changed_relations(claim: str, cited_sentence: str) -> list[tuple[str, str]]:
     >>> changed_relations("Ann Lee wrote it.", "It was written and sung by Ann Lee.")
     []
     """
-    said = {_CONCEPT_OF[w] for w in _WORD.findall(cited_sentence.lower()) if w in _CONCEPT_OF}
+    # The cited sentence's concepts, each with the first word that said it.
     word_of: dict[tuple[int, int], str] = {}
     for w in _WORD.findall(cited_sentence.lower()):
         if w in _CONCEPT_OF:
@@ -116,9 +116,9 @@ def changed_relations(claim: str, cited_sentence: str) -> list[tuple[str, str]]:
     out = []
     for w in _WORD.findall(claim.lower()):
         concept = _CONCEPT_OF.get(w)
-        if concept is None or concept in said:
+        if concept is None or concept in word_of:
             continue
-        other = next((c for c in said if c[0] == concept[0]), None)
+        other = next((c for c in word_of if c[0] == concept[0]), None)
         if other is not None:
             out.append((w, word_of[other]))
     return out

@@ -68,9 +68,8 @@ class Evidence:
         return self.score_with(self.coverage if self.similarity is None else self.similarity)
 
 
-def windows(passage: str) -> list[str]:
+def windows(parts: list[str]) -> list[str]:
     """A passage's sentences, then adjacent pairs: a claim may join two sentences."""
-    parts = sentences(passage) or [passage]
     return parts + [f"{a} {b}" for a, b in pairwise(parts)]
 
 
@@ -83,10 +82,11 @@ def measure(claim: str, cited: list[str]) -> Evidence:
     coverage = len(claim_stems & cited_stems) / len(claim_stems) if claim_stems else 1.0
     # Windows by shared words, most first; singles come first, so a single wins a tie with its
     # pair. The embedding compares the claim with the closest few only (the layer's speed).
-    candidates = [w for text in cited for w in windows(text)]
+    parts = [sentences(text) or [text] for text in cited]
+    singles = [s for part in parts for s in part]
+    candidates = [w for part in parts for w in windows(part)]
     ranked = sorted(candidates, key=lambda w: -len(claim_stems & stems(w)))
     best = ranked[0] if ranked else ""  # the sentence (or pair) the claim most likely restates
-    singles = [s for text in cited for s in sentences(text) or [text]]
     return Evidence(
         claim=claim,
         coverage=round(coverage, 4),
