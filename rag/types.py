@@ -165,6 +165,11 @@ class SentenceCheck(Contract):
     )
     problem: Problem = Field("", description="Kind of failure; empty when supported.")
     reason: str = Field("", description="Why it was judged so.")
+    reattributed: bool = Field(
+        False,
+        description="Its citation was replaced by the given passage that holds it (it had "
+        "none, or cited one that does not).",
+    )
 
 
 class ValidationPassage(BaseModel):
@@ -198,6 +203,17 @@ class Section(Contract):
 
     heading: str = Field(description="Section heading, without its number.")
     text: str = Field(description="Section text with [n] markers.")
+
+
+class CheckedSection(Contract):
+    """One section of a fact-check as it is shown, once checked (streamed before the answer)."""
+
+    n: int = Field(ge=1, description="Its number among the answer's sections.")
+    heading: str = Field(description="Section heading, without its number.")
+    text: str = Field(description="Its checked sentences with [n] markers, as the answer shows.")
+    citations: list[Citation] = Field(
+        default_factory=list, description="The passages its markers point at."
+    )
 
 
 class AnswerSections(Contract):

@@ -22,17 +22,30 @@ REPO = Path(__file__).resolve().parents[1]
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
     """Settings with the index in a temporary folder; claims checked by the fast layer alone
     (tests that need the judge give it a scripted one). FAISS, unless a test module asks for
-    each store in turn (Milvus: a Milvus Lite folder inside the index, or a server)."""
+    each store in turn (Milvus: a Milvus Lite folder inside the index, or a server). Answers
+    are composed by sections unless the test module sets COMPOSE = "single" (the one-draft
+    path, its repair round and its streamed draft)."""
     store = getattr(request, "param", "faiss")
     index = tmp_path / "index"
+    compose = getattr(request.module, "COMPOSE", "sections")
     if store != "milvus-server":
-        yield load_settings(index_dir=index, validate_mode="fast", store=store)
+        yield load_settings(index_dir=index, validate_mode="fast", store=store, compose=compose)
         if store == "milvus":
             close_clients()
         return
     with milvus_server(tmp_path / "milvus-server") as uri:
-        yield load_settings(index_dir=index, validate_mode="fast", store="milvus", milvus_uri=uri)
+        yield load_settings(
+            index_dir=index, validate_mode="fast", store="milvus", milvus_uri=uri, compose=compose
+        )
         close_clients()
+
+
+@pytest.fixture(autouse=True)
+def _compose(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A module's COMPOSE reaches commands that read settings from the environment too."""
+    compose = getattr(request.module, "COMPOSE", None)
+    if compose is not None:
+        monkeypatch.setenv("RAG_COMPOSE", compose)
 
 
 @pytest.fixture

@@ -24,6 +24,9 @@ from rag.store import IndexReader
 from rag.types import Answer
 from rag.validate.validator import Validator
 
+# These tests hold the one-draft path: its draft, repair round and streamed tokens.
+COMPOSE = "single"
+
 
 @pytest.fixture
 def index(settings: Settings, tmp_path: Path) -> Settings:

@@ -1,5 +1,6 @@
 """The web page in headless Chromium against a real `rag serve` (packaged encoder, embedded
-model) on the demo corpus: the answer streams in, a citation opens its passage, an admin
+model) on the demo corpus: the draft streams in, each section shows once checked, then the
+answer; a citation opens its passage, an admin
 uploads a source. Set UPDATE_SCREENSHOTS=1 to refresh the pictures in docs/server/."""
 
 from __future__ import annotations
@@ -120,8 +121,15 @@ def test_ask_streams_then_a_citation_shows_its_passage(server: str, tmp_path: Pa
         partial = page.text_content("#draft-text") or ""
         page.screenshot(path=str(shots / "draft-streaming.png"), full_page=True)
 
-        page.wait_for_selector("#answer-status", timeout=300_000)
-        assert page.is_hidden("#draft")
+        # Each section shows in place once checked, before the whole answer arrives.
+        page.wait_for_selector("#checked-sections h3", timeout=300_000)
+        assert page.is_hidden("#answer")
+        first = (page.text_content("#checked-sections h3") or "").split(". ", 1)[1]
+        page.screenshot(path=str(shots / "sections-checked.png"), full_page=True)
+
+        page.wait_for_selector("#answer-status", timeout=400_000)
+        assert page.is_hidden("#draft") and page.is_hidden("#checked")
+        assert first in (page.text_content("#answer") or "")
         status = page.text_content("#answer-status")
         assert status in ("accepted", "repaired"), page.text_content("#answer")
         answer_text = page.text_content("#answer") or ""

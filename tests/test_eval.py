@@ -25,6 +25,9 @@ from rag.evaluate.metrics import metric_text
 from rag.evaluate.run import RESULTS, run_eval
 from rag.evaluate.scoring import correct
 
+# These tests hold the one-draft path: its draft, repair round and streamed tokens.
+COMPOSE = "single"
+
 CORPUS = [
     {
         "id": "chief",

@@ -20,6 +20,9 @@ from rag.retrieve.search import Searcher
 from rag.store import IndexReader
 from rag.types import Answer
 
+# These tests hold the one-draft path: its draft, repair round and streamed tokens.
+COMPOSE = "single"
+
 NO_CITATIONS = (
     "## Summary\nThe police chief said officers do not cooperate with ICE.\n"
     "## Bottom line\nThey do not.\n"

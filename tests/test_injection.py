@@ -25,6 +25,9 @@ from rag.store import IndexReader
 from rag.types import Answer
 from rag.validate.injection import is_instruction
 
+# These tests hold the one-draft path: its draft, repair round and streamed tokens.
+COMPOSE = "single"
+
 INJECTION = Path(__file__).parent / "injection"
 SYSTEM = load_prompt("answer").system
 

@@ -27,6 +27,10 @@ from rag.serve.service import Service, safe_name
 from rag.store import IndexLayout
 from rag.types import Answer
 
+# The scripted replies are whole drafts: these tests hold the one-draft path and its streamed
+# tokens (checked sections over SSE: tests/test_compose.py).
+COMPOSE = "single"
+
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 MODEL = "openai/gpt-4o-mini"

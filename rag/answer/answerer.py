@@ -1,5 +1,5 @@
-"""The answerer: a question -> retrieve -> draft -> check -> revise -> settle -> assemble -> a
-validated, cited Answer.
+"""The answerer: a question -> a validated, cited Answer, composed section by section
+(compose.py), or as one draft: retrieve -> draft -> check -> revise -> settle -> assemble.
 
 Built once (by the CLI, the server or an evaluation) with what it needs: a searcher, a chat
 model, a validator and the loaded prompts; then asked any number of times, from any thread.
@@ -9,86 +9,43 @@ What one question's work carries from step to step is a `Turn`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
 
 from rag.answer.assemble import build_answer
 from rag.answer.citations import Renumberer
+from rag.answer.compose import Composer
 from rag.answer.context import passage_block
 from rag.answer.leaks import (
-    Grams,
     LeakFilter,
     cut_leaks,
     cut_sentences,
-    secret_grams,
-    secret_sentences,
 )
-from rag.answer.policy import Outcome, settle, without_feedback
+from rag.answer.policy import (
+    Outcome,
+    settle,
+    without_feedback,
+)
 from rag.answer.question import clean_question
+from rag.answer.section import OnSection
 from rag.answer.shape import drop_repeats
+from rag.answer.turn import OnProgress, Prompts, Turn
 from rag.config import AnswerSettings, Settings, load_settings
 from rag.embed import Embedder
 from rag.embed.encoder import load_embedder
 from rag.errors import RagError
 from rag.llm.model import ChatModel, Generation, Messages, ModelFactory, OnToken
-from rag.llm.prompts import Prompt, load_prompt
+from rag.llm.prompts import Prompt
 from rag.llm.providers import open_model
 from rag.retrieve.search import Searcher, open_searcher
-from rag.text import cited_text
-from rag.types import Answer, Hit
+from rag.types import Answer
 from rag.validate.judge import Judge
 from rag.validate.relevance import Relevance
-from rag.validate.validator import CheckRun, Validator
-
-OnProgress = Callable[[str], None]
+from rag.validate.validator import Validator
 
 
 def _quiet(message: str) -> None:
     return None
-
-
-@dataclass(frozen=True)
-class Prompts:
-    """The prompts an answer is written with, loaded (and checked) once."""
-
-    answer: Prompt
-    repair: Prompt
-
-    @classmethod
-    def load(cls) -> Prompts:
-        """The packaged prompts."""
-        return cls(answer=load_prompt("answer"), repair=load_prompt("repair"))
-
-
-@dataclass
-class Turn:
-    """One question's work in progress."""
-
-    question: str
-    hits: list[Hit]
-    block: str  # the numbered passages as the model reads them
-    grams: Grams  # word runs of the instructions that must never be shown
-    secret: frozenset[str]  # whole sentences of the instructions (their worked example), likewise
-    prefill: str = ""  # the start of the reply written for the model, if it continues one
-    usage: dict[str, int] = field(
-        default_factory=lambda: {"prompt_tokens": 0, "completion_tokens": 0}
-    )
-    run: CheckRun = field(default_factory=CheckRun)
-    repairing: float = 0.0  # seconds spent on rewrites
-    leaked: bool = False  # the streamed draft repeated the instructions (held back)
-
-    @property
-    def passages(self) -> dict[int, str]:
-        """What each passage vouches for (title, date, text) by the number the model cites it
-        with."""
-        return {n: cited_text(h.title, h.text, h.date) for n, h in enumerate(self.hits, start=1)}
-
-    @property
-    def texts(self) -> dict[int, str]:
-        """The passages' text alone, by number."""
-        return {n: hit.text for n, hit in enumerate(self.hits, start=1)}
 
 
 class DraftRelay:
@@ -132,7 +89,15 @@ class Answerer:
         self.model = model
         self.validator = validator
         self.prompts = prompts or Prompts.load()
-        model.prepare(system=self.prompts.answer.fixed_system)
+        if settings.compose == "sections":
+            self.composer: Composer | None = Composer(settings, model, validator, self.prompts)
+            # Each fixed system prompt is evaluated once (an engine that keeps state saves
+            # it); the sections' own is evaluated last, as the first call needs it.
+            for prompt in (self.prompts.verdict, self.prompts.wrapup, self.prompts.section):
+                model.prepare(system=prompt.fixed_system)
+        else:
+            self.composer = None
+            model.prepare(system=self.prompts.answer.fixed_system)
         # Reported as the first answer's `load` time; later answers find everything loaded.
         self.load_s = time.perf_counter() - started
 
@@ -143,18 +108,22 @@ class Answerer:
         on_token: OnToken | None = None,
         on_progress: OnProgress | None = None,
         searcher: Searcher | None = None,
+        on_section: OnSection | None = None,
     ) -> Answer:
-        """A validated answer: accepted, repaired or abstained. `on_token` sees the first draft
-        as it is written, its [n] already numbered in order of first citation and markers to
-        no retrieved passage left out (the answer may number differently: sentences can be cut
-        or repaired); `on_progress` hears what is happening; `searcher` overrides the one the
-        answerer holds (a server switching to a newly published version)."""
+        """A validated answer: accepted, repaired or abstained. `on_token` sees what the model
+        writes as it is written, unchecked (a whole draft, or each section's draft), its
+        markers to no retrieved passage left out; `on_section` sees each section once it is
+        checked, in the numbers the answer shows; `on_progress` hears what is happening;
+        `searcher` overrides the one the answerer holds (a server switching to a newly
+        published version)."""
         question = clean_question(question, self.settings.max_question_chars)
         searcher = searcher or self.searcher
         if searcher is None:
             raise RagError("this answerer holds no searcher; pass the one to answer from")
         say = on_progress or _quiet
         load, self.load_s = self.load_s, 0.0
+        if self.composer is not None:
+            return self.composer.answer(question, searcher, k, on_token, on_section, say, load)
         started = time.perf_counter()
         say("retrieving passages")
         turn = self.retrieve(question, searcher, k or self.settings.k)
@@ -181,16 +150,7 @@ class Answerer:
         """The passages for the question, and what the model will be shown of them."""
         hits = searcher.search(question, k=k)
         block = passage_block(hits, question, self.settings.passage_words)
-        # What a source may tell the model to print: its instructions. Never shown.
-        instructions = [self.prompts.answer.system, self.prompts.repair.system]
-        said = [question, *(h.text for h in hits)]
-        return Turn(
-            question,
-            hits,
-            block or "(no passages found)",
-            secret_grams(instructions, said),
-            secret_sentences(instructions, said),
-        )
+        return Turn.start(question, hits, block or "(no passages found)", self.prompts)
 
     def _messages(self, prompt: Prompt, turn: Turn, **values: object) -> tuple[Messages, str]:
         """The messages for `prompt` and the start of the reply they give: a model that

@@ -12,23 +12,9 @@ from rag.answer.shape import parse_answer, render_answer
 from rag.types import Answer, AnswerSections, Citation, Hit, SentenceCheck
 
 
-def build_answer(
-    question: str,
-    raw: str,
-    hits: list[Hit],
-    model: str,
-    prompt_version: str,
-    index_version: int,
-    timings: dict[str, float],
-    outcome: Outcome | None = None,
-    usage: dict[str, int] | None = None,
-    notes: list[str] | None = None,
-) -> Answer:
-    """Parse what the model wrote into an Answer whose every [n] maps to a given passage;
-    `outcome` (the validator's) gives the status and the checks, renumbered like the text."""
-    renumberer = Renumberer(valid=set(range(1, len(hits) + 1)))
-    text = renumberer.sub(raw)
-    sections: AnswerSections = parse_answer(text)
+def cite_shown(text: str, renumberer: Renumberer, hits: list[Hit]) -> list[Citation]:
+    """A Citation for each number `renumberer` has given, in order; its quote is the passage
+    sentence closest to the sentences of `text` that cite it."""
     claims = sentences_citing(text)
     citations = []
     for shown, original in enumerate(renumberer.order, start=1):
@@ -45,6 +31,30 @@ def build_answer(
                 quote=best_quote(hit.text, claims.get(shown, [])),
             )
         )
+    return citations
+
+
+def build_answer(
+    question: str,
+    raw: str,
+    hits: list[Hit],
+    model: str,
+    prompt_version: str,
+    index_version: int,
+    timings: dict[str, float],
+    outcome: Outcome | None = None,
+    usage: dict[str, int] | None = None,
+    notes: list[str] | None = None,
+    renumberer: Renumberer | None = None,
+) -> Answer:
+    """Parse what the model wrote into an Answer whose every [n] maps to a given passage;
+    `outcome` (the validator's) gives the status and the checks, renumbered like the text.
+    `renumberer` carries numbers already shown (sections streamed before the summary);
+    other passages are numbered by first use in the text."""
+    renumberer = renumberer or Renumberer(valid=set(range(1, len(hits) + 1)))
+    text = renumberer.sub(raw)
+    sections: AnswerSections = parse_answer(text)
+    citations = cite_shown(text, renumberer, hits)
 
     def as_shown(check: SentenceCheck) -> SentenceCheck:
         text = renumberer.sub(check.text)  # passages only a cut sentence cites get numbers too

@@ -139,7 +139,7 @@ def _answers(text: str, verdict: Verdict, question: str) -> bool:
 def abstention(passages: Mapping[int, str], kept: str) -> str:
     """The abstention shown: no support, what did hold (if anything), the passages found."""
     lines = ["## Summary", NO_SUPPORT]
-    held = [c.text for c in split_claims(kept) if c.citations]
+    held = list(dict.fromkeys(c.text for c in split_claims(kept) if c.citations))
     if held:
         lines += ["", "## What the sources do say", *held]
     closest = []
@@ -227,11 +227,26 @@ def settle(
     outcome = _settle(draft, passages, validator, revise, rounds, run, question, texts)
     if outcome.status != "abstained" and declines(outcome.text):
         # Sections of true sentences under "the sources do not answer" are not an answer.
-        return _abstain(outcome, passages, texts, validator, run, DECLINED)
+        return abstain(outcome, passages, texts, validator, run, DECLINED)
+    return checked_relevance(outcome, question, passages, texts, validator, run)
+
+
+def checked_relevance(
+    outcome: Outcome,
+    question: str,
+    passages: Mapping[int, str],
+    texts: Mapping[int, str],
+    validator: Validator,
+    run: CheckRun,
+    parts: tuple[str, ...] = ("summary",),
+) -> Outcome:
+    """`outcome` if what it says answers `question` (or the validator cannot tell), else an
+    abstention that shows it as what the sources do say. What it says is its supported
+    sentences of `parts`."""
     relevance = validator.relevance
     if relevance is None or outcome.status == "abstained" or not question:
         return outcome
-    said = answered_part(outcome.text, outcome.verdict)
+    said = answered_part(outcome.text, outcome.verdict, parts)
     try:
         outcome.relevance = p = relevance(question, said)
     except LLMError as exc:
@@ -240,10 +255,10 @@ def settle(
     threshold = validator.settings.relevance_threshold
     if p >= threshold:
         return outcome
-    return _abstain(outcome, passages, texts, validator, run, OFF_QUESTION.format(p=p, t=threshold))
+    return abstain(outcome, passages, texts, validator, run, OFF_QUESTION.format(p=p, t=threshold))
 
 
-def _abstain(
+def abstain(
     outcome: Outcome,
     passages: Mapping[int, str],
     texts: Mapping[int, str],
@@ -251,7 +266,8 @@ def _abstain(
     run: CheckRun,
     note: str,
 ) -> Outcome:
-    """`outcome` turned into an abstention that keeps its supported sentences, with `note`."""
+    """`outcome` turned into an abstention that keeps its supported sentences, with `note`;
+    the closest passages it lists are `texts`."""
     text = abstention(texts, outcome.text)
     return Outcome(
         text,
@@ -277,9 +293,9 @@ def declines(text: str) -> bool:
     return any(says_no_answer(c.text) for c in summary) and not any(c.citations for c in summary)
 
 
-def answered_part(text: str, verdict: Verdict) -> str:
-    """What the answer says to the question: its supported summary sentences (else its first
-    supported ones), three at most, without markers.
+def answered_part(text: str, verdict: Verdict, parts: tuple[str, ...] = ("summary",)) -> str:
+    """What the answer says to the question: its supported sentences of `parts` (else its
+    first supported ones), three at most of each part, without markers.
 
     >>> from rag.types import SentenceCheck as C
     >>> fact = C(text="Oslo is the capital [1].", supported=True, score=1, layer="fast")
@@ -289,5 +305,5 @@ def answered_part(text: str, verdict: Verdict) -> str:
     """
     supported = {c.text for c in _facts(verdict)}
     claims = [c for c in split_claims(text) if c.text in supported]
-    summary = [c for c in claims if c.section == "summary"] or claims
-    return " ".join(strip_markers(c.text) for c in summary[:3])
+    said = [c for part in parts for c in [c for c in claims if c.section == part][:3]]
+    return " ".join(strip_markers(c.text) for c in said or claims[:3])

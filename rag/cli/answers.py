@@ -22,7 +22,7 @@ from rag.cli.common import (
 )
 from rag.config import load_settings
 from rag.errors import InputLineError
-from rag.types import Answer
+from rag.types import Answer, CheckedSection
 
 
 @click.command("search")
@@ -117,17 +117,36 @@ def ask_command(
         # On stderr, with --json too: a first answer can take minutes.
         err.print(f"[dim]{escape(message)}…[/]", highlight=False)
 
+    sectioned = 0
+
+    def show_section(section: CheckedSection) -> None:
+        nonlocal sectioned
+        progress(f"section {section.n} checked")
+        click.echo(f"\n## {section.n}. {section.heading}\n{section.text}")
+        sectioned = section.n
+
     given = runtime()
     answerer = open_answerer(
         settings, embedder=given.embedder, models=given.chat_models(), on_progress=progress
     )
-    answer = answerer.ask(question, on_token=show if stream else None, on_progress=progress)
+    by_section = settings.answer.compose == "sections"
+    answer = answerer.ask(
+        question,
+        # Sections are shown once checked; a single draft streams as it is written.
+        on_token=show if stream and not by_section else None,
+        on_progress=progress,
+        on_section=show_section if stream and by_section else None,
+    )
     if as_json:
         emit_json(answer.model_dump())
         return
     if drafting:
         click.echo()
-    if answer.status == "accepted":
+    if sectioned and answer.status != "abstained":
+        # The checked sections are on screen: what was composed from them follows.
+        click.echo(_composed(answer))
+        _print_status(answer)
+    elif answer.status == "accepted":
         out.print("[green]\u2713 accepted: every cited sentence is backed by its passage[/]")
         if not stream:
             click.echo(answer.text)
@@ -142,6 +161,38 @@ def ask_command(
                 f"  cut: {check.text} ({check.reason})", style="dim", highlight=False, markup=False
             )
         click.echo(answer.text)
+    _print_notes_and_sources(answer)
+
+
+def _composed(answer: Answer) -> str:
+    """The parts composed after the sections: summary, bottom line, limits, follow-ups."""
+    parts = answer.sections
+    lines = ["", "## Summary", parts.summary]
+    if parts.bottom_line:
+        lines += ["", "## Bottom line", parts.bottom_line]
+    if parts.limits:
+        lines += ["", "## What the sources cannot settle", parts.limits]
+    if parts.follow_ups:
+        lines += ["", "## Want to dive deeper?", *(f"- {q}" for q in parts.follow_ups)]
+    return "\n".join(lines)
+
+
+def _print_status(answer: Answer) -> None:
+    if answer.status == "accepted":
+        out.print("\n[green]\u2713 accepted: every cited sentence is backed by its passage[/]")
+        return
+    out.print(
+        f"\n[yellow]\u26a0 repaired: {len(answer.dropped_sentences)} sentence(s) that did not "
+        "hold up were cut, the rest re-checked[/]",
+        highlight=False,
+    )
+    for check in answer.dropped_sentences:
+        out.print(
+            f"  cut: {check.text} ({check.reason})", style="dim", highlight=False, markup=False
+        )
+
+
+def _print_notes_and_sources(answer: Answer) -> None:
     for note in answer.notes:
         err.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
     _print_sources(answer)

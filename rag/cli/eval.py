@@ -54,7 +54,7 @@ def _metrics_table(metrics: dict[str, Any]) -> Table:
     table.add_column("group")
     table.add_column("metric")
     table.add_column("value", justify="right")
-    for group in ("retrieval", "answers", "abstention", "citations", "cost"):
+    for group in ("retrieval", "answers", "abstention", "citations", "depth", "cost"):
         for key, value in (metrics.get(group) or {}).items():
             if isinstance(value, dict):
                 value = ", ".join(f"{k} {v}" for k, v in value.items()) or "-"

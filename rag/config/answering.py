@@ -121,6 +121,63 @@ class AnswerSettings(Group):
         ge=1,
         description="Longest question accepted, in characters.",
     )
+    compose: Literal["sections", "single"] = Field(
+        "sections",
+        alias="compose",
+        description="How an answer is written: 'sections' plans aspects from wide retrieval and "
+        "writes and checks one section at a time, then the summary from what held; 'single' "
+        "writes the whole answer from the best RAG_ANSWER_K passages in one draft.",
+    )
+    wide_k: int = Field(
+        24,
+        alias="wide_k",
+        ge=1,
+        le=200,
+        description="Passages retrieved for a fact-check before evidence is chosen from them.",
+    )
+    evidence: int = Field(
+        12,
+        alias="evidence_passages",
+        ge=1,
+        le=60,
+        description="Passages chosen as evidence for a fact-check, across distinct sources.",
+    )
+    per_source: int = Field(
+        2,
+        alias="per_source",
+        ge=1,
+        description="Most evidence passages taken from one source.",
+    )
+    section_passages: int = Field(
+        2,
+        alias="section_passages",
+        ge=1,
+        le=9,
+        description="Most passages one section is written from.",
+    )
+    max_sections: int = Field(
+        6, alias="max_sections", ge=1, le=12, description="Most sections in a fact-check."
+    )
+    section_words: int = Field(
+        90,
+        alias="section_words",
+        ge=20,
+        description="Words of each passage a section's prompt shows: whole sentences closest "
+        "to the question, in order.",
+    )
+    section_tokens: int = Field(
+        220,
+        alias="section_tokens",
+        ge=32,
+        description="Most tokens the model writes for one section (and for the summary).",
+    )
+    section_grammar: bool = Field(
+        True,
+        alias="section_grammar",
+        description="Hold a section to its shape with a grammar where the model follows one "
+        "(the embedded engine): a heading, then sentences that each end with citations of "
+        "the section's own passages.",
+    )
 
 
 class ValidatorSettings(Group):

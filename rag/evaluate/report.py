@@ -237,6 +237,7 @@ def render_report(
             ("Answers", "answers"),
             ("Abstention", "abstention"),
             ("Citations", "citations"),
+            ("Depth (answers shown)", "depth"),
             ("Cost", "cost"),
         )
     )

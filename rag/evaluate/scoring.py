@@ -28,7 +28,17 @@ from rag.validate.claims import says_no_answer
 from rag.validate.validator import CheckRun, Validator
 
 RECALL_KS = (1, 5, 10, 20)
-STAGES = ("retrieve", "first_token", "generate", "repair", "validate", "total")
+STAGES = (
+    "retrieve",
+    "first_token",
+    "first_section",
+    "generate",
+    "repair",
+    "validate",
+    "sections",
+    "wrapup",
+    "total",
+)
 # A gold answer this long is a statement, not a span: scored by claim recall too.
 LONG_ANSWER_WORDS = 12
 
@@ -62,6 +72,30 @@ def abstained(answer: Answer) -> bool:
     """Whether the answer declines: the validator abstained, or the summary says the sources do
     not answer."""
     return answer.status == "abstained" or says_no_answer(answer.sections.summary)
+
+
+DEPTH = ("sections", "sources", "words", "cut", "reattributed")
+
+
+def depth(answer: Answer) -> dict[str, float]:
+    """How much a shown answer says: numbered sections, distinct sources cited, words shown
+    (markers and the checked-on line left out), sentences cut and re-attributed.
+
+    >>> from rag.types import Answer, AnswerSections
+    >>> text = "## Summary\\nOslo is big [1].\\n\\n_Checked on x._\\n"
+    >>> shown = Answer(question="q", text=text, model="m", prompt_version="p", status="accepted",
+    ...     sections=AnswerSections(summary="Oslo is big [1]."), index_version=1, checked_on="x")
+    >>> depth(shown)["words"], depth(shown)["sections"]
+    (5.0, 0.0)
+    """
+    shown = [line for line in answer.text.splitlines() if not line.startswith("_Checked on")]
+    return {
+        "sections": float(len(answer.sections.sections)),
+        "sources": float(len({c.source_id for c in answer.citations})),
+        "words": float(len(strip_markers("\n".join(shown)).split())),
+        "cut": float(len(answer.dropped_sentences)),
+        "reattributed": float(sum(c.reattributed for c in answer.checks)),
+    }
 
 
 def cited_passages(answer: Answer) -> dict[int, str]:
@@ -181,6 +215,11 @@ def summarize(records: Sequence[EvalRecord]) -> dict[str, Any]:
         "status": dict(collections.Counter(a.status for a in shown)),
         "sentences_cut": sum(len(a.dropped_sentences) for a in shown),
         "repair_rounds": sum(a.repair_rounds for a in shown),
+    }
+    shown_answers = [a for a in shown if a.status != "abstained"]
+    rows = [depth(a) for a in shown_answers]
+    metrics["depth"] = {k: _round(mean([r[k] for r in rows])) for k in DEPTH} | {
+        "answers": len(rows)
     }
     cost: dict[str, Any] = {}
     for stage in STAGES:

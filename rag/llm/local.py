@@ -218,6 +218,7 @@ class LocalEngine:
                 temperature=params.get("temperature", 0.1),
                 stop=["<|im_end|>", "<|endoftext|>"],
                 stream=True,
+                grammar=_grammar(params.get("grammar")),
             ):
                 piece = chunk["choices"][0]["text"]  # type: ignore[index]
                 pieces.append(piece)
@@ -227,6 +228,15 @@ class LocalEngine:
                 usage["prompt_tokens"] = prompt_tokens
                 usage["completion_tokens"] = len(written)
                 usage["total_tokens"] = prompt_tokens + len(written)
+
+
+def _grammar(text: str | None) -> Any:
+    """A GBNF grammar for llama.cpp's sampler (it is parsed when sampling starts), or None."""
+    if not text:
+        return None
+    from llama_cpp.llama_grammar import LlamaGrammar
+
+    return LlamaGrammar.from_string(text, verbose=False)
 
 
 def _chatml(messages: list[dict[str, str]]) -> str:

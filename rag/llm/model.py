@@ -42,6 +42,7 @@ class ChatModel(Protocol):
     continues_reply: bool  # a trailing assistant message is continued, not answered anew
     calls_at_once: int  # requests it serves well in parallel (the embedded engine: one)
     logprobs: bool  # yes_probability reads the first token's logprobs, not only its word
+    follows_grammar: bool  # stream(grammar=...) constrains the reply to a GBNF grammar
 
     def prepare(self, system: str | None = None) -> None:
         """Check the configuration (a missing key fails here, before any call) and load what
@@ -53,9 +54,11 @@ class ChatModel(Protocol):
         messages: Messages,
         on_token: OnToken | None = None,
         max_tokens: int | None = None,
+        grammar: str | None = None,
     ) -> Generation:
         """One reply, streamed to `on_token` as it is written, retried on transient errors
-        while nothing has been shown."""
+        while nothing has been shown; held to the GBNF `grammar` where the model
+        `follows_grammar` (others ignore it)."""
         ...
 
     def complete(self, messages: Messages, max_tokens: int, temperature: float = 0.0) -> str:

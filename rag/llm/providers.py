@@ -81,6 +81,7 @@ class LiteLLMModel:
     continues_reply = False
     calls_at_once = 4
     logprobs = True  # asked for; providers without them drop the parameter and the word is read
+    follows_grammar = False
 
     def __init__(
         self,
@@ -192,15 +193,16 @@ class LiteLLMModel:
         messages: Messages,
         on_token: OnToken | None = None,
         max_tokens: int | None = None,
+        grammar: str | None = None,
     ) -> Generation:
-        kwargs = self._arguments(
-            messages,
-            {
-                "max_tokens": max_tokens or self.settings.max_tokens,
-                "temperature": self.settings.temperature,
-                "stream": True,
-            },
-        )
+        extra: dict[str, Any] = {
+            "max_tokens": max_tokens or self.settings.max_tokens,
+            "temperature": self.settings.temperature,
+            "stream": True,
+        }
+        if grammar and self.follows_grammar:
+            extra["grammar"] = grammar  # the embedded provider hands it to llama.cpp's sampler
+        kwargs = self._arguments(messages, extra)
         cap = kwargs["max_tokens"] * CHARS_PER_TOKEN_CAP
         started = time.perf_counter()
         for attempt in range(1, self.settings.retries + 2):
@@ -269,6 +271,7 @@ class LocalModel(LiteLLMModel):
 
     continues_reply = True
     calls_at_once = 1
+    follows_grammar = True
 
     def __init__(
         self, name: str, settings: LLMSettings, local: LocalSettings, **given: Any

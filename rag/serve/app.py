@@ -210,7 +210,9 @@ def _reading_routes(app: FastAPI, service: Service, settings: Settings) -> None:
             200: {
                 "content": {"text/event-stream": {}},
                 "description": "The validated Answer; with Accept: text/event-stream, events "
-                "'progress' and 'token' (the unchecked draft) and last 'answer' (or 'error').",
+                "'progress', 'token' (what the model is writing, unchecked), 'section' (each "
+                "section of a fact-check once checked: n, heading, text, citations) and last "
+                "'answer' (or 'error').",
             },
             502: {"model": ErrorBody},
         },
@@ -256,7 +258,8 @@ def _reading_routes(app: FastAPI, service: Service, settings: Settings) -> None:
 
 
 async def _stream_answer(service: Service, question: str, body: AskRequest) -> AsyncIterator[str]:
-    """Server-sent events: progress, the draft's tokens, then the validated answer (or an error).
+    """Server-sent events: progress, the draft's tokens, each checked section, then the validated
+    answer (or an error).
     The answer is worked out in a thread; events cross to the event loop through a queue."""
     loop = asyncio.get_running_loop()
     events: asyncio.Queue[tuple[str, dict[str, Any]] | None] = asyncio.Queue()
@@ -272,6 +275,7 @@ async def _stream_answer(service: Service, question: str, body: AskRequest) -> A
                 model=body.model,
                 on_token=lambda t: put("token", {"text": t}) if t else None,
                 on_progress=lambda m: put("progress", {"message": m}),
+                on_section=lambda section: put("section", section.model_dump(mode="json")),
             )
             put("answer", answer.model_dump(mode="json"))
         except RagError as exc:

@@ -13,7 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from rag.answer.answerer import Answerer, OnProgress, open_validator
+from rag.answer.answerer import Answerer, open_validator
+from rag.answer.section import OnSection
+from rag.answer.turn import OnProgress
 from rag.config import Settings
 from rag.embed import Embedder, LockedEmbedder
 from rag.embed.encoder import load_embedder
@@ -174,6 +176,7 @@ class Service:
         model: str | None = None,
         on_token: OnToken | None = None,
         on_progress: OnProgress | None = None,
+        on_section: OnSection | None = None,
     ) -> Answer:
         """A validated answer from the served version."""
         if model is not None and model not in self.models:
@@ -184,7 +187,12 @@ class Service:
         answerer = self.answerer(model or self.settings.llm.model)
         searcher = self.searcher()
         answer = answerer.ask(
-            question, k=k, on_token=on_token, on_progress=on_progress, searcher=searcher
+            question,
+            k=k,
+            on_token=on_token,
+            on_progress=on_progress,
+            searcher=searcher,
+            on_section=on_section,
         )
         places = searcher.reader.manifest.locations
         return answer.model_copy(

@@ -55,6 +55,7 @@ _QUALIFIER_GROUPS = (
     "one",
     "c",
 )
+_AMOUNT_ONLY = frozenset({"over", "under"})
 _QUALIFIER_OF = {w: i for i, group in enumerate(_QUALIFIER_GROUPS) for w in group.split()}
 # A condition that opens a clause ("Where the laws provide ..., it can be enforced"): dropping
 # it asserts what the text only supposes. Only at a clause's start, so the "where" of "the city
@@ -223,17 +224,21 @@ def _tokens(text: str) -> list[str]:
     return [t.lower().replace(",", "") for t in _TOKEN.findall(text)]
 
 
-def _pairs(tokens: list[str]) -> list[tuple[int, str]]:
-    """(qualifier group, the content word it bears on) for each qualifier in `tokens`."""
+def _pairs(tokens: list[str], every: bool = False) -> list[tuple[int, str]]:
+    """(qualifier group, the content word it bears on) for each qualifier in `tokens`; with
+    `every`, each content word of the next three may be the one (a claim may put a word
+    between them: "under the revised policy" keeps the "under" of "under the policy")."""
     out = []
     for i, word in enumerate(tokens):
         group = _QUALIFIER_OF.get(word)
         if group is not None:
             following = [w for w in tokens[i + 1 : i + 4] if w not in _QUALIFIER_OF]
             # "not the county": the qualified word is the first content word after it.
-            target = next((w for w in following if terms(w)), None)
-            if target is not None:
-                out.append((group, target))
+            targets = [w for w in following if terms(w)]
+            if word in _AMOUNT_ONLY:
+                # "under 300" qualifies a number; "under the policy" is a place in the text.
+                targets = [w for w in targets[:1] if any(c.isdigit() for c in w)]
+            out += [(group, t) for t in (targets if every else targets[:1])]
     return out
 
 
@@ -259,6 +264,12 @@ def dropped_qualifiers(claim: str, cited_sentence: str) -> list[str]:
     ['nearly']
     >>> dropped_qualifiers("It has roughly 300 rooms.", "It has nearly 300 rooms.")
     []
+    >>> dropped_qualifiers("Under the new policy, it ends.", "Under the policy, it ends.")
+    []
+    >>> dropped_qualifiers("The policy says it ends.", "Under the policy, it ends.")
+    []
+    >>> dropped_qualifiers("It has 300 rooms.", "It has over 300 rooms.")
+    ['over']
     >>> cited = "Where the laws of states give lesser rights, courts enforce it."
     >>> dropped_qualifiers("The laws give lesser rights.", cited)
     ['where']
@@ -270,7 +281,7 @@ def dropped_qualifiers(claim: str, cited_sentence: str) -> list[str]:
     []
     """
     claim_tokens = _tokens(claim)
-    have = Counter(_pairs(claim_tokens))
+    have = Counter(_pairs(claim_tokens, every=True))
     words = Counter(claim_tokens)
     cited_tokens = _tokens(cited_sentence)
     word_of = {g: w for w, g in (_QUALIFIER_OF | _CONDITION_OF).items() if w in cited_tokens}

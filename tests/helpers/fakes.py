@@ -130,6 +130,7 @@ class FakeChatModel:
     continues_reply = False
     calls_at_once = 1
     logprobs = False
+    follows_grammar = False
 
     def __init__(
         self, replies: list[str], name: str = "fake/model", yes: float | list[float] = 1.0
@@ -147,7 +148,11 @@ class FakeChatModel:
         self.prepared.append(system)
 
     def stream(
-        self, messages: Messages, on_token: OnToken | None = None, max_tokens: int | None = None
+        self,
+        messages: Messages,
+        on_token: OnToken | None = None,
+        max_tokens: int | None = None,
+        grammar: str | None = None,
     ) -> Generation:
         self.requests.append(messages)
         text = self._next(self.replies)

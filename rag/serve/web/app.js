@@ -1,4 +1,5 @@
-// The rag web page: ask (streamed draft, then the validated answer with clickable [n]),
+// The rag web page: ask (streamed draft, each section once checked, then the validated answer
+// with clickable [n]),
 // and sources (index state, list, admin upload/delete/rebuild). Text from sources and models
 // is only ever set as textContent, never as HTML.
 "use strict";
@@ -81,6 +82,9 @@ async function ask(question) {
   closePassage();
   $("draft").hidden = false;
   $("draft-text").textContent = "";
+  $("checked").hidden = true;
+  $("checked-sections").replaceChildren();
+  current = null;
   $("progress").textContent = "sending…";
   $("progress").classList.remove("error");
   try {
@@ -129,9 +133,20 @@ function handleEvent(name, data) {
   else if (name === "token") {
     if ($("draft-text").textContent === "") $("progress").textContent = "writing the draft…";
     $("draft-text").append(data.text);
+  } else if (name === "section") {
+    // A checked section replaces its draft; its citations open like the answer's.
+    const seen = current ? current.citations : [];
+    current = { citations: [...seen, ...data.citations.filter((c) => !seen.some((s) => s.n === c.n))], hits: [] };
+    $("checked").hidden = false;
+    $("checked-sections").append(
+      el("h3", { class: "checked-heading", text: `${data.n}. ${data.heading}` }),
+      paragraphs(data.text),
+    );
+    $("draft-text").textContent = "";
   } else if (name === "answer") {
     $("progress").textContent = "";
     $("draft").hidden = true;
+    $("checked").hidden = true;
     renderAnswer(data);
   } else if (name === "error") showError(data.message);
 }

@@ -1,0 +1,191 @@
+"""Sections: one aspect's passages -> a short prompt -> the model's section -> checked, with a
+failing sentence re-attributed to the section's passage that holds it, else cut.
+
+Passages carry one number across the whole answer (their position in the plan); the model
+reads a section's passages numbered 1..m, and its markers are mapped back before checking.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from rag.answer.context import passage_block
+from rag.answer.grammar import SectionShape, constrained
+from rag.answer.leaks import Grams, LeakFilter, cut_leaks
+from rag.answer.plan import Aspect
+from rag.answer.reattribute import reattribute
+from rag.config import AnswerSettings
+from rag.llm.model import ChatModel, Messages, OnToken
+from rag.llm.prompts import Prompt
+from rag.text import MARKER, parse_marker, strip_markers
+from rag.types import CheckedSection, SentenceCheck
+from rag.validate.validator import CheckRun, Validator
+from rag.validate.wording import stems
+
+# A checked section as shown (its numbers are the answer's).
+OnSection = Callable[[CheckedSection], None]
+
+_MARK_AFTER_STOP = re.compile(r"([.!?])[ \t]*\n?[ \t]*((?:\[\d{1,3}\])+)")
+_HEADING_LINE = re.compile(r"^\s*#{1,6}\s*(?:\d+[.)]\s*)?(.*?)\s*#*\s*$")
+
+
+def markers_after(text: str) -> str:
+    """Markers moved in front of the full stop they follow ("said so. [1]" -> "said so [1].").
+
+    >>> markers_after("Officers do not escort agents. [1] They said so.\\n[2]")
+    'Officers do not escort agents [1]. They said so [2].'
+    """
+    return _MARK_AFTER_STOP.sub(lambda m: f" {m.group(2)}{m.group(1)}", text)
+
+
+def mapped(text: str, first: int) -> str:
+    """A section's markers (1..m) as the answer's numbers (`first`..); one a number was
+    not given maps outside the section too, and is refused as out of range.
+
+    >>> mapped("A [1][3]. B [2, 3].", 5)
+    'A [5][7]. B [6][7].'
+    """
+
+    def shift(match: re.Match[str]) -> str:
+        return "".join(f"[{first + n - 1}]" for n in parse_marker(match.group(1)))
+
+    return MARKER.sub(shift, text)
+
+
+def split_section(text: str) -> tuple[str, str]:
+    """(heading, body) of what the model wrote for a section; a later heading line is
+    dropped and its sentences kept (a small model starts a new heading per passage).
+
+    >>> split_section("### Policy\\nA b c d [1].\\n### 2. More\\nE f g h [2].")
+    ('Policy', 'A b c d [1].\\nE f g h [2].')
+    """
+    heading = ""
+    body: list[str] = []
+    for line in text.strip().splitlines():
+        match = _HEADING_LINE.match(line) if line.lstrip().startswith("#") else None
+        if match:
+            heading = heading or match.group(1).strip("*: ")
+        elif line.strip():
+            body.append(line.strip())
+    return heading, "\n".join(body)
+
+
+def complete_sentences(text: str) -> str:
+    """`text` up to its last sentence end: a reply cut at the token limit loses its half
+    sentence, never a whole one."""
+    end = max(text.rfind(c) for c in ".!?]")
+    return text[: end + 1] if end >= 0 else ""
+
+
+@dataclass
+class WrittenSection:
+    """One aspect's section after checking: what held, what was cut, how long it took."""
+
+    aspect: Aspect
+    heading: str
+    kept: list[SentenceCheck]  # supported sentences (re-attributed ones included), in order
+    dropped: list[SentenceCheck]
+    first_check: list[SentenceCheck]  # the draft's checks, before re-attribution and cuts
+    seconds: float
+    usage: dict[str, int] = field(default_factory=dict)
+    first_token: float | None = None  # seconds from the section's start to its first token
+
+    @property
+    def text(self) -> str:
+        """The kept sentences, as one paragraph (the answer's numbers)."""
+        return " ".join(c.text for c in self.kept)
+
+
+class SectionWriter:
+    """Writes one aspect's section with the model and checks it."""
+
+    def __init__(
+        self, settings: AnswerSettings, model: ChatModel, validator: Validator, prompt: Prompt
+    ) -> None:
+        self.settings = settings
+        self.model = model
+        self.validator = validator
+        self.prompt = prompt
+
+    def _grammar(self, passages: int) -> str | None:
+        if not constrained(self.settings, self.model):
+            return None
+        return SectionShape(numbers=tuple(range(1, passages + 1))).gbnf()
+
+    def write(
+        self,
+        question: str,
+        aspect: Aspect,
+        first: int,
+        passages: Mapping[int, str],
+        run: CheckRun,
+        on_token: OnToken | None = None,
+        grams: Grams = frozenset(),
+    ) -> WrittenSection:
+        """The aspect's section, written from its passages (numbered `first`.. in the answer;
+        `passages` holds what each of them vouches for) and checked: a failing sentence is
+        re-attributed to the section's passage that holds it, else cut."""
+        started = time.perf_counter()
+        m = len(aspect.hits)
+        block = passage_block(aspect.hits, question, self.settings.section_words)
+        messages: Messages = self.prompt.render(question=question, passages=block, n_passages=m)
+        grammar = self._grammar(m)
+        start = ""
+        if grammar is None and self.model.continues_reply and self.prompt.prefill:
+            start = self.prompt.prefill
+            messages = self.prompt.with_prefill(messages)
+        relay = LeakFilter(grams) if on_token is not None else None
+
+        def show(token: str) -> None:
+            if relay is not None and on_token is not None:
+                on_token(relay.feed(token))
+
+        generation = self.model.stream(
+            messages,
+            on_token=show if on_token is not None else None,
+            max_tokens=self.settings.section_tokens,
+            grammar=grammar,
+        )
+        if relay is not None and on_token is not None:
+            on_token(relay.flush())
+        raw, _ = cut_leaks(start + generation.text, grams)
+        heading, body = split_section(raw)
+        body = complete_sentences(markers_after(body))
+        body = mapped(" ".join(body.split("\n")), first)
+        own = {n: passages[n] for n in range(first, first + m)}
+        verdict = self.validator.check(body, own, run)
+        kept: list[SentenceCheck] = []
+        dropped: list[SentenceCheck] = []
+        seen: set[str] = set()
+        for check in verdict.sentences:
+            key = " ".join(sorted(stems(strip_markers(check.text))))
+            if key in seen:
+                continue  # a sentence said twice is shown once
+            seen.add(key)
+            if check.supported:
+                kept.append(check)
+                continue
+            moved = reattribute(check, own, self.validator, run)
+            if moved is not None:
+                kept.append(moved)
+            else:
+                dropped.append(check)
+        asked = stems(question)
+        if not heading or heading.lower().startswith("question") or stems(heading) >= asked:
+            heading = aspect.label  # a heading that repeats the question names no aspect
+        return WrittenSection(
+            aspect=aspect,
+            heading=heading[:80],
+            kept=kept,
+            dropped=dropped,
+            first_check=verdict.sentences,
+            seconds=time.perf_counter() - started,
+            first_token=generation.first_token_s,
+            usage={
+                "prompt_tokens": generation.prompt_tokens,
+                "completion_tokens": generation.completion_tokens,
+            },
+        )
