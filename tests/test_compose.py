@@ -52,7 +52,9 @@ def _embedder() -> HashEmbedder:
 
 @pytest.fixture
 def index(settings: Settings, tmp_path: Path) -> Settings:
-    build_index(settings, add=[str(write_corpus(tmp_path / "c.jsonl", CORPUS))], embedder=_embedder())
+    build_index(
+        settings, add=[str(write_corpus(tmp_path / "c.jsonl", CORPUS))], embedder=_embedder()
+    )
     # One passage a section: the sections follow the hits' order, one source each.
     return load_settings(
         index_dir=settings.index.dir, validate_mode="fast", compose="sections", section_passages=1
@@ -306,9 +308,12 @@ def test_sse_sends_each_checked_section_before_the_answer(
         rate_limit_per_minute=0,
     )
     service = Service(settings, embedder=_embedder(), models=scripted_models(fake))
-    with TestClient(create_app(service=service)) as client, client.stream(
-        "POST", "/ask", json={"question": QUESTION}, headers={"Accept": "text/event-stream"}
-    ) as response:
+    with (
+        TestClient(create_app(service=service)) as client,
+        client.stream(
+            "POST", "/ask", json={"question": QUESTION}, headers={"Accept": "text/event-stream"}
+        ) as response,
+    ):
         raw = "".join(response.iter_text())
     events: list[tuple[str, Any]] = [
         (block.split("\n")[0].removeprefix("event: "), json.loads(block.split("\ndata: ", 1)[1]))
