@@ -235,3 +235,10 @@ def save_json(folder: Path, name: str, result: Any) -> Path:
     path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {path}")
     return path
+
+
+def write_result(path: Path, result: Any) -> None:
+    """`result` as JSON at `path` (its folder made), and a line saying so."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"wrote {path}")

@@ -71,12 +71,19 @@ def _order(index: Settings) -> list[str]:
 
 
 def _answer(
-    index: Settings, replies: list[str], shown: list[CheckedSection] | None = None
+    index: Settings,
+    replies: list[str],
+    shown: list[CheckedSection] | None = None,
+    tokens: list[str] | None = None,
 ) -> tuple[Answer, FakeChatModel]:
     model = FakeChatModel(replies)
     validator = Validator(index.validator, _embedder())
     answerer = Answerer(index.answer, _searcher(index), model, validator)
-    answer = answerer.ask(QUESTION, on_section=shown.append if shown is not None else None)
+    answer = answerer.ask(
+        QUESTION,
+        on_section=shown.append if shown is not None else None,
+        on_token=tokens.append if tokens is not None else None,
+    )
     return answer, model
 
 
@@ -180,8 +187,12 @@ def test_every_section_is_checked_then_shown_and_the_answer_keeps_its_numbers(
 ) -> None:
     order = _order(index)
     shown: list[CheckedSection] = []
-    answer, model = _answer(index, [*(HOLDS[s] for s in order), "No", WRAPUP], shown)
+    tokens: list[str] = []
+    answer, model = _answer(index, [*(HOLDS[s] for s in order), "No", WRAPUP], shown, tokens)
     assert answer.status == "accepted"
+    # The drafts stream as written, without their markers: those are each section's own 1..m.
+    draft = "".join(tokens)
+    assert "The police chief said officers do not cooperate with ICE" in draft and "[" not in draft
     assert [s.n for s in shown] == [1, 2, 3]
     # Each section as streamed is the answer's section, with the same numbers and sources.
     assert [(s.heading, s.text) for s in shown] == [

@@ -23,18 +23,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.config import AnswerSettings
-from rag.llm.model import ChatModel
-
 _BODY_GBNF = r'([^.\n\[\]] | "." [0-9])+'
 _BODY_RE = r"(?:[^.\n\[\]]|\.[0-9])+"
 _HEADING_GBNF = r"[A-Z] [^\n\[\]#.]{3,70}"
 _HEADING_RE = r"[A-Z][^\n\[\]#.]{3,70}"
-
-
-def constrained(settings: AnswerSettings, model: ChatModel) -> bool:
-    """Whether `model` is held to these shapes: it follows grammars and the settings want it."""
-    return settings.section_grammar and model.follows_grammar
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ room. A factoid question ("Who wrote ...?") gets one aspect of the best passages
     ('yes_no', 'factoid')
     >>> kind_of("How did the council respond to the raid?")
     'open'
+    >>> kind_of("If Gallu is a demon Lilu is what?")
+    'factoid'
 """
 
 from __future__ import annotations
@@ -32,25 +34,26 @@ _YES_NO = re.compile(
     r"must|shall)\b",
     re.I,
 )
-# Questions that ask for one thing: a name, a date, a place, an amount, one of two.
-_FACTOID = re.compile(
-    r"^(?:who|whom|whose|when|where|which|what year|what (?:is|was) the name|how many|"
-    r"how much|how long|how old|how tall|how far|in what|in which|on what|what (?:city|country|"
-    r"state|year|date|day|month|team|band|company|nationality|county|town|language))\b",
+# Questions that ask for an account rather than one thing: how something happened, why, what
+# came of it. Every other question that is not yes/no asks for one thing (a name, a date, a
+# place, an amount, one of two), however it is worded ("X is what?", "The film ... starred who?").
+_OPEN = re.compile(
+    r"^(?:why|how(?! (?:many|much|long|old|tall|far|big|large|often)\b)|explain|describe|"
+    r"what (?:happened|did .* do|are the (?:effects|reasons|arguments|consequences))|"
+    r"in what ways|to what extent)\b",
     re.I,
 )
-# "What is X?" / "What was the X ...?" : short definitional questions are factoids too.
-_WHAT_IS = re.compile(r"^what (?:is|was|are|were)\b", re.I)
 
 
 def kind_of(question: str) -> QuestionKind:
-    """yes_no (its bottom line opens with a verdict), factoid (one short section) or open."""
+    """yes_no (its bottom line opens with a verdict), open (an account: why, how) or factoid
+    (one short section)."""
     text = question.strip()
     if _YES_NO.match(text):
         return "yes_no"
-    if _FACTOID.match(text) or (_WHAT_IS.match(text) and len(text.split()) <= 12):
-        return "factoid"
-    return "open"
+    if _OPEN.match(text):
+        return "open"
+    return "factoid"
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from rag.answer.citations import Renumberer
 from rag.answer.context import passage_block
-from rag.answer.grammar import SectionShape, constrained
+from rag.answer.grammar import SectionShape
 from rag.answer.leaks import Grams, LeakFilter, cut_leaks
 from rag.answer.plan import Aspect
 from rag.answer.reattribute import reattribute
@@ -111,7 +112,7 @@ class SectionWriter:
         self.prompt = prompt
 
     def _grammar(self, passages: int) -> str | None:
-        if not constrained(self.settings, self.model):
+        if not (self.settings.section_grammar and self.model.follows_grammar):
             return None
         return SectionShape(numbers=tuple(range(1, passages + 1))).gbnf()
 
@@ -138,10 +139,12 @@ class SectionWriter:
             start = self.prompt.prefill
             messages = self.prompt.with_prefill(messages)
         relay = LeakFilter(grams) if on_token is not None else None
+        # The draft's markers are the section's own 1..m, not the answer's: not shown.
+        unmarked = Renumberer(valid=set())
 
         def show(token: str) -> None:
             if relay is not None and on_token is not None:
-                on_token(relay.feed(token))
+                on_token(relay.feed(unmarked.feed(token)))
 
         generation = self.model.stream(
             messages,
@@ -150,7 +153,7 @@ class SectionWriter:
             grammar=grammar,
         )
         if relay is not None and on_token is not None:
-            on_token(relay.flush())
+            on_token(relay.feed(unmarked.flush()) + relay.flush())
         raw, _ = cut_leaks(start + generation.text, grams)
         heading, body = split_section(raw)
         body = complete_sentences(markers_after(body))

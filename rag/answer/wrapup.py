@@ -3,11 +3,12 @@ cannot settle and follow-up questions, composed from the checked sections."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from rag.answer.grammar import WrapupShape, constrained
+from rag.answer.grammar import WrapupShape
 from rag.answer.plan import QuestionKind
 from rag.answer.policy import on_question
 from rag.answer.section import WrittenSection
@@ -113,18 +114,21 @@ class WrapUp:
             # It cites both sides, so it is checked like any cited sentence.
             if self.validator.check(line, cited, run).accepted:
                 limits.append(line)
-        grammar = WrapupShape().gbnf() if constrained(self.settings, self.model) else None
-        try:
-            reply = self._complete(
-                self.wrapup_prompt,
-                usage,
-                grammar,
-                self.settings.section_tokens,
-                question=question,
-                findings=top,
-            )
-        except LLMError:
-            reply = ""  # limits and follow-ups are the model's; the answer stands without them
+        # Short replies in a fixed shape: a grammar costs little here, and it keeps the
+        # verdict to its five words (free, the model opens with a bare "Yes").
+        grammar = WrapupShape().gbnf() if self.model.follows_grammar else None
+        reply = ""  # limits and follow-ups are the model's; the answer stands without them
+        # A factoid's answer is its one short section: nothing more to wait for.
+        with contextlib.suppress(LLMError):
+            if kind != "factoid":
+                reply = self._complete(
+                    self.wrapup_prompt,
+                    usage,
+                    grammar,
+                    self.settings.section_tokens,
+                    question=question,
+                    findings=top,
+                )
         parts = _parts(reply)
         said = [stems(strip_markers(c.text)) for c in findings]
         limits += [
@@ -179,7 +183,7 @@ class WrapUp:
 
     def _verdict(self, question: str, findings: str, usage: dict[str, int]) -> str | None:
         """The verdict the model reads from the findings, or None if it names none."""
-        grammar = VERDICT_GBNF if constrained(self.settings, self.model) else None
+        grammar = VERDICT_GBNF if self.model.follows_grammar else None
         try:
             reply = self._complete(
                 self.verdict_prompt, usage, grammar, 6, question=question, findings=findings
