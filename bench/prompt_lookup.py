@@ -2,7 +2,7 @@
 demo fact-checks' sections with and without it (a section copies its passages' words, which is
 what prompt lookup drafts from), greedy, and whether the text comes out the same.
 
-    python bench/prompt_lookup.py [--draft 10 --draft 4] [--out FILE.json]
+    python bench/prompt_lookup.py [--draft 10 --draft 4] [--limit N] [--out FILE.json]
 
 Prints a table and writes JSON (default bench/results/prompt-lookup.json).
 """
@@ -109,6 +109,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--draft", type=int, action="append", default=None)
     parser.add_argument("--index", type=Path, default=None, help="a built demo index")
+    parser.add_argument("--limit", type=int, default=None, help="the first N section prompts")
     parser.add_argument(
         "--out", type=Path, default=ROOT / "bench" / "results" / "prompt-lookup.json"
     )
@@ -117,7 +118,7 @@ def main() -> None:
     index = args.index or Path("/tmp") / "rag-prompt-lookup-index"
     if args.index is None and not index.exists():
         build_index(load_settings(index_dir=index), add=[str(ROOT / "examples" / "demo")])
-    prompts = section_prompts(index)
+    prompts = section_prompts(index)[: args.limit]
     path = model_file(settings.local.cache_dir)
     threads = settings.local.threads or os.cpu_count() or 2
     results: dict[str, Any] = {"prompts": len(prompts), "modes": {}}

@@ -178,6 +178,7 @@ class ValidationPassage(BaseModel):
     n: int = Field(ge=1, description="The number the answer cites it by.")
     text: str = Field(description="Passage text.")
     title: str = Field("", description="Source title, if known.")
+    date: str | None = Field(None, description="Source date, if known.")
 
 
 class ValidationRequest(BaseModel):

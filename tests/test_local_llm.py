@@ -68,6 +68,8 @@ def test_demo_question_with_the_embedded_model(wheel_bin: Path, tmp_path: Path) 
         "passages": [
             {
                 "n": c["n"],
+                "title": c["title"],
+                "date": c["date"],
                 "text": next(
                     h["text"] for h in answer["hits"] if h["passage_id"] == c["passage_id"]
                 ),

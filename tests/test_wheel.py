@@ -20,7 +20,9 @@ from rag.llm.prompts import load_prompt
 print(json.dumps({
     "module": rag.__file__,
     "prompts": {
-        n: load_prompt(n).id for n in ("answer", "repair", "judge", "decompose", "relevance")
+        p.name[:-3]: load_prompt(p.name[:-3]).id
+        for p in resources.files("rag.prompts").iterdir()
+        if p.name.endswith(".md") and p.name != "README.md"
     },
     "web": sorted(p.name for p in (resources.files("rag.serve") / "web").iterdir()),
     "calibration": len(resources.files("rag.embed").joinpath("calibration.txt").read_text()),

@@ -247,7 +247,10 @@ def validate_command(file: Path, mode: str | None, model: str | None, as_json: b
 
     def flush() -> None:
         verdicts = validator.check_many(
-            [(r.answer, {p.n: cited_text(p.title, p.text) for p in r.passages}) for _, r in batch],
+            [
+                (r.answer, {p.n: cited_text(p.title, p.text, p.date) for p in r.passages})
+                for _, r in batch
+            ],
             run,
         )
         nonlocal rejected
