@@ -13,7 +13,14 @@ import time
 from rag.answer.assemble import build_answer, cite_shown
 from rag.answer.citations import Renumberer
 from rag.answer.plan import QuestionKind, kind_of, plan_aspects
-from rag.answer.policy import DECLINED, Outcome, abstain, abstention, checked_relevance
+from rag.answer.policy import (
+    DECLINED,
+    Outcome,
+    abstain,
+    abstention,
+    checked_relevance,
+    cut_down,
+)
 from rag.answer.section import OnSection, SectionWriter, WrittenSection
 from rag.answer.shape import render_answer
 from rag.answer.turn import OnProgress, Prompts, Turn
@@ -162,12 +169,26 @@ class Composer:
         text = render_answer(parts)
         kept = [*wrap.summary, *(c for s in written for c in s.kept), *wrap.bottom_checks]
         dropped += wrap.dropped
+        # Checked once more as it will be shown: joined into one text, a sentence can split
+        # otherwise than it did in its section (a stray label or marker), and what is shown
+        # must pass as shown. Vectors are cached; only the judge's claims cost again.
+        verdict = self.validator.check(text, passages, run)
+        if not verdict.accepted:
+            dropped += [c for c in verdict.sentences if not c.supported]
+            text = cut_down(text, verdict)
+            verdict = self.validator.check(text, passages, run)
+            if not verdict.accepted or not verdict.sentences:
+                text = abstention(top, "")
+                verdict = self.validator.check(text, passages, run)
+                return Outcome(text, "abstained", verdict, dropped=dropped, first=first)
         moved = any(c.reattributed for c in kept)
         status: AnswerStatus = "repaired" if dropped or moved else "accepted"
+        composed = {c.text: c for c in kept}
         outcome = Outcome(
             text,
             status,
-            Verdict(accepted=True, sentences=kept),
+            # The checks of what is shown, with the re-attributions that made them.
+            Verdict(accepted=True, sentences=[composed.get(c.text, c) for c in verdict.sentences]),
             dropped=dropped,
             first=first,
         )
