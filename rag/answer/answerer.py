@@ -13,11 +13,10 @@ from datetime import date
 from functools import partial
 
 from rag.answer.assemble import build_answer
-from rag.answer.citations import Renumberer
 from rag.answer.compose import Composer
 from rag.answer.context import passage_block
 from rag.answer.leaks import (
-    LeakFilter,
+    DraftRelay,
     cut_leaks,
     cut_sentences,
 )
@@ -46,28 +45,6 @@ from rag.validate.validator import Validator
 
 def _quiet(message: str) -> None:
     return None
-
-
-class DraftRelay:
-    """Passes the streamed draft on as it will be shown: [n] renumbered by first use, numbers
-    of no given passage left out, words that repeat the instructions held back, and a
-    prefilled start of the reply shown with the model's first token."""
-
-    def __init__(self, on_token: OnToken, turn: Turn) -> None:
-        self.on_token = on_token
-        self.numbers = Renumberer(valid=set(range(1, len(turn.hits) + 1)))
-        self.unleaked = LeakFilter(turn.grams)
-        self.pending = turn.prefill
-
-    def __call__(self, token: str) -> None:
-        if self.pending:
-            self.on_token(self.unleaked.feed(self.numbers.feed(self.pending)))
-            self.pending = ""
-        self.on_token(self.unleaked.feed(self.numbers.feed(token)))
-
-    def close(self) -> None:
-        """What the renumbering and the leak filter still hold, at the end of the stream."""
-        self.on_token(self.unleaked.feed(self.numbers.flush()) + self.unleaked.flush())
 
 
 class Answerer:
@@ -153,12 +130,9 @@ class Answerer:
         return Turn.start(question, hits, block or "(no passages found)", self.prompts)
 
     def _messages(self, prompt: Prompt, turn: Turn, **values: object) -> tuple[Messages, str]:
-        """The messages for `prompt` and the start of the reply they give: a model that
-        continues a reply gets the prompt's prefill as the reply's start."""
+        """The messages for `prompt` and the start of the reply they give."""
         messages = prompt.render(question=turn.question, passages=turn.block, **values)
-        if self.model.continues_reply and prompt.prefill:
-            return prompt.with_prefill(messages), prompt.prefill
-        return messages, ""
+        return prompt.prefilled(messages, self.model.continues_reply)
 
     def draft(self, turn: Turn, on_token: OnToken | None) -> Generation:
         """The model's first draft, streamed to `on_token` renumbered and with anything that
@@ -169,14 +143,16 @@ class Answerer:
             today=date.today().isoformat(),
             n_passages=len(turn.hits),
         )
-        relay = DraftRelay(on_token, turn) if on_token is not None else None
+        valid = set(range(1, len(turn.hits) + 1))
+        relay = (
+            DraftRelay(on_token, turn.grams, valid, turn.prefill) if on_token is not None else None
+        )
         # Without a listener nothing is shown, so a stream that breaks can still be retried.
         generation = self.model.stream(messages, on_token=relay)
         if relay is not None:
             relay.close()
             turn.leaked = relay.unleaked.leaked
-        turn.usage["prompt_tokens"] += generation.prompt_tokens
-        turn.usage["completion_tokens"] += generation.completion_tokens
+        generation.count(turn.usage)
         return generation
 
     def revise(
@@ -194,8 +170,7 @@ class Answerer:
         )
         fixed = self.model.stream(messages)
         turn.repairing += fixed.total_s
-        turn.usage["prompt_tokens"] += fixed.prompt_tokens
-        turn.usage["completion_tokens"] += fixed.completion_tokens
+        fixed.count(turn.usage)
         return drop_repeats(without_feedback(start + fixed.text))
 
     def check(self, turn: Turn, draft: str, on_progress: OnProgress | None) -> Outcome:

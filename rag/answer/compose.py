@@ -83,7 +83,7 @@ class Composer:
         passages = turn.passages
         shown = Renumberer(valid=set(passages))
         tried: list[WrittenSection] = []  # every aspect's section, held or not
-        written: list[WrittenSection] = []
+        shown_sections = 0
         first_section: float | None = None
         first_token: float | None = None
         first = 1
@@ -93,14 +93,14 @@ class Composer:
                 question, aspect, first, passages, turn.run, on_token, turn.grams
             )
             first += len(aspect.hits)
-            if first_token is None and section.first_token is not None:
-                first_token = planned - started + section.first_token
-            for key in ("prompt_tokens", "completion_tokens"):
-                turn.usage[key] += section.usage.get(key, 0)
+            written = section.generation
+            if first_token is None and written.first_token_s is not None:
+                first_token = planned - started + written.first_token_s
+            written.count(turn.usage)
             tried.append(section)
             if not section.kept:
                 continue
-            written.append(section)
+            shown_sections += 1
             if first_section is None:
                 first_section = time.perf_counter() - started
             if on_section is not None:
@@ -108,7 +108,7 @@ class Composer:
                 cites = set(cited_numbers(text))
                 on_section(
                     CheckedSection(
-                        n=len(written),
+                        n=shown_sections,
                         heading=section.heading,
                         text=text,
                         citations=[c for c in cite_shown(text, shown, turn.hits) if c.n in cites],
@@ -154,10 +154,14 @@ class Composer:
         dropped = [c for s in tried for c in s.dropped]
         first = Verdict(accepted=not dropped, sentences=drafted)
         top = dict(list(turn.texts.items())[: self.settings.k])
-        if not written:
+
+        def nothing_held() -> Outcome:
             text = abstention(top, "")
             verdict = self.validator.check(text, passages, run)
-            return Outcome(text, "abstained", verdict, first=first)
+            return Outcome(text, "abstained", verdict, dropped=dropped, first=first)
+
+        if not written:
+            return nothing_held()
         wrap = self.wrapup.write(question, kind, tried, passages, run, turn.usage)
         parts = AnswerSections(
             summary=" ".join(c.text for c in wrap.summary),
@@ -167,8 +171,6 @@ class Composer:
             follow_ups=wrap.follow_ups,
         )
         text = render_answer(parts)
-        kept = [*wrap.summary, *(c for s in written for c in s.kept), *wrap.bottom_checks]
-        dropped += wrap.dropped
         # Checked once more as it will be shown: joined into one text, a sentence can split
         # otherwise than it did in its section (a stray label or marker), and what is shown
         # must pass as shown. Vectors are cached; only the judge's claims cost again.
@@ -178,19 +180,14 @@ class Composer:
             text = cut_down(text, verdict)
             verdict = self.validator.check(text, passages, run)
             if not verdict.accepted or not verdict.sentences:
-                text = abstention(top, "")
-                verdict = self.validator.check(text, passages, run)
-                return Outcome(text, "abstained", verdict, dropped=dropped, first=first)
-        moved = any(c.reattributed for c in kept)
+                return nothing_held()
+        # The checks of what is shown, with the re-attributions that made them.
+        composed = {c.text: c for c in [*wrap.summary, *(c for s in written for c in s.kept)]}
+        checks = [composed.get(c.text, c) for c in verdict.sentences]
+        moved = any(c.reattributed for c in checks)
         status: AnswerStatus = "repaired" if dropped or moved else "accepted"
-        composed = {c.text: c for c in kept}
         outcome = Outcome(
-            text,
-            status,
-            # The checks of what is shown, with the re-attributions that made them.
-            Verdict(accepted=True, sentences=[composed.get(c.text, c) for c in verdict.sentences]),
-            dropped=dropped,
-            first=first,
+            text, status, Verdict(accepted=True, sentences=checks), dropped=dropped, first=first
         )
         if declined(wrap.summary):
             return abstain(outcome, passages, top, self.validator, run, DECLINED)

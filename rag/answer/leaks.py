@@ -15,6 +15,8 @@ import re
 from collections import deque
 from collections.abc import Iterable
 
+from rag.answer.citations import Renumberer
+from rag.llm.model import OnToken
 from rag.text import sentences, strip_markers
 
 GRAM = 8  # words in a row; shorter runs are everyday phrases ("the sources do not say")
@@ -146,3 +148,25 @@ class LeakFilter:
             if index not in self.blocked:
                 out.append(piece)
         return "".join(out)
+
+
+class DraftRelay:
+    """Passes a streamed draft on as it will be shown: markers renumbered by first use (numbers
+    not in `valid` left out), words that repeat the instructions held back, and a prefilled
+    start of the reply shown with the model's first token."""
+
+    def __init__(self, on_token: OnToken, grams: Grams, valid: set[int], prefill: str = "") -> None:
+        self.on_token = on_token
+        self.numbers = Renumberer(valid=valid)
+        self.unleaked = LeakFilter(grams)
+        self.pending = prefill
+
+    def __call__(self, token: str) -> None:
+        if self.pending:
+            self.on_token(self.unleaked.feed(self.numbers.feed(self.pending)))
+            self.pending = ""
+        self.on_token(self.unleaked.feed(self.numbers.feed(token)))
+
+    def close(self) -> None:
+        """What the renumbering and the leak filter still hold, at the end of the stream."""
+        self.on_token(self.unleaked.feed(self.numbers.flush()) + self.unleaked.flush())

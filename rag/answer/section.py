@@ -8,20 +8,19 @@ reads a section's passages numbered 1..m, and its markers are mapped back before
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from rag.answer.citations import Renumberer
 from rag.answer.context import passage_block
 from rag.answer.grammar import SectionShape
-from rag.answer.leaks import Grams, LeakFilter, cut_leaks
+from rag.answer.leaks import DraftRelay, Grams, cut_leaks
 from rag.answer.plan import Aspect
 from rag.answer.reattribute import reattribute
+from rag.answer.shape import drop_repeats
 from rag.config import AnswerSettings
-from rag.llm.model import ChatModel, Messages, OnToken
+from rag.llm.model import ChatModel, Generation, OnToken
 from rag.llm.prompts import Prompt
-from rag.text import MARKER, parse_marker, strip_markers
+from rag.text import MARKER, parse_marker
 from rag.types import CheckedSection, SentenceCheck
 from rag.validate.validator import CheckRun, Validator
 from rag.validate.wording import stems
@@ -83,16 +82,14 @@ def complete_sentences(text: str) -> str:
 
 @dataclass
 class WrittenSection:
-    """One aspect's section after checking: what held, what was cut, how long it took."""
+    """One aspect's section after checking: what held, what was cut, what the model wrote."""
 
     aspect: Aspect
     heading: str
     kept: list[SentenceCheck]  # supported sentences (re-attributed ones included), in order
     dropped: list[SentenceCheck]
     first_check: list[SentenceCheck]  # the draft's checks, before re-attribution and cuts
-    seconds: float
-    usage: dict[str, int] = field(default_factory=dict)
-    first_token: float | None = None  # seconds from the section's start to its first token
+    generation: Generation  # its timing and token counts
 
     @property
     def text(self) -> str:
@@ -129,49 +126,32 @@ class SectionWriter:
         """The aspect's section, written from its passages (numbered `first`.. in the answer;
         `passages` holds what each of them vouches for) and checked: a failing sentence is
         re-attributed to the section's passage that holds it, else cut."""
-        started = time.perf_counter()
         m = len(aspect.hits)
         block = passage_block(aspect.hits, question, self.settings.section_words)
-        messages: Messages = self.prompt.render(question=question, passages=block, n_passages=m)
         grammar = self._grammar(m)
-        start = ""
-        if grammar is None and self.model.continues_reply and self.prompt.prefill:
-            start = self.prompt.prefill
-            messages = self.prompt.with_prefill(messages)
-        relay = LeakFilter(grams) if on_token is not None else None
-        # The draft's markers are the section's own 1..m, not the answer's: not shown.
-        unmarked = Renumberer(valid=set())
-
-        def show(token: str) -> None:
-            if relay is not None and on_token is not None:
-                on_token(relay.feed(unmarked.feed(token)))
-
-        generation = self.model.stream(
-            messages,
-            on_token=show if on_token is not None else None,
-            max_tokens=self.settings.section_tokens,
-            grammar=grammar,
+        messages, start = self.prompt.prefilled(
+            self.prompt.render(question=question, passages=block, n_passages=m),
+            # The grammar writes the heading's start itself.
+            self.model.continues_reply and grammar is None,
         )
-        if relay is not None and on_token is not None:
-            on_token(relay.feed(unmarked.flush()) + relay.flush())
+        # The draft's markers are the section's own 1..m, not the answer's: none is shown.
+        relay = DraftRelay(on_token, grams, valid=set()) if on_token is not None else None
+        generation = self.model.stream(
+            messages, on_token=relay, max_tokens=self.settings.section_tokens, grammar=grammar
+        )
+        if relay is not None:
+            relay.close()
         raw, _ = cut_leaks(start + generation.text, grams)
         heading, body = split_section(raw)
-        body = complete_sentences(markers_after(body))
+        # A sentence said twice is shown once.
+        body = drop_repeats(complete_sentences(markers_after(body)))
         body = mapped(" ".join(body.split("\n")), first)
         own = {n: passages[n] for n in range(first, first + m)}
         verdict = self.validator.check(body, own, run)
         kept: list[SentenceCheck] = []
         dropped: list[SentenceCheck] = []
-        seen: set[str] = set()
         for check in verdict.sentences:
-            key = " ".join(sorted(stems(strip_markers(check.text))))
-            if key in seen:
-                continue  # a sentence said twice is shown once
-            seen.add(key)
-            if check.supported:
-                kept.append(check)
-                continue
-            moved = reattribute(check, own, self.validator, run)
+            moved = check if check.supported else reattribute(check, own, self.validator, run)
             if moved is not None:
                 kept.append(moved)
             else:
@@ -185,10 +165,5 @@ class SectionWriter:
             kept=kept,
             dropped=dropped,
             first_check=verdict.sentences,
-            seconds=time.perf_counter() - started,
-            first_token=generation.first_token_s,
-            usage={
-                "prompt_tokens": generation.prompt_tokens,
-                "completion_tokens": generation.completion_tokens,
-            },
+            generation=generation,
         )

@@ -45,12 +45,10 @@ def verdict_of(reply: str) -> str | None:
 class Wrapup:
     """What is composed from the checked sections."""
 
-    summary: list[SentenceCheck]
-    bottom_line: str
-    bottom_checks: list[SentenceCheck]
+    summary: list[SentenceCheck]  # checked sentences of the sections
+    bottom_line: str  # the verdict, if any, then the next checked sentence closest to the question
     limits: list[str]
     follow_ups: list[str]
-    dropped: list[SentenceCheck]
 
 
 class WrapUp:
@@ -87,13 +85,12 @@ class WrapUp:
         joins findings into claims no passage makes, and those are cut. The bottom line is
         the next closest, after the verdict the model reads from the findings. The model
         writes only what the findings leave open and the follow-up questions."""
-        held = [s for s in sections if s.kept]
-        findings = [c for s in held for c in s.kept]
+        findings = [c for s in sections for c in s.kept]
+        owners = [j for j, s in enumerate(sections) for _ in s.kept]
         order = self._closest(question, findings)
         best_of: dict[int, int] = {}
         for i in order:  # each section's best finding, best first
-            owner = next(j for j, s in enumerate(held) if findings[i] in s.kept)
-            best_of.setdefault(owner, i)
+            best_of.setdefault(owners[i], i)
         chosen = sorted(list(best_of.values())[:_SUMMARY_SENTENCES])
         summary = [findings[i] for i in chosen]
         rest = [i for i in order if i not in chosen] or order
@@ -114,13 +111,12 @@ class WrapUp:
             # It cites both sides, so it is checked like any cited sentence.
             if self.validator.check(line, cited, run).accepted:
                 limits.append(line)
-        # Short replies in a fixed shape: a grammar costs little here, and it keeps the
-        # verdict to its five words (free, the model opens with a bare "Yes").
-        grammar = WrapupShape().gbnf() if self.model.follows_grammar else None
         reply = ""  # limits and follow-ups are the model's; the answer stands without them
         # A factoid's answer is its one short section: nothing more to wait for.
-        with contextlib.suppress(LLMError):
-            if kind != "factoid":
+        if kind != "factoid":
+            # A short reply in a fixed shape: a grammar costs little here.
+            grammar = WrapupShape().gbnf() if self.model.follows_grammar else None
+            with contextlib.suppress(LLMError):
                 reply = self._complete(
                     self.wrapup_prompt,
                     usage,
@@ -146,10 +142,8 @@ class WrapUp:
         return Wrapup(
             summary=summary,
             bottom_line=f"{opening} {best.text}".strip(),
-            bottom_checks=[best],
             limits=limits[:4],
             follow_ups=[q for q in follow_ups if q.endswith("?") and not MARKER.search(q)][:3],
-            dropped=[],
         )
 
     def _closest(self, question: str, findings: list[SentenceCheck]) -> list[int]:
@@ -170,19 +164,17 @@ class WrapUp:
         max_tokens: int,
         **values: object,
     ) -> str:
-        messages = prompt.render(**values)
-        start = ""
-        if grammar is None and self.model.continues_reply and prompt.prefill:
-            messages, start = prompt.with_prefill(messages), prompt.prefill
-        generation = self.model.stream(messages, max_tokens=max_tokens, grammar=grammar)
-        usage["prompt_tokens"] = usage.get("prompt_tokens", 0) + generation.prompt_tokens
-        usage["completion_tokens"] = (
-            usage.get("completion_tokens", 0) + generation.completion_tokens
+        messages, start = prompt.prefilled(
+            prompt.render(**values), self.model.continues_reply and grammar is None
         )
+        generation = self.model.stream(messages, max_tokens=max_tokens, grammar=grammar)
+        generation.count(usage)
         return start + generation.text
 
     def _verdict(self, question: str, findings: str, usage: dict[str, int]) -> str | None:
         """The verdict the model reads from the findings, or None if it names none."""
+        # Held to its five words where the model follows a grammar: free, the model opens
+        # with a bare "Yes" whatever the findings.
         grammar = VERDICT_GBNF if self.model.follows_grammar else None
         try:
             reply = self._complete(

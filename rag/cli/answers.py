@@ -156,25 +156,16 @@ def ask_command(
             "abstained": "abstained: the sources do not support an answer",
         }.get(answer.status, answer.status)
         out.print(f"\n[yellow]\u26a0 {note}[/]", highlight=False)
-        for check in answer.dropped_sentences:
-            out.print(
-                f"  cut: {check.text} ({check.reason})", style="dim", highlight=False, markup=False
-            )
+        _print_cuts(answer)
         click.echo(answer.text)
     _print_notes_and_sources(answer)
 
 
 def _composed(answer: Answer) -> str:
     """The parts composed after the sections: summary, bottom line, limits, follow-ups."""
-    parts = answer.sections
-    lines = ["", "## Summary", parts.summary]
-    if parts.bottom_line:
-        lines += ["", "## Bottom line", parts.bottom_line]
-    if parts.limits:
-        lines += ["", "## What the sources cannot settle", parts.limits]
-    if parts.follow_ups:
-        lines += ["", "## Want to dive deeper?", *(f"- {q}" for q in parts.follow_ups)]
-    return "\n".join(lines)
+    from rag.answer.shape import render_answer
+
+    return "\n" + render_answer(answer.sections.model_copy(update={"sections": []})).rstrip()
 
 
 def _print_status(answer: Answer) -> None:
@@ -186,6 +177,10 @@ def _print_status(answer: Answer) -> None:
         "hold up were cut, the rest re-checked[/]",
         highlight=False,
     )
+    _print_cuts(answer)
+
+
+def _print_cuts(answer: Answer) -> None:
     for check in answer.dropped_sentences:
         out.print(
             f"  cut: {check.text} ({check.reason})", style="dim", highlight=False, markup=False

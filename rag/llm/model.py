@@ -32,6 +32,11 @@ class Generation:
     completion_tokens: int = 0
     truncated: bool = False  # the reply ran past the cap and was cut at a sentence end
 
+    def count(self, usage: dict[str, int]) -> None:
+        """Add this reply's prompt and completion tokens to `usage`."""
+        usage["prompt_tokens"] = usage.get("prompt_tokens", 0) + self.prompt_tokens
+        usage["completion_tokens"] = usage.get("completion_tokens", 0) + self.completion_tokens
+
 
 class ChatModel(Protocol):
     """A chat model: any litellm provider or the embedded engine (rag.llm.providers), or a

@@ -55,6 +55,15 @@ class Prompt:
             {"role": "user", "content": _fill(self.user, text)},
         ]
 
+    def prefilled(
+        self, messages: list[dict[str, str]], continues_reply: bool
+    ) -> tuple[list[dict[str, str]], str]:
+        """The messages for a model, and the start of the reply they give: a model that
+        continues a reply is given the prefill as the reply's start."""
+        if continues_reply and self.prefill:
+            return self.with_prefill(messages), self.prefill
+        return messages, ""
+
     def with_prefill(self, messages: list[dict[str, str]]) -> list[dict[str, str]]:
         """The messages plus the start of the reply, for engines that continue a reply."""
         if not self.prefill:
