@@ -172,9 +172,10 @@ def _print_status(answer: Answer) -> None:
     if answer.status == "accepted":
         out.print("\n[green]\u2713 accepted: every cited sentence is backed by its passage[/]")
         return
+    moved = sum(c.reattributed for c in answer.checks)
     out.print(
         f"\n[yellow]\u26a0 repaired: {len(answer.dropped_sentences)} sentence(s) that did not "
-        "hold up were cut, the rest re-checked[/]",
+        f"hold up were cut, {moved} given the passage that holds them[/]",
         highlight=False,
     )
     _print_cuts(answer)
