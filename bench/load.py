@@ -288,6 +288,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 )
             )
             ask = asyncio.run(phase(url, args.ask_clients, args.seconds, questions, ask_once))
+            scraped = scrape(url)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -297,7 +298,33 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "machine": f"{os.cpu_count()} cores",
         "search": search,
         "ask_mocked_model": ask,
+        "metrics": {
+            "search_sent": search["requests"] + search["errors"],
+            "search_counted": scraped.get(
+                'rag_http_requests_total{method="GET",route="/search",status="200"}', 0.0
+            ),
+            "ask_sent": ask["requests"] + ask["errors"],
+            "ask_counted": scraped.get(
+                'rag_http_requests_total{method="POST",route="/ask",status="200"}', 0.0
+            ),
+            "answers_counted": sum(v for k, v in scraped.items() if k.startswith("rag_answers_total")),
+            "rebuilds_counted": sum(
+                v for k, v in scraped.items() if k.startswith('rag_build_jobs_total{kind="rebuild"')
+            ),
+            "index_version": scraped.get("rag_index_version"),
+        },
     }
+
+
+def scrape(url: str) -> dict[str, float]:
+    """`GET /metrics` as 'name{labels}' -> value."""
+    text = httpx.get(f"{url}/metrics", timeout=TIMEOUT).text
+    samples = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            samples[name] = float(value)
+    return samples
 
 
 def main() -> None:
@@ -357,6 +384,7 @@ def main() -> None:
     Console().print(
         f"rebuild: {s.get('rebuild')}\nsearch versions seen: {s['index_versions_seen']}"
     )
+    Console().print(f"GET /metrics after the run: {results['metrics']}")
     print(f"written to {args.out}")
 
 

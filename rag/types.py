@@ -329,3 +329,55 @@ class RunInfo(Contract):
     search_mode: str = Field(description="Retriever used.")
     answer_k: int = Field(description="Passages given to the model per question.")
     started: str = Field(description="When the run was first started (ISO time).")
+
+
+ClaimVerdictName = Literal["supported", "contradicted", "not_found"]
+
+
+class CheckedClaim(Contract):
+    """One claim of a checked text and what the sources say of it."""
+
+    n: int = Field(ge=1, description="Position of the claim in the text, from 1.")
+    text: str = Field(description="The claim as written in the text (markers removed).")
+    verdict: ClaimVerdictName = Field(
+        description="supported (a passage holds it), contradicted (a passage says something it "
+        "cannot be true with) or not_found (no passage settles it)."
+    )
+    citations: list[Citation] = Field(
+        default_factory=list,
+        description="The passages behind the verdict: those that hold the claim (supported) or "
+        "the one that contradicts it; none when not found.",
+    )
+    closest: Citation | None = Field(
+        None, description="The closest passage read, when nothing settled the claim."
+    )
+    score: float = Field(
+        description="Support score of the holding passages (supported), P(contradicts) "
+        "(contradicted), else the best support score found."
+    )
+    reason: str = Field(description="Why: the check that decided, in plain words.")
+
+
+class TextCheck(Contract):
+    """A text checked claim by claim against the index (`rag check`, `POST /check`)."""
+
+    claims: list[CheckedClaim] = Field(description="Each checked claim, in the text's order.")
+    skipped: list[str] = Field(
+        default_factory=list,
+        description="Sentences not checked: questions, headings and fragments too short to "
+        "state anything.",
+    )
+    counts: dict[ClaimVerdictName, int] = Field(description="Claims per verdict.")
+    summary: str = Field(
+        description="The verdict on the whole text as markdown: summary, each claim with its "
+        "verdict and citations, bottom line, what the sources cannot settle."
+    )
+    citations: list[Citation] = Field(
+        default_factory=list, description="Each [n] of the summary and its passage."
+    )
+    index_version: int = Field(description="Index version the passages came from.")
+    validate_mode: str = Field(description="How claims were checked: fast, judge or strict.")
+    timings: dict[str, float] = Field(
+        default_factory=dict, description="Seconds: search, check, total."
+    )
+    usage: dict[str, int] = Field(default_factory=dict, description="judge_calls.")

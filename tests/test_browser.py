@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from helpers.server import rag_serve
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "demo"
@@ -45,50 +42,11 @@ def _chromium() -> str:
     return found
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`rag serve` on the demo index, on a free loopback port; its URL."""
-    work = tmp_path_factory.mktemp("browser")
-    index = work / "index"
-    env = {**os.environ, "RAG_ADMIN_TOKEN": TOKEN, "RAG_INDEX_DIR": str(index)}
-    subprocess.run(
-        [sys.executable, "-m", "rag.cli", "index", "add", str(DEMO), "--json"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    port = _free_port()
-    log = (work / "server.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rag.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            assert proc.poll() is None, (work / "server.log").read_text()
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server not ready in 300 s"
-            time.sleep(0.5)
+    with rag_serve(tmp_path_factory.mktemp("browser"), DEMO, RAG_ADMIN_TOKEN=TOKEN) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
 
 
 def _shots(tmp_path: Path) -> Path:

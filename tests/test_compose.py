@@ -17,6 +17,7 @@ from helpers.data import CORPUS, write_corpus
 from helpers.fakes import FakeChatModel, HashEmbedder, ScriptedLiteLLM, scripted_models
 
 from rag.answer.answerer import Answerer
+from rag.answer.aspects import read_groups
 from rag.answer.grammar import SectionShape, WrapupShape
 from rag.answer.plan import choose_evidence, group_aspects, kind_of, plan_aspects
 from rag.answer.reattribute import reattribute
@@ -29,6 +30,7 @@ from rag.retrieve.search import Searcher
 from rag.serve.app import create_app
 from rag.serve.service import Service
 from rag.store import IndexReader
+from rag.text import cited_numbers
 from rag.types import Answer, CheckedSection, Hit, SentenceCheck
 from rag.validate.validator import CheckRun, Validator
 
@@ -144,6 +146,77 @@ def test_a_factoid_question_gets_one_aspect_of_the_best_passages() -> None:
     assert len(factoid) == 1 and [h.source_id for h in factoid[0].hits] == ["a", "b", "c"]
     broad = plan_aspects(hits, vectors, "yes_no", 12, 2, 2, 6, factoid_passages=3)
     assert len(broad) == 3 and sum(len(a.hits) for a in broad) == 6
+
+
+@pytest.mark.parametrize(
+    ("reply", "groups"),
+    [
+        ("Police policy: 1, 3\nThe vote: 2", [("Police policy", [0, 2]), ("The vote", [1])]),
+        ("1. Policy: [1], [2]", [("Policy", [0, 1])]),  # a numbered line, bracketed numbers
+        ("Policy: 1, 1, 2\nVote: 2, 3", [("Policy", [0, 1]), ("Vote", [2])]),  # each used once
+        ("Policy: 1, 2, 3", [("Policy", [0, 1])]),  # no more than the size
+        ("Policy: 7", []),  # not a given passage
+        ("The passages are about the police.", []),  # no usable line
+    ],
+)
+def test_the_models_grouping_is_read_line_by_line(
+    reply: str, groups: list[tuple[str, list[int]]]
+) -> None:
+    assert read_groups(reply, passages=3, size=2) == groups
+
+
+def test_the_model_groups_the_aspects_when_asked(index: Settings) -> None:
+    by_model = load_settings(
+        index_dir=index.index.dir,
+        validate_mode="fast",
+        compose="sections",
+        section_passages=2,
+        aspects="model",
+    )
+    order = _order(by_model)
+    model = FakeChatModel(
+        [
+            "Police and river: 1, 3\nThe vote: 2\n",
+            HOLDS[order[0]] + " " + HOLDS[order[2]].split("\n")[1].replace("[1]", "[2]"),
+            HOLDS[order[1]],
+            "No",
+            WRAPUP,
+        ]
+    )
+    validator = Validator(by_model.validator, _embedder())
+    answer = Answerer(by_model.answer, _searcher(by_model), model, validator).ask(QUESTION)
+    assert answer.status == "accepted"
+    # The grouping call lists every evidence passage by its title; the sections follow it.
+    assert all(t["title"] in model.requests[0][1]["content"] for t in CORPUS)
+    assert [[c.source_id for c in s] for s in _cited_by_section(answer)] == [
+        [order[0], order[2]],
+        [order[1]],
+    ]
+
+
+def test_a_grouping_reply_with_no_usable_line_leaves_it_to_the_vectors(index: Settings) -> None:
+    by_model = load_settings(
+        index_dir=index.index.dir,
+        validate_mode="fast",
+        compose="sections",
+        section_passages=1,
+        aspects="model",
+    )
+    order = _order(by_model)
+    model = FakeChatModel(
+        ["I would group them by topic.", *(HOLDS[s] for s in order), "No", WRAPUP]
+    )
+    validator = Validator(by_model.validator, _embedder())
+    answer = Answerer(by_model.answer, _searcher(by_model), model, validator).ask(QUESTION)
+    # One passage a section, as the vectors group them with section_passages=1.
+    assert answer.status == "accepted" and len(answer.sections.sections) == len(order)
+
+
+def _cited_by_section(answer: Answer) -> list[list[Any]]:
+    by_n = {c.n: c for c in answer.citations}
+    return [
+        [by_n[n] for n in dict.fromkeys(cited_numbers(s.text))] for s in answer.sections.sections
+    ]
 
 
 # -- the grammars -----------------------------------------------------------------------------
@@ -307,9 +380,8 @@ def test_cli_ask_prints_each_checked_section_then_the_rest(
     assert "accepted" in out and "Sources" in out
 
 
-def test_sse_sends_each_checked_section_before_the_answer(
-    index: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _service(index: Settings, monkeypatch: pytest.MonkeyPatch) -> Service:
+    """A service whose scripted model writes one section per source, then the wrap-up."""
     fake = _scripted(index, monkeypatch)
     settings = load_settings(
         index_dir=index.index.dir,
@@ -318,7 +390,13 @@ def test_sse_sends_each_checked_section_before_the_answer(
         section_passages=1,
         rate_limit_per_minute=0,
     )
-    service = Service(settings, embedder=_embedder(), models=scripted_models(fake))
+    return Service(settings, embedder=_embedder(), models=scripted_models(fake))
+
+
+def test_sse_sends_each_checked_section_before_the_answer(
+    index: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = _service(index, monkeypatch)
     with (
         TestClient(create_app(service=service)) as client,
         client.stream(
@@ -338,3 +416,27 @@ def test_sse_sends_each_checked_section_before_the_answer(
     answer = Answer.model_validate(events[-1][1])
     assert [s["text"] for s in sections] == [s.text for s in answer.sections.sections]
     assert all(c["passage_id"] for s in sections for c in s["citations"])
+
+
+def test_the_openai_stream_sends_checked_sections_aside_then_the_answer(
+    index: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = _service(index, monkeypatch)
+    body = {"model": "rag", "messages": [{"role": "user", "content": QUESTION}], "stream": True}
+    with (
+        TestClient(create_app(service=service)) as client,
+        client.stream("POST", "/v1/chat/completions", json=body) as response,
+    ):
+        raw = "".join(response.iter_text())
+    data = [b.removeprefix("data: ") for b in raw.strip().split("\n\n") if b.startswith("data:")]
+    assert data[-1] == "[DONE]"
+    chunks = [json.loads(d) for d in data[:-1]]
+    sections = [c["rag"]["section"] for c in chunks if "section" in c.get("rag", {})]
+    content = [c["choices"][0]["delta"].get("content") for c in chunks]
+    # Each checked section comes aside, with no content, before any of the answer's text.
+    first_text = next(i for i, c in enumerate(content) if c)
+    assert sections and all(not content[i] for i, c in enumerate(chunks) if "rag" in c)
+    assert max(i for i, c in enumerate(chunks) if "section" in c.get("rag", {})) < first_text
+    text = "".join(c or "" for c in content)
+    assert all(s["text"] in text for s in sections)
+    assert chunks[-1]["rag"]["status"] == "accepted"

@@ -23,7 +23,8 @@ from rag.errors import ConfigError
 from rag.index.build import build_index
 from rag.serve.app import create_app
 from rag.serve.limits import RateLimiter
-from rag.serve.service import Service, safe_name
+from rag.serve.paths import safe_name
+from rag.serve.service import Service
 from rag.store import IndexLayout
 from rag.types import Answer
 
@@ -495,3 +496,45 @@ def test_clients_see_paths_relative_to_their_location_never_this_machines(
     answer = client.post("/ask", json={"question": "Do police help ICE?"}).json()
     paths = [h["path"] for h in hits + answer["hits"] + answer["citations"]]
     assert paths and set(paths) == {"c.jsonl"}  # the corpus was registered as that file
+
+
+# -- metrics ---------------------------------------------------------------------------------
+def _samples(client: TestClient) -> dict[str, float]:
+    """`GET /metrics` parsed: 'name{labels}' -> value."""
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+    samples = {}
+    for line in response.text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            samples[name] = float(value)
+    return samples
+
+
+def test_metrics_count_requests_answers_stages_and_jobs(client: TestClient) -> None:
+    before = _samples(client)
+    assert before["rag_index_version"] == 1 and before["rag_index_sources"] == 3
+    assert before["rag_ready"] == 1 and before["rag_build_busy"] == 0
+    for _ in range(2):
+        client.get("/search", params={"q": "police chief ICE", "k": 2})
+    client.get("/sources/chief")
+    client.get("/sources/no-such-source")
+    client.post("/ask", json={"question": "Do police help ICE?"})
+    client.post("/index/rebuild", headers=AUTH)
+    served = _wait_for_jobs(client)["index_version"]
+    after = _samples(client)
+    # By route template: a source's id never becomes a label of its own.
+    assert after['rag_http_requests_total{method="GET",route="/search",status="200"}'] == 2
+    route = 'route="/sources/{source_id:path}"'
+    assert after[f'rag_http_requests_total{{method="GET",{route},status="200"}}'] == 1
+    assert after[f'rag_http_requests_total{{method="GET",{route},status="404"}}'] == 1
+    assert after['rag_http_request_seconds_count{route="/search"}'] == 2
+    assert after['rag_answers_total{status="accepted"}'] == 1
+    for stage in ("retrieve", "generate", "validate", "total"):
+        assert after[f'rag_answer_stage_seconds_count{{stage="{stage}"}}'] == 1
+    assert after['rag_llm_tokens_total{kind="completion"}'] >= 0
+    assert after['rag_build_jobs_total{kind="rebuild",state="done"}'] == 1
+    assert after["rag_index_version"] == served
+    assert client.get("/no/such/page").status_code == 404
+    assert _samples(client)['rag_http_requests_total{method="GET",route="unmatched",status="404"}']

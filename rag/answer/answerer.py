@@ -39,7 +39,7 @@ from rag.llm.providers import open_model
 from rag.retrieve.search import Searcher, open_searcher
 from rag.types import Answer
 from rag.validate.judge import Judge
-from rag.validate.relevance import Relevance
+from rag.validate.relevance import Contradiction, Relevance
 from rag.validate.validator import Validator
 
 
@@ -70,7 +70,8 @@ class Answerer:
             self.composer: Composer | None = Composer(settings, model, validator, self.prompts)
             # Each fixed system prompt is evaluated once (an engine that keeps state saves
             # it); the sections' own is evaluated last, as the first call needs it.
-            for prompt in (self.prompts.verdict, self.prompts.wrapup, self.prompts.section):
+            first = [self.prompts.aspects] if settings.aspects == "model" else []
+            for prompt in (*first, self.prompts.verdict, self.prompts.wrapup, self.prompts.section):
                 model.prepare(system=prompt.fixed_system)
         else:
             self.composer = None
@@ -242,7 +243,13 @@ def open_validator(
         return Validator(settings.validator, embedder)
     name = settings.validator.judge_model or settings.llm.model
     model = judge_model or models(name, settings)
-    return Validator(settings.validator, embedder, Judge(model), relevance=Relevance(model))
+    return Validator(
+        settings.validator,
+        embedder,
+        Judge(model),
+        relevance=Relevance(model),
+        contradiction=Contradiction(model),
+    )
 
 
 def open_answerer(

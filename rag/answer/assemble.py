@@ -16,22 +16,24 @@ def cite_shown(text: str, renumberer: Renumberer, hits: list[Hit]) -> list[Citat
     """A Citation for each number `renumberer` has given, in order; its quote is the passage
     sentence closest to the sentences of `text` that cite it."""
     claims = sentences_citing(text)
-    citations = []
-    for shown, original in enumerate(renumberer.order, start=1):
-        hit = hits[original - 1]
-        citations.append(
-            Citation(
-                n=shown,
-                passage_id=hit.passage_id,
-                source_id=hit.source_id,
-                title=hit.title,
-                url=hit.url,
-                date=hit.date,
-                path=hit.path,
-                quote=best_quote(hit.text, claims.get(shown, [])),
-            )
-        )
-    return citations
+    return [
+        citation(shown, hits[original - 1], claims.get(shown, []))
+        for shown, original in enumerate(renumberer.order, start=1)
+    ]
+
+
+def citation(n: int, hit: Hit, claims: list[str]) -> Citation:
+    """[n] of `hit`, quoting the passage sentence closest to the `claims` that cite it."""
+    return Citation(
+        n=n,
+        passage_id=hit.passage_id,
+        source_id=hit.source_id,
+        title=hit.title,
+        url=hit.url,
+        date=hit.date,
+        path=hit.path,
+        quote=best_quote(hit.text, claims),
+    )
 
 
 def build_answer(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 
+from rag.answer.aspects import AspectPlanner
 from rag.answer.assemble import build_answer, cite_shown
 from rag.answer.citations import Renumberer
 from rag.answer.plan import QuestionKind, kind_of, plan_aspects
@@ -26,10 +27,10 @@ from rag.answer.shape import render_answer
 from rag.answer.turn import OnProgress, Prompts, Turn
 from rag.answer.wrapup import WrapUp, declined
 from rag.config import AnswerSettings
-from rag.llm.model import ChatModel, OnToken
+from rag.llm.model import ChatModel, Generation, OnToken
 from rag.retrieve.search import Searcher
 from rag.text import cited_numbers
-from rag.types import Answer, AnswerSections, AnswerStatus, CheckedSection, Section, Verdict
+from rag.types import Answer, AnswerSections, AnswerStatus, CheckedSection, Hit, Section, Verdict
 from rag.validate.validator import Validator
 
 
@@ -46,6 +47,7 @@ class Composer:
         self.prompts = prompts
         self.sections = SectionWriter(settings, model, validator, prompts.section)
         self.wrapup = WrapUp(settings, model, validator, prompts.wrapup, prompts.verdict)
+        self.planner = AspectPlanner(model, prompts.aspects)
 
     def answer(
         self,
@@ -68,6 +70,16 @@ class Composer:
         hits = searcher.search(question, k=max(settings.wide_k, k or settings.k))
         retrieved = time.perf_counter()
         vectors = self.validator.embedder.encode([h.text for h in hits])
+        planning: list[Generation] = []
+
+        def by_model(evidence: list[Hit]) -> list[tuple[str, list[int]]]:
+            say("grouping the evidence into sections")
+            groups, generation = self.planner.group(
+                question, evidence, settings.max_sections, settings.section_passages
+            )
+            planning.extend([generation] if generation is not None else [])
+            return groups
+
         aspects = plan_aspects(
             hits,
             vectors,
@@ -77,8 +89,11 @@ class Composer:
             size=settings.section_passages,
             most=settings.max_sections,
             factoid_passages=k or settings.k,
+            grouping=by_model if settings.aspects == "model" else None,
         )
         turn = Turn.start(question, [h for a in aspects for h in a.hits], "", self.prompts)
+        for generation in planning:
+            generation.count(turn.usage)
         planned = time.perf_counter()
         passages = turn.passages
         shown = Renumberer(valid=set(passages))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -28,6 +29,8 @@ from rag.embed.base import Vectors
 from rag.types import Hit
 
 QuestionKind = Literal["yes_no", "factoid", "open"]
+# Evidence hits -> (label, rows) per aspect: another way to group than by vectors.
+Grouping = Callable[[list[Hit]], list[tuple[str, list[int]]]]
 
 _YES_NO = re.compile(
     r"^(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might|"
@@ -135,17 +138,23 @@ def plan_aspects(
     size: int,
     most: int,
     factoid_passages: int,
+    grouping: Grouping | None = None,
 ) -> list[Aspect]:
     """The aspects to write, in the order of their best passage. `vectors` are the hits'
-    (normalized) passage vectors, one row per hit."""
+    (normalized) passage vectors, one row per hit. `grouping`, if given, groups the evidence
+    instead of the vectors (labels and rows of the evidence); when it gives no group, the
+    vectors do."""
     if not hits:
         return []
     if kind == "factoid":
         chosen = choose_evidence(hits, factoid_passages, per_source)
         return [Aspect([hits[i] for i in chosen], hits[chosen[0]].title)]
     chosen = choose_evidence(hits, evidence, per_source)
+    groups = grouping([hits[i] for i in chosen]) if grouping is not None else []
+    if groups:
+        return [Aspect([hits[chosen[i]] for i in rows], label) for label, rows in groups]
     rows = np.asarray(vectors)[chosen]
-    groups = group_aspects(rows, size, most)
     return [
-        Aspect([hits[chosen[i]] for i in group], hits[chosen[group[0]]].title) for group in groups
+        Aspect([hits[chosen[i]] for i in group], hits[chosen[group[0]]].title)
+        for group in group_aspects(rows, size, most)
     ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from rag.text import strip_markers
-from rag.types import AnswerSections, Section
+from rag.types import Answer, AnswerSections, Section
 from rag.validate.claims import heading_kind, line_sentences
 
 _HEADING = re.compile(r"^\s*(?:#{1,6}\s*|\*\*)(.+?)(?:\*\*)?\s*:?\s*$")
@@ -89,6 +89,29 @@ def render_answer(parts: AnswerSections, checked_on: str | None = None) -> str:
     if checked_on:
         lines += ["", f"_Checked on {checked_on}._"]
     return "\n".join(lines).strip() + "\n"
+
+
+def with_sources(answer: Answer) -> str:
+    """The answer as markdown for a reader elsewhere (a chat client, an assistant): its text,
+    what the checks did, and each [n] with its source and the quote behind it."""
+    moved = sum(c.reattributed for c in answer.checks)
+    status = {
+        "accepted": "Every cited sentence was checked against its passage and holds.",
+        "repaired": f"Every cited sentence was checked against its passage and holds; "
+        f"{len(answer.dropped_sentences)} sentence(s) that did not hold were cut and {moved} "
+        "given the passage that holds them.",
+        "abstained": "The sources found do not support an answer; what is shown is what they "
+        "do say, checked.",
+        "unvalidated": "Not checked against the sources.",
+    }[answer.status]
+    lines = [answer.text.rstrip(), "", f"_{status}_", "", "## Sources"]
+    for c in answer.citations:
+        where = c.url or c.path or c.source_id
+        date = f" ({c.date})" if c.date else ""
+        lines.append(f"[{c.n}] {c.title}{date}, {where}: \u201c{c.quote}\u201d")
+    if not answer.citations:
+        lines.append("(none cited)")
+    return "\n".join(lines) + "\n"
 
 
 def drop_repeats(text: str) -> str:

@@ -13,6 +13,7 @@ from rag.types import Hit
 from rag.validate.validator import CheckRun
 
 OnProgress = Callable[[str], None]
+NAMES = ("answer", "repair", "section", "wrapup", "verdict", "aspects")
 
 
 @dataclass(frozen=True)
@@ -24,17 +25,16 @@ class Prompts:
     section: Prompt
     wrapup: Prompt
     verdict: Prompt
+    aspects: Prompt
 
     @classmethod
     def load(cls) -> Prompts:
         """The packaged prompts."""
-        return cls(*(load_prompt(n) for n in ("answer", "repair", "section", "wrapup", "verdict")))
+        return cls(*(load_prompt(n) for n in NAMES))
 
     def instructions(self) -> list[str]:
         """Every system prompt: what a source may tell the model to print, never shown."""
-        return [
-            p.system for p in (self.answer, self.repair, self.section, self.wrapup, self.verdict)
-        ]
+        return [getattr(self, name).system for name in NAMES]
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from rag.cli.answers import ask_command, search_command, validate_command
+from rag.cli.check import check_command
 from rag.cli.common import Runtime
 from rag.cli.eval import eval_group
 from rag.cli.index import index_group
@@ -22,6 +23,7 @@ for command in (
     search_command,
     ask_command,
     validate_command,
+    check_command,
     eval_group,
     serve_command,
 ):

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from rag.config.answering import (
     AnswerSettings,
+    CheckSettings,
     EvaluateSettings,
     LLMSettings,
     SearchSettings,
@@ -62,6 +63,7 @@ class Settings(BaseModel):
     validator: ValidatorSettings = Field(
         default_factory=ValidatorSettings, description="rag/validate."
     )
+    check: CheckSettings = Field(default_factory=CheckSettings, description="rag/check.")
     evaluate: EvaluateSettings = Field(
         default_factory=EvaluateSettings, description="rag/evaluate."
     )
@@ -151,6 +153,7 @@ __all__ = [
     "FLAT",
     "LOCAL_LLM",
     "AnswerSettings",
+    "CheckSettings",
     "ChunkSettings",
     "EmbedSettings",
     "EvaluateSettings",

@@ -155,6 +155,14 @@ class AnswerSettings(Group):
         le=9,
         description="Most passages one section is written from.",
     )
+    aspects: Literal["vectors", "model"] = Field(
+        "vectors",
+        alias="aspects",
+        description="How evidence is grouped into sections: 'vectors' joins passages whose "
+        "vectors are alike (no model call); 'model' asks the model in one short call over the "
+        "passages' titles and key sentences. Vectors by default: measured as good for less time "
+        "(docs/answers.md).",
+    )
     max_sections: int = Field(
         6, alias="max_sections", ge=1, le=12, description="Most sections in a fact-check."
     )
@@ -248,6 +256,32 @@ class ValidatorSettings(Group):
         return self
 
 
+class CheckSettings(Group):
+    """How `rag check` verifies a text against the index (rag/check)."""
+
+    k: int = Field(
+        8,
+        alias="check_k",
+        ge=1,
+        le=50,
+        description="Passages searched for each claim of a checked text.",
+    )
+    max_claims: int = Field(
+        60,
+        alias="check_max_claims",
+        ge=1,
+        description="Most claims of one text checked; a longer text is refused with its count.",
+    )
+    contradict_threshold: float = Field(
+        0.5,
+        alias="contradict_threshold",
+        ge=0,
+        le=1,
+        description="P(contradicts) from the judge at or above which a passage contradicts a "
+        "claim no passage supports.",
+    )
+
+
 class EvaluateSettings(Group):
     """How `rag eval` runs (rag/evaluate)."""
 
@@ -269,6 +303,12 @@ class ServeSettings(Group):
         alias="admin_token",
         description="Bearer token for the server's endpoints that change the index (upload, "
         "delete, rebuild); unset disables them.",
+    )
+    api_token: SecretStr | None = Field(
+        None,
+        alias="api_token",
+        description="Bearer token the OpenAI-compatible endpoints (/v1/...) require; the admin "
+        "token is accepted too. Unset: they are open, as /ask is.",
     )
     models: list[str] = Field(
         default_factory=list,

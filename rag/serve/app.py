@@ -3,7 +3,6 @@ answers streamed as server-sent events, and the web page."""
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import logging
@@ -22,23 +21,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag.answer.question import clean_question
 from rag.config import Settings, load_settings
-from rag.errors import (
-    ConfigError,
-    EmbeddingError,
-    IndexBusyError,
-    IndexCorruptError,
-    IndexMismatchError,
-    IndexNotFoundError,
-    LLMError,
-    ProviderConfigError,
-    QuestionError,
-    RagError,
-    SourceNotFoundError,
-    VectorStoreError,
-)
+from rag.errors import QuestionError, RagError
+from rag.serve.chat_api import OpenAIErrors, chat_routes
 from rag.serve.limits import BodyLimit, RateLimit, RateLimiter
+from rag.serve.metrics import CONTENT_TYPE, CountRequests, Metrics
 from rag.serve.schemas import (
     AskRequest,
+    CheckRequest,
     ErrorBody,
     Health,
     IndexState,
@@ -49,47 +38,15 @@ from rag.serve.schemas import (
     UploadResult,
 )
 from rag.serve.service import Service
-from rag.types import Answer
+from rag.serve.streaming import ApiError, Put, error_of, events_of
+from rag.types import Answer, TextCheck
 
 log = logging.getLogger("rag.serve")
 WEB = resources.files("rag.serve") / "web"
 _JSON_BODY_LIMIT = 64_000
-_API_PREFIXES = ("/ask", "/search", "/sources", "/index")
-_HEARTBEAT_S = 15.0
-
-# Library errors -> HTTP status; the first matching class wins (subclasses first). The body's
-# code is the error's own (rag/errors.py), the one `rag --json` prints too.
-_HTTP_STATUS: list[tuple[type[RagError], int]] = [
-    (SourceNotFoundError, 404),
-    (ProviderConfigError, 503),
-    (LLMError, 502),
-    (IndexNotFoundError, 503),
-    (IndexBusyError, 409),
-    (IndexMismatchError, 503),
-    (IndexCorruptError, 503),
-    (EmbeddingError, 503),
-    (VectorStoreError, 503),
-    (ConfigError, 400),
-    (RagError, 500),
-]
-
-
-class ApiError(Exception):
-    """An HTTP-level refusal raised by a route: status, code and message."""
-
-    def __init__(
-        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.headers = status, code, message, headers
-
-
-def error_of(exc: RagError) -> tuple[int, ErrorBody]:
-    """HTTP status and body for a library error."""
-    for kind, status in _HTTP_STATUS:
-        if isinstance(exc, kind):
-            return status, ErrorBody(code=exc.code, message=str(exc))
-    raise AssertionError("RagError is the last row")  # pragma: no cover
+_API_PREFIXES = ("/ask", "/check", "/search", "/sources", "/index", "/v1/")
+# A chat client sends the conversation so far; only its last user message is read.
+_CHAT_BODY_LIMIT = 1_000_000
 
 
 def _error(
@@ -136,11 +93,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(500, "internal", "internal error; the server log has the details")
 
 
-def _limits(app: FastAPI, settings: Settings) -> None:
+def _limits(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
     def limit_for(method: str, path: str) -> int:
         if method == "POST" and path == "/sources":
             return int(settings.serve.max_upload_mb * 1_000_000)
-        return _JSON_BODY_LIMIT
+        return _CHAT_BODY_LIMIT if path.startswith("/v1/") else _JSON_BODY_LIMIT
 
     app.add_middleware(BodyLimit, limit_for=limit_for)
     app.add_middleware(
@@ -148,6 +105,9 @@ def _limits(app: FastAPI, settings: Settings) -> None:
         limiter=RateLimiter(settings.serve.rate_limit_per_minute),
         limited=lambda path: path.startswith(_API_PREFIXES),
     )
+    app.add_middleware(OpenAIErrors)
+    # Outermost, so refusals by the limits are counted too.
+    app.add_middleware(CountRequests, metrics=metrics)
 
 
 def create_app(settings: Settings | None = None, service: Service | None = None) -> FastAPI:
@@ -175,14 +135,26 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     )
     app.state.service = service
     _install_error_handlers(app)
-    _limits(app, settings)
+    _limits(app, settings, service.metrics)
     _reading_routes(app, service, settings)
     _admin_routes(app, service)
+    app.include_router(chat_routes(service, settings))
     app.mount("/static", StaticFiles(directory=str(WEB)), name="static")
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:
         return FileResponse(str(WEB / "index.html"), headers={"Cache-Control": "no-cache"})
+
+    @app.get(
+        "/metrics",
+        tags=["service"],
+        response_class=Response,
+        responses={200: {"content": {CONTENT_TYPE: {}}, "description": "Prometheus text format."}},
+    )
+    def metrics() -> Response:
+        """Requests by route and status, latency per route and per answer stage, answers by
+        status, judge calls, tokens, build jobs, and the served index, for Prometheus."""
+        return Response(service.metrics.text(), media_type=CONTENT_TYPE)
 
     return app
 
@@ -230,6 +202,32 @@ def _reading_routes(app: FastAPI, service: Service, settings: Settings) -> None:
             lambda: service.ask(question, k=body.k, model=body.model)
         )
 
+    @app.post(
+        "/check",
+        response_model=TextCheck,
+        tags=["answers"],
+        responses={
+            200: {
+                "content": {"text/event-stream": {}},
+                "description": "The TextCheck; with Accept: text/event-stream, events 'claim' "
+                "(each claim once settled) and last 'check' (or 'error').",
+            },
+            502: {"model": ErrorBody},
+        },
+    )
+    async def check(body: CheckRequest, request: Request) -> Any:
+        """Check a text against the served index: each claim supported, contradicted or not
+        found, with the passages behind it."""
+        if not body.text.strip():
+            raise ApiError(400, "empty_text", 'the text is empty; send {"text": "..."}')
+        if "text/event-stream" in request.headers.get("accept", ""):
+            return StreamingResponse(
+                _stream_check(service, body.text),
+                media_type="text/event-stream",
+                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            )
+        return await anyio.to_thread.run_sync(lambda: service.check(body.text))
+
     @app.get("/search", response_model=SearchResponse, tags=["search"])
     def search(
         q: Annotated[str, Query(description="What to look for.")],
@@ -259,46 +257,34 @@ def _reading_routes(app: FastAPI, service: Service, settings: Settings) -> None:
 
 async def _stream_answer(service: Service, question: str, body: AskRequest) -> AsyncIterator[str]:
     """Server-sent events: progress, the draft's tokens, each checked section, then the validated
-    answer (or an error).
-    The answer is worked out in a thread; events cross to the event loop through a queue."""
-    loop = asyncio.get_running_loop()
-    events: asyncio.Queue[tuple[str, dict[str, Any]] | None] = asyncio.Queue()
+    answer (or an error)."""
 
-    def put(event: str, data: dict[str, Any]) -> None:
-        loop.call_soon_threadsafe(events.put_nowait, (event, data))
+    def work(put: Put) -> None:
+        answer = service.ask(
+            question,
+            k=body.k,
+            model=body.model,
+            on_token=lambda t: put("token", {"text": t}) if t else None,
+            on_progress=lambda m: put("progress", {"message": m}),
+            on_section=lambda section: put("section", section.model_dump(mode="json")),
+        )
+        put("answer", answer.model_dump(mode="json"))
 
-    def work() -> None:
-        try:
-            answer = service.ask(
-                question,
-                k=body.k,
-                model=body.model,
-                on_token=lambda t: put("token", {"text": t}) if t else None,
-                on_progress=lambda m: put("progress", {"message": m}),
-                on_section=lambda section: put("section", section.model_dump(mode="json")),
-            )
-            put("answer", answer.model_dump(mode="json"))
-        except RagError as exc:
-            status, error = error_of(exc)
-            put("error", {**error.model_dump(), "http_status": status})
-        except Exception:
-            log.exception("unhandled error answering %r", question)
-            put("error", {"code": "internal", "message": "internal error", "http_status": 500})
-        finally:
-            loop.call_soon_threadsafe(events.put_nowait, None)
-
-    worker = loop.run_in_executor(None, work)
     yield _event("progress", {"message": "retrieving passages and writing a draft"})
-    while True:
-        try:
-            item = await asyncio.wait_for(events.get(), timeout=_HEARTBEAT_S)
-        except TimeoutError:
-            yield ": still working\n\n"  # a comment line keeps proxies from closing the stream
-            continue
-        if item is None:
-            break
-        yield _event(*item)
-    await worker
+    async for item in events_of(work, f"answering {question!r}"):
+        # A comment line keeps proxies from closing a quiet stream.
+        yield ": still working\n\n" if item is None else _event(*item)
+
+
+async def _stream_check(service: Service, text: str) -> AsyncIterator[str]:
+    """Server-sent events: each claim once settled, then the whole check (or an error)."""
+
+    def work(put: Put) -> None:
+        report = service.check(text, on_claim=lambda c: put("claim", c.model_dump(mode="json")))
+        put("check", report.model_dump(mode="json"))
+
+    async for item in events_of(work, "checking a text"):
+        yield ": still checking\n\n" if item is None else _event(*item)
 
 
 def _event(name: str, data: dict[str, Any]) -> str:

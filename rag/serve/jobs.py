@@ -64,11 +64,13 @@ class BuildJobs:
         settings: Settings,
         on_published: Callable[[], None],
         embedder: Callable[[], Embedder | None] = lambda: None,
+        on_ended: Callable[[Job], None] = lambda job: None,
     ) -> None:
         """`embedder`: the encoder builds use, asked when a build starts (None: the
-        configured one)."""
+        configured one); `on_ended` sees each job that ended, done or failed."""
         self.settings = settings
         self.on_published = on_published
+        self.on_ended = on_ended
         self.embedder = embedder
         self._lock = threading.Lock()
         self._jobs: dict[int, Job] = {}
@@ -152,6 +154,14 @@ class BuildJobs:
                     self._idle.set()
 
     def _run(self, request: _Request) -> None:
+        try:
+            self._build(request)
+        finally:
+            ended = self.get(request.job_id)
+            if ended is not None:
+                self.on_ended(ended)
+
+    def _build(self, request: _Request) -> None:
         self._update(request.job_id, state="running", started_at=_now())
         try:
             report = build_index(

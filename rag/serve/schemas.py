@@ -27,6 +27,15 @@ class AskRequest(Contract):
     )
 
 
+class CheckRequest(Contract):
+    """`POST /check`."""
+
+    text: str = Field(
+        description="A claim, a paragraph or an article; each sentence that states something "
+        "is checked."
+    )
+
+
 class SearchResponse(Contract):
     """`GET /search`."""
 

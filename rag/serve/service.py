@@ -6,16 +6,15 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 import threading
 import uuid
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal
 
 from rag.answer.answerer import Answerer, open_validator
 from rag.answer.section import OnSection
 from rag.answer.turn import OnProgress
+from rag.check.checker import OnClaim, TextChecker
 from rag.config import Settings
 from rag.embed import Embedder, LockedEmbedder
 from rag.embed.encoder import load_embedder
@@ -28,6 +27,8 @@ from rag.llm.providers import open_model
 from rag.retrieve.decompose import Decomposer
 from rag.retrieve.search import Searcher
 from rag.serve.jobs import BuildJobs
+from rag.serve.metrics import Metrics
+from rag.serve.paths import safe_name, shown_path
 from rag.serve.schemas import (
     Health,
     IndexState,
@@ -39,12 +40,11 @@ from rag.serve.schemas import (
     UploadResult,
 )
 from rag.store import IndexLayout, IndexReader
-from rag.types import Answer, Citation, Hit, Source, SourceFailure
+from rag.types import Answer, Source, SourceFailure, TextCheck
 from rag.validate.validator import Validator
 
 log = logging.getLogger("rag.serve")
 UPLOADS = "uploads"
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 class Service:
@@ -71,7 +71,14 @@ class Service:
         self._failed_version: int | None = None
         self.problem: str | None = None
         self.ready = False
-        self.jobs = BuildJobs(settings, on_published=self.refresh, embedder=self._builds_encoder)
+        self.metrics = Metrics()
+        self.jobs = BuildJobs(
+            settings,
+            on_published=self.refresh,
+            embedder=self._builds_encoder,
+            on_ended=self.metrics.job,
+        )
+        self.metrics.serve(self.health, lambda: self.jobs.busy)
 
     # -- life ------------------------------------------------------------------------------
     def start(self) -> None:
@@ -194,11 +201,35 @@ class Service:
             searcher=searcher,
             on_section=on_section,
         )
+        self.metrics.answer(answer)
         places = searcher.reader.manifest.locations
         return answer.model_copy(
             update={
                 "hits": [shown_path(h, places) for h in answer.hits],
                 "citations": [shown_path(c, places) for c in answer.citations],
+            }
+        )
+
+    def check(self, text: str, on_claim: OnClaim | None = None) -> TextCheck:
+        """`text` checked claim by claim against the served version."""
+        if self.validator is None:
+            raise RagError("the service was not started; call start() first")
+        searcher = self.searcher()
+        report = TextChecker(self.settings.check, searcher, self.validator).check(text, on_claim)
+        places = searcher.reader.manifest.locations
+        self.metrics.checks.inc()
+        return report.model_copy(
+            update={
+                "citations": [shown_path(c, places) for c in report.citations],
+                "claims": [
+                    claim.model_copy(
+                        update={
+                            "citations": [shown_path(c, places) for c in claim.citations],
+                            "closest": shown_path(claim.closest, places) if claim.closest else None,
+                        }
+                    )
+                    for claim in report.claims
+                ],
             }
         )
 
@@ -344,40 +375,3 @@ class Service:
         """Queue a rescan of every registered location (`full`: re-embed everything)."""
         self.layout.require_current()
         return self.jobs.submit("rebuild", full=full)
-
-
-Located = TypeVar("Located", Hit, Citation)
-
-
-def shown_path(item: Located, locations: Sequence[str]) -> Located:
-    """A hit or citation as a client sees it: its file's path relative to the registered
-    location that holds it (a registered file: its name), never where it sits on this machine.
-
-    >>> hit = Hit.model_validate({"rank": 1, "score": 1.0, "retriever": "dense", "source_id": "a",
-    ...     "passage_id": "p", "title": "T", "text": "x", "start": 0, "end": 1,
-    ...     "path": "/srv/news/2025/a.md"})
-    >>> shown_path(hit, ["/srv/news"]).path, shown_path(hit, ["/srv/news/2025/a.md"]).path
-    ('2025/a.md', 'a.md')
-    """
-    if item.path is None:
-        return item
-    holders = [loc for loc in locations if item.path.startswith(loc.rstrip(os.sep) + os.sep)]
-    if item.path in locations:
-        shown: str | None = os.path.basename(item.path)
-    elif holders:
-        shown = os.path.relpath(item.path, max(holders, key=len))
-    else:
-        shown = None  # under no location (one since removed): nothing of this machine shown
-    return item.model_copy(update={"path": shown})
-
-
-def safe_name(name: str) -> str:
-    """The file name an upload is stored under: its last path part, in safe characters, with a
-    suffix the readers know; anything else is refused."""
-    base = _SAFE_NAME.sub("_", Path(name.replace("\\", "/")).name).lstrip("._")
-    suffix = Path(base).suffix.lower()
-    if not base or suffix not in readers.SUPPORTED_SUFFIXES:
-        raise ConfigError(
-            f"cannot take {name!r}: upload files ending in {', '.join(readers.SUPPORTED_SUFFIXES)}"
-        )
-    return base

@@ -14,3 +14,13 @@ class Relevance(YesNo):
 
     def __call__(self, question: str, answer: str) -> float:
         return self.ask(question=question, answer=answer)
+
+
+class Contradiction(YesNo):
+    """Callable (claim, passage) -> probability the passage says something the claim cannot be
+    true with (a different name, number, date or outcome for the same thing)."""
+
+    prompt_name = "contradict"
+
+    def __call__(self, claim: str, passage: str) -> float:
+        return self.ask(claim=claim, passage=passage)

@@ -61,14 +61,17 @@ class Validator:
         judge: JudgeFn | None = None,
         cache_size: int = 20000,
         relevance: RelevanceFn | None = None,
+        contradiction: JudgeFn | None = None,
     ) -> None:
         """`relevance` reads a whole answer against its question (the answer policy asks it);
-        like the judge, it is not used in fast mode."""
+        `contradiction` reads whether a passage says the opposite of a claim (`rag check` asks
+        it). Like the judge, neither is used in fast mode."""
         self.settings = settings
         self.embedder = embedder
         self.judge = judge if settings.mode != "fast" else None
         on = settings.mode != "fast" and settings.relevance_threshold > 0
         self.relevance = relevance if on else None
+        self.contradiction = contradiction if settings.mode != "fast" else None
         self._vectors: dict[str, np.ndarray] = {}
         self._cache_size = cache_size
         self._lock = threading.Lock()
@@ -220,6 +223,18 @@ class Validator:
         ok = probability >= settings.judge_threshold
         reason = f"judge: P(supported) = {probability:.2f} (fast score {score:.2f})"
         return _check(claim, ok, probability, "judge", "unsupported", reason)
+
+    def contradicts(self, claim: str, passage: str, run: CheckRun) -> float | None:
+        """P(the passage says something `claim` cannot be true with), read from the passage's
+        sentences closest to the claim; None without a judge or once the judge has failed."""
+        if self.contradiction is None or run.judge_failure is not None:
+            return None
+        run.judge_calls += 1
+        try:
+            return self.contradiction(claim, self._judge_text(claim, [passage]))
+        except LLMError as exc:
+            run.judge_failure = str(exc)
+            return None
 
     def _judge_text(self, text: str, cited: list[str]) -> str:
         """The cited passages cut to the sentences closest to the claim (`text`, markers
