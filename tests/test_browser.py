@@ -1,6 +1,6 @@
 """The web page in headless Chromium against a real `rag serve` (packaged encoder, embedded
 model) on the demo corpus: the draft streams in, each section shows once checked, then the
-answer; a citation opens its passage, an admin
+answer; a citation opens its passage; a pasted text is checked claim by claim; an admin
 uploads a source. Set UPDATE_SCREENSHOTS=1 to refresh the pictures in docs/server/."""
 
 from __future__ import annotations
@@ -107,6 +107,30 @@ def test_ask_streams_then_a_citation_shows_its_passage(server: str, tmp_path: Pa
         page.click("#passage-source")
         page.wait_for_selector("#source-detail:not([hidden]) blockquote")
         assert marked in (page.text_content("#source-detail") or "")
+        browser.close()
+
+
+def test_a_pasted_text_is_checked_claim_by_claim(server: str, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    text = (
+        "Minneapolis Police Chief Brian O'Hara said his officers do not cooperate with ICE in "
+        "immigration enforcement. Penguins elected a new mayor of the harbor town last spring."
+    )
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.goto(f"{server}/#check")
+        page.fill("#check-text", text)
+        page.click("#check-button")
+        page.wait_for_function(
+            "document.getElementById('check-progress').textContent.includes('claims checked')",
+            timeout=240_000,
+        )
+        verdicts = page.locator("#claims .verdict").all_text_contents()
+        assert verdicts[0] == "supported" and verdicts[1] != "supported", verdicts
+        assert "O'Hara" in (page.text_content("#claims li blockquote") or "")
+        page.screenshot(path=str(_shots(tmp_path) / "check-a-text.png"), full_page=True)
         browser.close()
 
 

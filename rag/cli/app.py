@@ -9,7 +9,7 @@ from rag.cli.check import check_command
 from rag.cli.common import Runtime
 from rag.cli.eval import eval_group
 from rag.cli.index import index_group
-from rag.cli.serve import serve_command
+from rag.cli.serve import mcp_command, serve_command
 
 
 @click.group()
@@ -26,6 +26,7 @@ for command in (
     check_command,
     eval_group,
     serve_command,
+    mcp_command,
 ):
     cli.add_command(command)
 

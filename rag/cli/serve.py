@@ -82,3 +82,32 @@ def serve_command(
         log_level="warning" if as_json else "info",
         timeout_graceful_shutdown=10,
     )
+
+
+@click.command("mcp")
+@index_option
+@handles_errors
+def mcp_command(index_dir: Path | None) -> None:
+    """Serve the index to MCP clients over stdio: tools ask, search, check and get_source,
+    and the sources as resources. Register it in a client as the command `rag mcp`."""
+    try:
+        from rag.serve.mcp_server import build_server
+    except ImportError as exc:
+        if not (exc.name or "").startswith("mcp"):
+            raise
+        raise ConfigError(
+            "rag mcp needs the MCP SDK: pip install 'rag[mcp]' (the package 'mcp')"
+        ) from exc
+    from rag.serve.service import Service
+
+    settings = load_settings(index_dir=index_dir)
+    given = runtime()
+    service = Service(settings, embedder=given.embedder, models=given.chat_models())
+    # stdout carries the protocol: everything else goes to stderr.
+    err.print("[dim]rag mcp: loading the embedding model and the answering model…[/]")
+    service.start()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        build_server(service).run("stdio")
+    finally:
+        service.close()

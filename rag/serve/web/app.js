@@ -1,5 +1,5 @@
 // The rag web page: ask (streamed draft, each section once checked, then the validated answer
-// with clickable [n]),
+// with clickable [n]), check a text (each claim's verdict as it is settled, with its passages),
 // and sources (index state, list, admin upload/delete/rebuild). Text from sources and models
 // is only ever set as textContent, never as HTML.
 "use strict";
@@ -63,9 +63,12 @@ async function refreshHealth() {
 function route() {
   const hash = location.hash || "#ask";
   const sources = hash.startsWith("#sources");
-  $("view-ask").hidden = sources;
+  const checking = hash.startsWith("#check");
+  $("view-ask").hidden = sources || checking;
+  $("view-check").hidden = !checking;
   $("view-sources").hidden = !sources;
-  $("nav-ask").classList.toggle("current", !sources);
+  $("nav-ask").classList.toggle("current", !sources && !checking);
+  $("nav-check").classList.toggle("current", checking);
   $("nav-sources").classList.toggle("current", sources);
   if (sources) {
     loadIndexState();
@@ -273,6 +276,61 @@ function closePassage() {
   $("result").classList.remove("with-passage");
 }
 
+// -- checking a text ---------------------------------------------------------------------------
+const VERDICT = { supported: "supported", contradicted: "contradicted", not_found: "not found in the sources" };
+
+async function check(text) {
+  $("check-button").disabled = true;
+  $("check-result").hidden = false;
+  $("claims").replaceChildren();
+  $("check-summary").replaceChildren();
+  $("check-progress").textContent = "searching the sources for each claim…";
+  $("check-progress").classList.remove("error");
+  try {
+    const response = await fetch("/check", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+      body: JSON.stringify({ text }),
+    });
+    if (!response.ok) {
+      const body = await response.json().catch(() => ({}));
+      throw new Error(body.message || `HTTP ${response.status}`);
+    }
+    await readEvents(response.body, (name, data) => {
+      if (name === "claim") $("claims").append(claimItem(data));
+      else if (name === "check") showCheck(data);
+      else if (name === "error") throw new Error(data.message);
+    });
+  } catch (e) {
+    $("check-progress").textContent = e.message;
+    $("check-progress").classList.add("error");
+  } finally {
+    $("check-button").disabled = false;
+  }
+}
+
+function claimItem(claim) {
+  // Each passage behind a verdict, quoted: the reader sees what the verdict rests on.
+  const item = el("li", { class: "claim", value: String(claim.n) },
+    el("span", { class: `verdict ${claim.verdict}`, text: VERDICT[claim.verdict] }), " ", claim.text);
+  for (const c of claim.citations) {
+    item.append(el("blockquote", { text: `${c.title}${c.date ? ` (${c.date})` : ""}: “${c.quote}”` }));
+  }
+  if (!claim.citations.length && claim.closest) {
+    item.append(el("p", { class: "muted", text: `closest passage read: ${claim.closest.title}: “${claim.closest.quote}”` }));
+  }
+  return item;
+}
+
+function showCheck(report) {
+  const n = report.counts;
+  $("check-progress").textContent = `${report.claims.length} claims checked: ${n.supported} supported, ` +
+    `${n.contradicted} contradicted, ${n.not_found} not found (index version ${report.index_version}, checks: ${report.validate_mode})`;
+  $("claims").replaceChildren(...report.claims.map(claimItem));
+  const bottom = report.summary.split("## Bottom line\n")[1];
+  if (bottom) $("check-summary").replaceChildren(el("h2", { text: "Bottom line" }), el("p", { text: bottom.split("\n")[0] }));
+}
+
 // -- sources -----------------------------------------------------------------------------------
 async function loadIndexState() {
   try {
@@ -391,6 +449,11 @@ document.addEventListener("DOMContentLoaded", () => {
       event.preventDefault();
       $("ask-form").requestSubmit();
     }
+  });
+  $("check-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = $("check-text").value.trim();
+    if (text) check(text);
   });
   $("passage-close").addEventListener("click", closePassage);
   $("upload-form").addEventListener("submit", upload);
