@@ -47,6 +47,24 @@ class IndexSettings(Group):
         "MRR rose on every QA set measured (docs/retrieval.md). Changing it re-tokenizes, never "
         "re-embeds.",
     )
+    web_timeout: float = Field(
+        10.0,
+        alias="web_timeout",
+        gt=0,
+        description="Seconds a web source (a page, a feed, a feed's item) may take to answer.",
+    )
+    web_feed_items: int = Field(
+        50,
+        alias="web_feed_items",
+        ge=1,
+        description="Newest items of a registered feed fetched and indexed.",
+    )
+    web_allow_private: bool = Field(
+        False,
+        alias="web_allow_private",
+        description="Fetch web sources from private, loopback and link-local addresses (off: "
+        "a registered URL, or a redirect, that resolves to one is refused).",
+    )
 
 
 class ChunkSettings(Group):

@@ -16,11 +16,19 @@ from rag.config import Settings
 from rag.embed import Embedder, embed_in_blocks
 from rag.embed.encoder import load_embedder
 from rag.embed.models import expected_model_id
-from rag.errors import ConfigError, IndexCorruptError, IndexMismatchError, RagError
+from rag.errors import (
+    ConfigError,
+    IndexCorruptError,
+    IndexMismatchError,
+    RagError,
+)
+from rag.index.fetch import fetch_web
 from rag.index.probes import question_vectors
 from rag.index.scan import Plan, Scan, plan, scan_locations
 from rag.index.verify import lost_manifest
 from rag.ingest.chunk import ChunkSpec, chunk_source, embed_text, vector_id
+from rag.ingest.files import unusable_location
+from rag.ingest.web import is_url
 from rag.progress import Reporter, Silent
 from rag.store import META_FILE, IndexLayout, IndexReader
 from rag.store.backends import (
@@ -87,11 +95,9 @@ class Builder:
         if not add:
             self.layout.require_current()  # only `add` makes an index: a typo makes nothing
         for given in add:
-            if not os.path.exists(given):
-                raise ConfigError(
-                    f"{given} does not exist; give a file or folder of "
-                    ".txt, .md, .html, .pdf or .jsonl sources"
-                )
+            problem = unusable_location(given)
+            if problem:
+                raise ConfigError(problem)
         made = not self.layout.root.exists()
         try:
             with self.layout.write_lock():
@@ -163,14 +169,19 @@ class Builder:
         base = prev if not full else None  # the version this build extends, if any
         added_roots = self._register(locations, add)
         self._unregister(prev, locations, excluded, remove)
+        local, fetch_failures = fetch_web(
+            self.layout.root, self.settings, locations, add, self.reporter
+        )
+        added_roots = [str(local.get(r, r)) for r in added_roots]
         scan = scan_locations(
-            locations,
+            [str(local.get(loc, loc)) for loc in locations if local.get(loc, loc) is not None],
             excluded,
             added_roots,
             base.meta if base is not None else None,
             int(self.settings.index.max_file_mb * 1_000_000),
             self.reporter,
         )
+        scan.failures[:0] = fetch_failures
         work = plan(
             scan,
             prev.meta.source_hashes() if prev is not None else {},
@@ -200,6 +211,11 @@ class Builder:
     def _register(self, locations: list[str], add: Sequence[str]) -> list[str]:
         roots = []
         for given in add:
+            if is_url(given):
+                roots.append(given)
+                if given not in locations:
+                    locations.append(given)
+                continue
             path = os.path.abspath(given)
             roots.append(path)
             # Something under a registered folder is indexed already: adding it again only
@@ -219,7 +235,7 @@ class Builder:
         known = set(prev.meta.source_ids()) if prev is not None else set()
         files = prev.meta.files() if prev is not None else {}
         for item in remove:
-            path = os.path.abspath(item)
+            path = item if is_url(item) else os.path.abspath(item)
             if path in locations:
                 locations.remove(path)
             elif item in known:

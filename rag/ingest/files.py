@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rag.errors import IngestError
 from rag.ingest import readers
+from rag.ingest.web import check_url, is_url
 from rag.types import Source, SourceFailure
 
 
@@ -33,6 +34,22 @@ class ReadResult:
 
     sources: list[Source] = field(default_factory=list)
     failures: list[SourceFailure] = field(default_factory=list)
+
+
+def unusable_location(given: str) -> str | None:
+    """Why `given` cannot be registered (a missing path, a malformed web address), or None."""
+    if is_url(given):
+        try:
+            check_url(given)
+        except IngestError as exc:
+            return f"{given}: {exc.reason}"
+        return None
+    if not os.path.exists(given):
+        return (
+            f"{given} does not exist; give a file or folder of .txt, .md, .html, .pdf or .jsonl "
+            "sources, or an http(s) address of a page or a feed"
+        )
+    return None
 
 
 def root_of(location: str) -> str:

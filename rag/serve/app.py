@@ -36,6 +36,7 @@ from rag.serve.schemas import (
     SourceDetail,
     SourceList,
     UploadResult,
+    WebSourceRequest,
 )
 from rag.serve.service import Service
 from rag.serve.streaming import ApiError, Put, error_of, events_of
@@ -330,6 +331,13 @@ def _admin_routes(app: FastAPI, service: Service) -> None:
         """Upload .txt, .md, .html, .pdf or .jsonl files; they are indexed in the background."""
         read = [(f.filename or "upload", await f.read()) for f in files]
         return await anyio.to_thread.run_sync(lambda: service.upload(read))
+
+    @admin.post("/sources/web", response_model=Job, status_code=202)
+    def add_web(body: WebSourceRequest) -> Job:
+        """Register an article page or an RSS/Atom feed by its address; it is fetched and
+        indexed in the background, and again at each rebuild. Private and loopback addresses
+        are refused unless the operator sets RAG_WEB_ALLOW_PRIVATE (the job says why)."""
+        return service.add_web(body.url)
 
     @admin.delete(
         "/sources/{source_id:path}",

@@ -9,7 +9,7 @@ from pydantic import Field
 from rag.config import ValidateMode
 from rag.types import BuildReport, Contract, Hit, Passage, SourceFailure
 
-JobKind = Literal["rebuild", "upload", "delete"]
+JobKind = Literal["rebuild", "upload", "delete", "web"]
 JobStateName = Literal["queued", "running", "done", "failed"]
 
 
@@ -33,6 +33,15 @@ class CheckRequest(Contract):
     text: str = Field(
         description="A claim, a paragraph or an article; each sentence that states something "
         "is checked."
+    )
+
+
+class WebSourceRequest(Contract):
+    """`POST /sources/web`."""
+
+    url: str = Field(
+        description="An http(s) address of an article page or an RSS/Atom feed; registered, so "
+        "each rebuild fetches what is new."
     )
 
 
@@ -86,7 +95,7 @@ class Job(Contract):
     """A change to the index run in the background, one at a time."""
 
     id: int = Field(description="Job number, from 1 in this server's life.")
-    kind: JobKind = Field(description="What asked for it: rebuild, upload or delete.")
+    kind: JobKind = Field(description="What asked for it: rebuild, upload, delete or web (an address registered).")
     state: JobStateName = Field(description="queued, running, done or failed.")
     full: bool = Field(False, description="Re-embed everything instead of what changed.")
     submitted_at: str = Field(description="When it was asked for (UTC, ISO 8601).")

@@ -19,9 +19,16 @@ from rag.config import Settings
 from rag.embed import Embedder, LockedEmbedder
 from rag.embed.encoder import load_embedder
 from rag.embed.models import expected_model_id
-from rag.errors import ConfigError, IndexNotFoundError, RagError, SourceNotFoundError
+from rag.errors import (
+    ConfigError,
+    IndexNotFoundError,
+    IngestError,
+    RagError,
+    SourceNotFoundError,
+)
 from rag.ingest import readers
 from rag.ingest.files import FoundFile, read_file
+from rag.ingest.web import check_url
 from rag.llm.model import ModelFactory, OnToken
 from rag.llm.providers import open_model
 from rag.retrieve.decompose import Decomposer
@@ -355,6 +362,14 @@ class Service:
         return UploadResult(
             saved=[t.name for _, t in checked], sources=sources, skipped=skipped, job=job
         )
+
+    def add_web(self, url: str) -> Job:
+        """Queue a build that registers a page or feed address and fetches it."""
+        try:
+            check_url(url)
+        except IngestError as exc:
+            raise ConfigError(f"{url}: {exc.reason}") from exc
+        return self.jobs.submit("web", add=[url])
 
     def delete_source(self, source_id: str) -> Job:
         """Queue a build without this source: an uploaded file of its own is deleted; any other
