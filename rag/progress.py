@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
+import time
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -83,3 +86,31 @@ class RichReporter:
             return
         progress, task_id, description = self._shown
         progress.update(task_id, description=f"{description} [dim]({escape(text)})[/]")
+
+
+# Test hooks: named points a build passes, so crash tests stop it at a point rather than after
+# a time (which depends on the machine's speed). Off unless these variables are set.
+CHECKPOINTS_FILE = "RAG_TEST_CHECKPOINTS"  # a file each point reached is appended to
+KILL_AT = "RAG_TEST_KILL_AT"  # n: the process kills itself (SIGKILL) at the n-th point
+HOLD_AT = "RAG_TEST_HOLD_AT"  # n: at the n-th point, wait while the file RAG_TEST_HOLD exists
+HOLD_FILE = "RAG_TEST_HOLD"
+_passed = [0]
+
+
+def checkpoint(name: str) -> None:
+    """Mark a point of a build (see the RAG_TEST_ variables above); nothing when unset."""
+    if not any(v in os.environ for v in (CHECKPOINTS_FILE, KILL_AT, HOLD_AT)):
+        return
+    _passed[0] += 1
+    n = _passed[0]
+    record = os.environ.get(CHECKPOINTS_FILE)
+    if record:
+        with open(record, "a", encoding="utf-8") as fh:
+            fh.write(f"{n} {name}\n")
+    if os.environ.get(KILL_AT) == str(n):
+        os.kill(os.getpid(), signal.SIGKILL)
+    hold = os.environ.get(HOLD_FILE)
+    if os.environ.get(HOLD_AT) == str(n) and hold:
+        deadline = time.monotonic() + 300
+        while os.path.exists(hold) and time.monotonic() < deadline:
+            time.sleep(0.01)

@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rag.errors import RagError
-from rag.progress import Reporter
+from rag.progress import Reporter, checkpoint
 
 Vectors = npt.NDArray[np.float32]
 _EMBED_BLOCK = 128  # texts per encode call in a build: progress moves, memory stays flat
@@ -54,6 +54,7 @@ def embed_in_blocks(embedder: Embedder, texts: list[str], reporter: Reporter) ->
                 raise RagError(f"encoder returned shape {encoded.shape} for {len(rows)} texts")
             out[rows] = encoded
             tick(len(rows))
+            checkpoint("embedded a block")
     return out
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.config import Settings
-from rag.embed import Embedder, embed_in_blocks
+from rag.embed import Embedder
 from rag.embed.encoder import load_embedder
 from rag.embed.models import expected_model_id
 from rag.errors import (
@@ -24,12 +24,13 @@ from rag.errors import (
 )
 from rag.index.fetch import fetch_web
 from rag.index.probes import question_vectors
+from rag.index.reuse import vectors_for
 from rag.index.scan import Plan, Scan, plan, scan_locations
 from rag.index.verify import lost_manifest
 from rag.ingest.chunk import ChunkSpec, chunk_source, embed_text, vector_id
 from rag.ingest.files import unusable_location
 from rag.ingest.web import is_url
-from rag.progress import Reporter, Silent
+from rag.progress import Reporter, Silent, checkpoint
 from rag.store import META_FILE, IndexLayout, IndexReader
 from rag.store.backends import (
     check_same_store,
@@ -182,6 +183,7 @@ class Builder:
             self.reporter,
         )
         scan.failures[:0] = fetch_failures
+        checkpoint("scanned")
         work = plan(
             scan,
             prev.meta.source_hashes() if prev is not None else {},
@@ -294,7 +296,7 @@ class Builder:
             meta.delete_sources(work.to_delete)
         for sid in work.to_write:
             meta.insert_source(scan.read[sid])
-        vector_of = self._vectors_for(texts, base, passages)
+        vector_of = vectors_for(texts, base, passages, lambda: self.embedder, self.reporter)
         added_ids = np.array([v for _, v, _ in rows], dtype=np.int64)
         matrix = np.zeros((0, dimension), dtype=np.float32)
         if rows:
@@ -309,6 +311,7 @@ class Builder:
             ) from exc
         meta.replace_files(scan.files)
         meta.commit()
+        checkpoint("passages written")
 
         lexical = None
         if base is not None and base.manifest.bm25_titles == bm25_titles:
@@ -318,6 +321,7 @@ class Builder:
         if lexical is None:
             previous = base.folder if base is not None else None
             lexical = LexicalIndex.build(meta.iter_lexical(), bm25_titles, previous=previous)
+        checkpoint("BM25 built")
         passages.total = meta.count("passages")
         n_sources = meta.count("sources")
         meta.close()
@@ -337,6 +341,7 @@ class Builder:
             (base.folder, changes) if base is not None else None,
         )
         lexical.save(build_dir)
+        checkpoint("vectors and BM25 saved")
         report = BuildReport(
             version=version,
             index_dir=str(self.layout.root),
@@ -359,33 +364,10 @@ class Builder:
             passages=passages.total,
             last_build=report,
         ).write(build_dir / "manifest.json")
+        checkpoint("manifest written")
         self.layout.publish(build_dir, version)
         publish_done(self.settings, self.layout)
         return report
-
-    def _vectors_for(
-        self,
-        texts: dict[str, str],
-        base: IndexReader | None,
-        counts: PassageCounts,
-    ) -> dict[str, np.ndarray]:
-        """A vector per embed hash: reused from the last version where the text is the same."""
-        out: dict[str, np.ndarray] = {}
-        if base is not None and texts:
-            reusable = base.meta.vec_ids_by_embed_hash(texts)
-            if reusable:
-                hashes = list(reusable)
-                for digest, row in zip(
-                    hashes, base.vectors.reconstruct([reusable[h] for h in hashes]), strict=True
-                ):
-                    out[digest] = row
-        todo = [h for h in texts if h not in out]
-        counts.reused = len(texts) - len(todo)
-        if todo:
-            encoded = embed_in_blocks(self.embedder, [texts[h] for h in todo], self.reporter)
-            out.update(zip(todo, encoded, strict=True))
-        counts.embedded = len(todo)
-        return out
 
 
 def build_index(

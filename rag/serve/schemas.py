@@ -95,7 +95,9 @@ class Job(Contract):
     """A change to the index run in the background, one at a time."""
 
     id: int = Field(description="Job number, from 1 in this server's life.")
-    kind: JobKind = Field(description="What asked for it: rebuild, upload, delete or web (an address registered).")
+    kind: JobKind = Field(
+        description="What asked for it: rebuild, upload, delete or web (an address registered)."
+    )
     state: JobStateName = Field(description="queued, running, done or failed.")
     full: bool = Field(False, description="Re-embed everything instead of what changed.")
     submitted_at: str = Field(description="When it was asked for (UTC, ISO 8601).")

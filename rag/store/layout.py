@@ -21,6 +21,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from rag.errors import IndexBusyError, IndexNotFoundError
+from rag.progress import checkpoint
 
 CURRENT = "CURRENT"
 VERSIONS = "versions"
@@ -92,11 +93,13 @@ class IndexLayout:
         for path in sorted(build_dir.rglob("*"), reverse=True):
             _fsync(path)
         _fsync(build_dir)
+        checkpoint("build synced")
         final = self.version_dir(version)
         if final.exists():  # left by a builder that died between rename and CURRENT swap
             shutil.rmtree(final)
         os.rename(build_dir, final)
         _fsync(self.versions)
+        checkpoint("version renamed")
         tmp = self.root / f".{CURRENT}.{uuid.uuid4().hex[:8]}"
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(f"{version:06d}\n")
@@ -104,6 +107,7 @@ class IndexLayout:
             os.fsync(fh.fileno())
         os.replace(tmp, self.root / CURRENT)
         _fsync(self.root)
+        checkpoint("CURRENT swapped")
         return final
 
     def prune(self, keep: int) -> list[int]:
