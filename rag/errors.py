@@ -94,3 +94,10 @@ class ProviderConfigError(LLMError):
     """A provider is named but its key or address is not configured."""
 
     code = "model_unavailable"
+
+
+class Cancelled(RagError):
+    """The caller went away (a streamed answer's client disconnected): the work was stopped so
+    the model is free for the next request."""
+
+    code = "cancelled"

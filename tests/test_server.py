@@ -5,22 +5,26 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from helpers.data import CORPUS, GOOD, write_corpus
-from helpers.fakes import HashEmbedder, ScriptedLiteLLM, scripted_models
+from helpers.fakes import FakeChatModel, HashEmbedder, ScriptedLiteLLM, scripted_models
+from helpers.server import serving
 
 from rag.cli.app import cli
 from rag.cli.serve import is_loopback
 from rag.config import DEFAULT_EMBED_MODEL, Settings, load_settings
 from rag.errors import ConfigError
 from rag.index.build import build_index
+from rag.llm.model import Generation, Messages, OnToken
 from rag.serve.app import create_app
 from rag.serve.limits import RateLimiter
 from rag.serve.paths import safe_name
@@ -538,3 +542,59 @@ def test_metrics_count_requests_answers_stages_and_jobs(client: TestClient) -> N
     assert after["rag_index_version"] == served
     assert client.get("/no/such/page").status_code == 404
     assert _samples(client)['rag_http_requests_total{method="GET",route="unmatched",status="404"}']
+
+
+# -- a client that goes away ------------------------------------------------------------------
+class SlowModel(FakeChatModel):
+    """Streams its reply a word every 20 ms; counts the words written and the replies that ran
+    to their end."""
+
+    def __init__(self, reply: str) -> None:
+        super().__init__([reply], name=MODEL)
+        self.written = 0
+        self.finished = 0
+
+    def stream(
+        self,
+        messages: Messages,
+        on_token: OnToken | None = None,
+        max_tokens: int | None = None,
+        grammar: str | None = None,
+    ) -> Generation:
+        text = self.replies[0]
+        for piece in re.split(r"(?<=\s)", text):
+            time.sleep(0.02)
+            self.written += 1
+            if on_token is not None:
+                on_token(piece)
+        self.finished += 1
+        return Generation(text=text, model=self.name)
+
+
+def test_a_streamed_answer_whose_client_leaves_stops_generating(indexed: Settings) -> None:
+    long_reply = GOOD + " ".join(["The council met again [1]."] * 100)
+    model = SlowModel(long_reply)
+    service = Service(_settings(indexed), embedder=_embedder(), models=lambda name, settings: model)
+    with serving(create_app(service=service)) as url:
+        with httpx.stream(
+            "POST",
+            f"{url}/ask",
+            json={"question": "Do police help ICE?"},
+            headers={"Accept": "text/event-stream"},
+            timeout=30,
+        ) as response:
+            for line in response.iter_lines():
+                if line == "event: token":
+                    break  # the client leaves after the first token
+        deadline = time.monotonic() + 10
+        while True:
+            before = model.written
+            time.sleep(0.3)
+            if model.written == before or time.monotonic() > deadline:
+                break
+        total = len(re.split(r"(?<=\s)", long_reply))
+        assert model.written < total / 4 and model.finished == 0, (model.written, total)
+        # The next request is answered.
+        model.replies = [GOOD]
+        answer = httpx.post(f"{url}/ask", json={"question": "Do police help ICE?"}, timeout=30)
+        assert answer.status_code == 200 and model.finished == 1

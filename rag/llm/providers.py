@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rag.config import LOCAL_LLM, LLMSettings, LocalSettings, Settings
-from rag.errors import LLMError, ProviderConfigError
+from rag.errors import Cancelled, LLMError, ProviderConfigError
 from rag.llm.model import ChatModel, Generation, Messages, OnToken, yes_from_word, yes_probability
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before litellm is imported
@@ -210,6 +210,7 @@ class LiteLLMModel:
             chunks: list[Any] = []
             first: float | None = None
             length = 0
+            stream: Any = None
             try:
                 stream = self.client.completion(**kwargs)
                 for chunk in stream:
@@ -226,6 +227,10 @@ class LiteLLMModel:
                         if length >= cap:
                             getattr(stream, "close", lambda: None)()  # stop the generation too
                             break
+            except Cancelled:
+                # Nobody reads the reply any more: the engine stops and is free again.
+                getattr(stream, "close", lambda: None)()
+                raise
             except Exception as exc:
                 # Tokens already shown cannot be taken back; give up rather than repeat them.
                 shown = bool(pieces) and on_token is not None

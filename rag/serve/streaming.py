@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from rag.errors import (
+    Cancelled,
     ConfigError,
     EmbeddingError,
     IndexBusyError,
@@ -70,13 +72,21 @@ async def events_of(work: Callable[[Put], None], what: str) -> AsyncIterator[Eve
     http_status}) if it raised. `what` names the work in the server log."""
     loop = asyncio.get_running_loop()
     events: asyncio.Queue[Event | None] = asyncio.Queue()
+    gone = threading.Event()  # set once nobody reads the events any more
 
     def put(event: str, data: dict[str, Any]) -> None:
+        # Every token, section and progress message passes here: the first one after the
+        # client left stops the work, and with it the model's generation.
+        if gone.is_set():
+            raise Cancelled("the client went away; the work was stopped")
         loop.call_soon_threadsafe(events.put_nowait, (event, data))
 
     def run() -> None:
         try:
             work(put)
+        except Cancelled:
+            log.info("stopped %s: the client went away", what)
+            return
         except RagError as exc:
             status, error = error_of(exc)
             put("error", {**error.model_dump(), "http_status": status})
@@ -84,16 +94,21 @@ async def events_of(work: Callable[[Put], None], what: str) -> AsyncIterator[Eve
             log.exception("unhandled error in %s", what)
             put("error", {"code": "internal", "message": "internal error", "http_status": 500})
         finally:
-            loop.call_soon_threadsafe(events.put_nowait, None)
+            if not gone.is_set():
+                loop.call_soon_threadsafe(events.put_nowait, None)
 
     worker = loop.run_in_executor(None, run)
-    while True:
-        try:
-            item = await asyncio.wait_for(events.get(), timeout=HEARTBEAT_S)
-        except TimeoutError:
-            yield None
-            continue
-        if item is None:
-            break
-        yield item
-    await worker
+    try:
+        while True:
+            try:
+                item = await asyncio.wait_for(events.get(), timeout=HEARTBEAT_S)
+            except TimeoutError:
+                yield None
+                continue
+            if item is None:
+                break
+            yield item
+        await worker
+    finally:
+        # Reached also when the response is cancelled because the client disconnected.
+        gone.set()
