@@ -184,10 +184,10 @@ def test_the_server_registers_an_address_for_admins_only(
             models=fake,
         )
         with TestClient(create_app(service=service)) as client:
-            assert client.post("/sources/web", json={"url": url}).status_code == 401
-            bad = client.post("/sources/web", json={"url": "ftp://x"}, headers=auth)
+            assert client.post("/index/web", json={"url": url}).status_code == 401
+            bad = client.post("/index/web", json={"url": "ftp://x"}, headers=auth)
             assert bad.status_code == 400 and "not an http" in bad.json()["message"]
-            job = client.post("/sources/web", json={"url": url}, headers=auth)
+            job = client.post("/index/web", json={"url": url}, headers=auth)
             assert job.status_code == 202 and job.json()["kind"] == "web"
             assert service.jobs.wait(timeout=30)
             done = client.get("/index").json()["jobs"][0]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Annotated, Any
@@ -18,6 +18,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response, StreamingRes
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from rag.answer.question import clean_question
 from rag.config import Settings, load_settings
@@ -86,12 +87,30 @@ def _install_error_handlers(app: FastAPI) -> None:
                 'a JSON object such as {"question": "..."}; see /docs for the request shape',
             )
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return _error(exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route with this path; two routes share
+            # some (GET /sources, and POST /sources for admins).
+            allowed = {
+                method
+                for route in _all_routes(request.app.routes)
+                if isinstance(route, Route) and route.matches(request.scope)[0] != Match.NONE
+                for method in route.methods or ()
+            }
+            headers = {"Allow": ", ".join(sorted(allowed))}
+        return _error(exc.status_code, code, str(exc.detail), headers)
 
     @app.exception_handler(Exception)
     async def internal(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return _error(500, "internal", "internal error; the server log has the details")
+
+
+def _all_routes(routes: list[Any]) -> Iterator[Any]:
+    """Every route, those of included routers too (FastAPI keeps those behind the router)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        yield from _all_routes(inner.routes) if inner is not None else [route]
 
 
 def _limits(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
@@ -130,7 +149,10 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         lifespan=lifespan,
         responses={
             400: {"model": ErrorBody, "description": "Bad request"},
+            413: {"model": ErrorBody, "description": "Request body over its limit"},
+            422: {"model": ErrorBody, "description": "Request not in the documented shape"},
             429: {"model": ErrorBody, "description": "Too many requests"},
+            500: {"model": ErrorBody, "description": "Internal error (no details)"},
             503: {"model": ErrorBody, "description": "No index or model available"},
         },
     )
@@ -245,7 +267,12 @@ def _reading_routes(app: FastAPI, service: Service, settings: Settings) -> None:
         """Sources of the served index version, sorted by id."""
         return service.sources(offset, limit)
 
-    @app.get("/sources/{source_id:path}", response_model=SourceDetail, tags=["sources"])
+    @app.get(
+        "/sources/{source_id:path}",
+        response_model=SourceDetail,
+        tags=["sources"],
+        responses={404: {"model": ErrorBody, "description": "No such source"}},
+    )
     def source(source_id: str) -> SourceDetail:
         """One source with its passages."""
         return service.source(source_id)
@@ -320,7 +347,16 @@ def _admin(
 
 def _admin_routes(app: FastAPI, service: Service) -> None:
     # Every route of this router changes the index, so the token check sits on the router.
-    admin = APIRouter(tags=["admin"], dependencies=[Depends(_admin)])
+    admin = APIRouter(
+        tags=["admin"],
+        dependencies=[Depends(_admin)],
+        responses={
+            401: {"model": ErrorBody, "description": "Missing or wrong admin token"},
+            403: {"model": ErrorBody, "description": "Admin endpoints disabled (no token set)"},
+            404: {"model": ErrorBody, "description": "No such source"},
+            409: {"model": ErrorBody, "description": "Another process is building the index"},
+        },
+    )
 
     @admin.post(
         "/sources",
@@ -332,7 +368,7 @@ def _admin_routes(app: FastAPI, service: Service) -> None:
         read = [(f.filename or "upload", await f.read()) for f in files]
         return await anyio.to_thread.run_sync(lambda: service.upload(read))
 
-    @admin.post("/sources/web", response_model=Job, status_code=202)
+    @admin.post("/index/web", response_model=Job, status_code=202)
     def add_web(body: WebSourceRequest) -> Job:
         """Register an article page or an RSS/Atom feed by its address; it is fetched and
         indexed in the background, and again at each rebuild. Private and loopback addresses

@@ -63,6 +63,21 @@ class ChatRequest(_Open):
     stream: bool = Field(False, description="Reply as server-sent chunks.")
 
 
+class OpenAIError(BaseModel):
+    """The `error` object of the OpenAI API."""
+
+    message: str = Field(description="What went wrong and how to fix it.")
+    type: str = Field(description="invalid_request_error, authentication_error, ...")
+    param: str | None = Field(None, description="Always null here.")
+    code: str = Field(description="The error's code, as rag's own API gives it.")
+
+
+class OpenAIErrorBody(BaseModel):
+    """An error of the OpenAI-compatible routes."""
+
+    error: OpenAIError
+
+
 class RagExtra(BaseModel):
     """What the `rag` field of a reply carries besides the markdown."""
 
@@ -174,7 +189,24 @@ def _api_token(
 
 def chat_routes(service: Service, settings: Settings) -> APIRouter:
     """The `/v1` routes."""
-    router = APIRouter(prefix="/v1", tags=["openai"], dependencies=[Depends(_api_token)])
+    router = APIRouter(
+        prefix="/v1",
+        tags=["openai"],
+        dependencies=[Depends(_api_token)],
+        responses={
+            code: {"model": OpenAIErrorBody, "description": text}
+            for code, text in (
+                (400, "Bad request"),
+                (401, "Missing or wrong API token"),
+                (413, "Request body over its limit"),
+                (422, "Request not in the documented shape"),
+                (429, "Too many requests"),
+                (500, "Internal error (no details)"),
+                (502, "The model failed"),
+                (503, "No index or model available"),
+            )
+        },
+    )
 
     def chosen(model: str) -> str | None:
         if model == DEFAULT_MODEL:

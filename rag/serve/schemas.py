@@ -37,7 +37,7 @@ class CheckRequest(Contract):
 
 
 class WebSourceRequest(Contract):
-    """`POST /sources/web`."""
+    """`POST /index/web`."""
 
     url: str = Field(
         description="An http(s) address of an article page or an RSS/Atom feed; registered, so "
