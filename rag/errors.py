@@ -4,6 +4,8 @@ statuses (rag/cli/common.py, rag/serve/app.py)."""
 
 from __future__ import annotations
 
+import errno
+
 
 class RagError(Exception):
     """Base of every error the library raises on purpose."""
@@ -101,3 +103,22 @@ class Cancelled(RagError):
     the model is free for the next request."""
 
     code = "cancelled"
+
+
+class DiskFullError(RagError):
+    """The disk filled up; what was published or written before is intact."""
+
+    code = "disk_full"
+
+
+def out_of_space(exc: BaseException) -> bool:
+    """Whether `exc` says a disk is full (OS errors, and SQLite's and FAISS's own words).
+
+    >>> import errno
+    >>> out_of_space(OSError(errno.ENOSPC, "No space left on device")), out_of_space(ValueError())
+    (True, False)
+    """
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(exc).lower()
+    return "disk is full" in text or "no space left" in text

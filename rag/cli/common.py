@@ -25,7 +25,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from rag.errors import IndexBusyError, RagError
+from rag.errors import DiskFullError, IndexBusyError, RagError, out_of_space
 from rag.progress import Reporter, RichReporter, Silent
 
 if TYPE_CHECKING:  # imported when a command runs, not for `rag --help`
@@ -116,8 +116,11 @@ def handles_errors(func: F) -> F:
         except RagError as exc:
             _fail(exc.code, str(exc), exit_code_of(exc), as_json)
         except OSError as exc:
-            # Disk full, permissions, a folder where a file should be: the OS says it best.
+            # Permissions, a folder where a file should be: the OS says it best.
             where = f": {exc.filename}" if exc.filename else ""
+            if out_of_space(exc):
+                message = f"no space left on the disk{where}; free space there and run again"
+                _fail(DiskFullError.code, message, ExitCode.ERROR, as_json)
             _fail("os_error", f"{exc.strerror or exc}{where}", ExitCode.ERROR, as_json)
 
     return wrapper  # type: ignore[return-value]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,7 +21,7 @@ from pydantic import ValidationError
 from rag.answer.answerer import Answerer, open_answerer
 from rag.config import Settings
 from rag.embed import Embedder
-from rag.errors import ConfigError, RagError
+from rag.errors import ConfigError, DiskFullError, RagError, out_of_space
 from rag.evaluate.gold import file_sha256, load_gold, select
 from rag.evaluate.scoring import RECALL_KS, SupportCheck, answer_scores, retrieval_scores, summarize
 from rag.index.build import build_index
@@ -226,20 +227,26 @@ def run_eval(
     (out / RUN).write_text(info.model_dump_json(indent=2) + "\n", encoding="utf-8")
     results = out / RESULTS
     done = _read_done(results)
-    # Rewritten with only what is kept, so failed or half-written lines do not pile up.
-    results.write_text("".join(r.model_dump_json() + "\n" for r in done.values()), "utf-8")
+    # Rewritten with only what is kept, so failed or half-written lines do not pile up; into a
+    # new file first, so a full disk never costs the results already there.
+    _replace(results, "".join(r.model_dump_json() + "\n" for r in done.values()))
     todo = [q for q in questions if q.id not in done]
     evaluate = QuestionRunner(searcher, answerer, reporter)
     lock = threading.Lock()
     with reporter.task(f"evaluating {len(questions)} questions", len(questions)) as tick:
         tick(len(questions) - len(todo))
-        with results.open("a", encoding="utf-8") as fh:
-            for record in _map(evaluate, todo, workers(settings, answerer)):
-                with lock:
-                    fh.write(record.model_dump_json() + "\n")
-                    fh.flush()
-                done[record.id] = record
-                tick()
+        try:
+            with results.open("a", encoding="utf-8") as fh:
+                for record in _map(evaluate, todo, workers(settings, answerer)):
+                    with lock:
+                        fh.write(record.model_dump_json() + "\n")
+                        fh.flush()
+                    done[record.id] = record
+                    tick()
+        except OSError as exc:
+            if out_of_space(exc):
+                raise _disk_full(out) from exc
+            raise
     searcher.reader.close()
     records = [done[q.id] for q in questions if q.id in done]
     metrics = summarize(records) | {"run": info.model_dump()}
@@ -248,6 +255,27 @@ def run_eval(
 
     write_report(out / REPORT, info, metrics, records)
     return EvalRun(out, info, records, metrics, gold.skipped, resumed=len(questions) - len(todo))
+
+
+def _replace(path: Path, text: str) -> None:
+    """`path` holds `text`, or (when writing fails) what it held before."""
+    fresh = path.with_name(path.name + ".new")
+    try:
+        fresh.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fresh.unlink(missing_ok=True)
+        if out_of_space(exc):
+            raise _disk_full(path.parent) from exc
+        raise
+    os.replace(fresh, path)
+
+
+def _disk_full(out: Path) -> DiskFullError:
+    return DiskFullError(
+        f"no space left on the disk holding {out}; the answers written so far are kept (a "
+        "half-written last line is dropped when the run continues); free space there and run "
+        "the same command again: it continues where it stopped"
+    )
 
 
 def workers(settings: Settings, answerer: Answerer | None) -> int:

@@ -18,9 +18,11 @@ from rag.embed.encoder import load_embedder
 from rag.embed.models import expected_model_id
 from rag.errors import (
     ConfigError,
+    DiskFullError,
     IndexCorruptError,
     IndexMismatchError,
     RagError,
+    out_of_space,
 )
 from rag.index.fetch import fetch_web
 from rag.index.probes import question_vectors
@@ -108,9 +110,18 @@ class Builder:
                 finally:
                     if prev is not None:
                         prev.close()
-        except BaseException:
+        except BaseException as exc:
             if made:  # a first build that failed leaves no folder behind
                 shutil.rmtree(self.layout.root, ignore_errors=True)
+            if out_of_space(exc):
+                served = self.layout.current_version()
+                raise DiskFullError(
+                    f"no space left on the disk holding {self.layout.root} ({exc}); the build "
+                    "was abandoned and its files removed"
+                    + (f", version {served} is still served" if served else "")
+                    + "; free space there (or set RAG_INDEX_DIR to a larger disk) and run the "
+                    "command again"
+                ) from exc
             raise
         return report
 

@@ -21,10 +21,12 @@ from rag.embed.encoder import load_embedder
 from rag.embed.models import expected_model_id
 from rag.errors import (
     ConfigError,
+    DiskFullError,
     IndexNotFoundError,
     IngestError,
     RagError,
     SourceNotFoundError,
+    out_of_space,
 )
 from rag.ingest import readers
 from rag.ingest.files import FoundFile, read_file
@@ -337,8 +339,8 @@ class Service:
             for name, data in files:
                 target = self.uploads / safe_name(name)
                 staged = self.uploads / f".upload-{uuid.uuid4().hex[:12]}{target.suffix}"
+                checked.append((staged, target))  # before writing: a half-written one goes too
                 staged.write_bytes(data)
-                checked.append((staged, target))
                 result = read_file(
                     FoundFile(str(staged), str(self.uploads), len(data), 0),
                     int(self.settings.index.max_file_mb * 1_000_000),
@@ -352,9 +354,14 @@ class Service:
                     raise ConfigError(f"{name}: {reason}; nothing was uploaded")
                 sources += len(result.sources)
                 skipped += problems
-        except BaseException:
+        except BaseException as exc:
             for staged, _ in checked:
                 staged.unlink(missing_ok=True)
+            if out_of_space(exc):
+                raise DiskFullError(
+                    f"no space left on the disk holding {self.uploads}; nothing was uploaded "
+                    "and the index is unchanged; free space there and send the files again"
+                ) from exc
             raise
         for staged, target in checked:
             os.replace(staged, target)

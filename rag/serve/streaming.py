@@ -12,6 +12,7 @@ from typing import Any
 from rag.errors import (
     Cancelled,
     ConfigError,
+    DiskFullError,
     EmbeddingError,
     IndexBusyError,
     IndexCorruptError,
@@ -32,6 +33,7 @@ HEARTBEAT_S = 15.0
 # code is the error's own (rag/errors.py), the one `rag --json` prints too.
 _HTTP_STATUS: list[tuple[type[RagError], int]] = [
     (SourceNotFoundError, 404),
+    (DiskFullError, 507),
     (ProviderConfigError, 503),
     (LLMError, 502),
     (IndexNotFoundError, 503),
