@@ -352,8 +352,8 @@ class CheckedClaim(Contract):
         None, description="The closest passage read, when nothing settled the claim."
     )
     score: float = Field(
-        description="Support score of the holding passages (supported), P(contradicts) "
-        "(contradicted), else the best support score found."
+        description="Support score of the holding passages (supported), else the judge's "
+        "strongest P(contradicts) among the passages read (0 without a judge)."
     )
     reason: str = Field(description="Why: the check that decided, in plain words.")
 

@@ -136,24 +136,27 @@ class TextChecker:
             return self._claim(
                 n, claim, "supported", held.citations, hits, held.score, reason
             ), hits
-        # Read for contradiction: the passages most about the same thing, numbers aside.
+        # Read for contradiction: the passages most about the same thing, numbers aside; all
+        # of them, so the score is the strongest contradiction found.
         ranked = sorted(passages, key=lambda i: (-measure(claim, [passages[i]]).coverage, i))
-        best = 0.0
+        read = {}
         for i in ranked[:_READ_FOR_CONTRADICTION]:
             probability = self.validator.contradicts(claim, passages[i], run)
             if probability is None:
                 break
-            best = max(best, probability)
-            if probability >= self.settings.contradict_threshold:
-                reason = f"judge: P(contradicted by [{i}]) = {probability:.2f}"
-                return self._claim(n, claim, "contradicted", [i], hits, probability, reason), hits
+            read[i] = probability
+        worst = max(read, key=lambda i: read[i], default=None)
+        best = read[worst] if worst is not None else 0.0
+        if worst is not None and best >= self.settings.contradict_threshold:
+            reason = f"judge: P(contradicted by [{worst}]) = {best:.2f}"
+            return self._claim(n, claim, "contradicted", [worst], hits, best, reason), hits
         if run.judge_failure is not None:
             reason = f"not settled: the judge failed ({run.judge_failure})"
         elif self.validator.contradiction is None:
             reason = "no retrieved passage holds it (contradiction needs the judge: fast mode)"
         else:
             reason = f"no retrieved passage holds it; none contradicts it (best P = {best:.2f})"
-        result = self._claim(n, claim, "not_found", [], hits, 0.0, reason)
+        result = self._claim(n, claim, "not_found", [], hits, best, reason)
         closest = citation(1, hits[ranked[0] - 1], [claim]) if ranked else None
         return result.model_copy(update={"closest": closest}), hits
 
