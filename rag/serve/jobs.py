@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from rag.config import Settings
 from rag.embed import Embedder
-from rag.errors import RagError
+from rag.errors import Cancelled, RagError
 from rag.index.build import build_index
 from rag.progress import Tick
 from rag.serve.schemas import Job, JobKind
@@ -46,6 +46,9 @@ class _JobReporter:
         done = [0]
 
         def tick(n: int = 1) -> None:
+            if self.jobs.stopping.is_set():
+                # A safe point: the build is abandoned whole, and the served version stays.
+                raise Cancelled("the server stopped; the build was abandoned, run it again")
             done[0] += n
             self.jobs._update(self.job_id, done=done[0])
 
@@ -77,6 +80,7 @@ class BuildJobs:
         self._queue: queue.Queue[_Request | None] = queue.Queue()
         self._idle = threading.Event()
         self._idle.set()
+        self.stopping = threading.Event()  # set by close(): the running build stops early
         self._thread: threading.Thread | None = None
         self._next_id = 1
 
@@ -123,7 +127,9 @@ class BuildJobs:
         return self._idle.wait(timeout)
 
     def close(self) -> None:
-        """Let the running job finish and stop the worker (queued jobs are dropped)."""
+        """Stop the running job at its next safe point (between the items of a step: it is
+        abandoned, nothing of it published) and the worker; queued jobs are dropped."""
+        self.stopping.set()
         with self._lock:
             for job in self._jobs.values():
                 if job.state == "queued":

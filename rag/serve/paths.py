@@ -1,18 +1,20 @@
 """Paths as a client of the server sees them: a source's file relative to the registered
-location that holds it, never where it sits on this machine; and the names uploads are kept
-under."""
+location that holds it, never where it sits on this machine; and uploads, the names they are
+kept under, and how they are kept (whole or not at all)."""
 
 from __future__ import annotations
 
 import os
 import re
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from rag.errors import ConfigError
+from rag.errors import ConfigError, DiskFullError, out_of_space
 from rag.ingest import readers
-from rag.types import Citation, Hit, TextCheck
+from rag.ingest.files import FoundFile, read_file
+from rag.types import Citation, Hit, SourceFailure, TextCheck
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -67,3 +69,43 @@ def shown_check(report: TextCheck, locations: Sequence[str]) -> TextCheck:
     ]
     citations = [shown_path(c, locations) for c in report.citations]
     return report.model_copy(update={"claims": claims, "citations": citations})
+
+
+def keep_uploads(
+    folder: Path, files: list[tuple[str, bytes]], max_bytes: int
+) -> tuple[list[str], int, list[SourceFailure]]:
+    """Each file read once from a staged copy, then all moved into `folder` under their safe
+    names; one that nothing can be read from refuses the whole upload, and a full disk too:
+    nothing of a refused upload is kept. (saved names, sources read, lines skipped.)"""
+    folder.mkdir(parents=True, exist_ok=True)
+    checked: list[tuple[Path, Path]] = []
+    skipped: list[SourceFailure] = []
+    sources = 0
+    try:
+        for name, data in files:
+            target = folder / safe_name(name)
+            staged = folder / f".upload-{uuid.uuid4().hex[:12]}{target.suffix}"
+            checked.append((staged, target))  # before writing: a half-written one goes too
+            staged.write_bytes(data)
+            result = read_file(FoundFile(str(staged), str(folder), len(data), 0), max_bytes)
+            problems = [
+                f.model_copy(update={"path": f.path.replace(staged.name, target.name)})
+                for f in result.failures
+            ]
+            if not result.sources:
+                reason = problems[0].reason if problems else "no text in it"
+                raise ConfigError(f"{name}: {reason}; nothing was uploaded")
+            sources += len(result.sources)
+            skipped += problems
+    except BaseException as exc:
+        for staged, _ in checked:
+            staged.unlink(missing_ok=True)
+        if out_of_space(exc):
+            raise DiskFullError(
+                f"no space left on the disk holding {folder}; nothing was uploaded and the "
+                "index is unchanged; free space there and send the files again"
+            ) from exc
+        raise
+    for staged, target in checked:
+        os.replace(staged, target)
+    return [t.name for _, t in checked], sources, skipped

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import threading
-import uuid
 from pathlib import Path
 from typing import Literal
 
@@ -21,15 +19,12 @@ from rag.embed.encoder import load_embedder
 from rag.embed.models import expected_model_id
 from rag.errors import (
     ConfigError,
-    DiskFullError,
     IndexNotFoundError,
     IngestError,
     RagError,
     SourceNotFoundError,
-    out_of_space,
 )
 from rag.ingest import readers
-from rag.ingest.files import FoundFile, read_file
 from rag.ingest.web import check_url
 from rag.llm.model import ModelFactory, OnToken
 from rag.llm.providers import open_model
@@ -37,7 +32,7 @@ from rag.retrieve.decompose import Decomposer
 from rag.retrieve.search import Searcher
 from rag.serve.jobs import BuildJobs
 from rag.serve.metrics import Metrics
-from rag.serve.paths import safe_name, shown_path
+from rag.serve.paths import keep_uploads, shown_check, shown_path
 from rag.serve.schemas import (
     Health,
     IndexState,
@@ -49,7 +44,7 @@ from rag.serve.schemas import (
     UploadResult,
 )
 from rag.store import IndexLayout, IndexReader
-from rag.types import Answer, Source, SourceFailure, TextCheck
+from rag.types import Answer, Source, TextCheck
 from rag.validate.validator import Validator
 
 log = logging.getLogger("rag.serve")
@@ -99,7 +94,20 @@ class Service:
             self.refresh()
         except IndexNotFoundError:
             log.warning("no index at %s yet; upload sources to build one", self.layout.root)
+        self._index_stranded_uploads()
         self.ready = True
+
+    def _index_stranded_uploads(self) -> None:
+        """Uploads kept before the server died and whose build never published (the upload
+        folder is not registered yet) are indexed now, not left on disk unseen."""
+        kept = [p for p in self.uploads.glob("*") if not p.name.startswith(".")]
+        for staged in self.uploads.glob(".upload-*"):
+            staged.unlink(missing_ok=True)  # half-saved when the server died: never indexed
+        served = self._searcher
+        registered = served.reader.manifest.locations if served is not None else []
+        if kept and str(self.uploads.resolve()) not in registered:
+            log.warning("indexing %d upload(s) whose build did not finish", len(kept))
+            self.jobs.submit("upload", add=[str(self.uploads)])
 
     def _builds_encoder(self) -> Embedder | None:
         # The encoder the service was given, or None: the build loads the configured one
@@ -225,22 +233,8 @@ class Service:
             raise RagError("the service was not started; call start() first")
         searcher = self.searcher()
         report = TextChecker(self.settings.check, searcher, self.validator).check(text, on_claim)
-        places = searcher.reader.manifest.locations
         self.metrics.checks.inc()
-        return report.model_copy(
-            update={
-                "citations": [shown_path(c, places) for c in report.citations],
-                "claims": [
-                    claim.model_copy(
-                        update={
-                            "citations": [shown_path(c, places) for c in claim.citations],
-                            "closest": shown_path(claim.closest, places) if claim.closest else None,
-                        }
-                    )
-                    for claim in report.claims
-                ],
-            }
-        )
+        return shown_check(report, searcher.reader.manifest.locations)
 
     def sources(self, offset: int, limit: int) -> SourceList:
         """One page of the served version's sources."""
@@ -331,44 +325,11 @@ class Service:
                 f"{self.uploads} is a link; uploads are only written inside the index folder: "
                 "replace the link with a plain folder"
             )
-        self.uploads.mkdir(parents=True, exist_ok=True)
-        checked: list[tuple[Path, Path]] = []
-        skipped: list[SourceFailure] = []
-        sources = 0
-        try:
-            for name, data in files:
-                target = self.uploads / safe_name(name)
-                staged = self.uploads / f".upload-{uuid.uuid4().hex[:12]}{target.suffix}"
-                checked.append((staged, target))  # before writing: a half-written one goes too
-                staged.write_bytes(data)
-                result = read_file(
-                    FoundFile(str(staged), str(self.uploads), len(data), 0),
-                    int(self.settings.index.max_file_mb * 1_000_000),
-                )
-                problems = [
-                    f.model_copy(update={"path": f.path.replace(staged.name, target.name)})
-                    for f in result.failures
-                ]
-                if not result.sources:
-                    reason = problems[0].reason if problems else "no text in it"
-                    raise ConfigError(f"{name}: {reason}; nothing was uploaded")
-                sources += len(result.sources)
-                skipped += problems
-        except BaseException as exc:
-            for staged, _ in checked:
-                staged.unlink(missing_ok=True)
-            if out_of_space(exc):
-                raise DiskFullError(
-                    f"no space left on the disk holding {self.uploads}; nothing was uploaded "
-                    "and the index is unchanged; free space there and send the files again"
-                ) from exc
-            raise
-        for staged, target in checked:
-            os.replace(staged, target)
-        job = self.jobs.submit("upload", add=[str(self.uploads)])
-        return UploadResult(
-            saved=[t.name for _, t in checked], sources=sources, skipped=skipped, job=job
+        saved, sources, skipped = keep_uploads(
+            self.uploads, files, int(self.settings.index.max_file_mb * 1_000_000)
         )
+        job = self.jobs.submit("upload", add=[str(self.uploads)])
+        return UploadResult(saved=saved, sources=sources, skipped=skipped, job=job)
 
     def add_web(self, url: str) -> Job:
         """Queue a build that registers a page or feed address and fetches it."""
