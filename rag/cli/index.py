@@ -87,7 +87,8 @@ def _build(
 @click.argument("paths", nargs=-1, required=True)
 @build_command
 def index_add(paths: tuple[str, ...], **options: Any) -> None:
-    """Register files or folders (.txt .md .html .pdf .jsonl) and index them."""
+    """Register files or folders (.txt .md .html .pdf .jsonl), or web pages and RSS/Atom feeds
+    by their http(s) address, and index them."""
     _build(add=paths, **options)
 
 
