@@ -185,12 +185,32 @@ def run(rows: list[dict[str, Any]]) -> dict[str, Any]:
             }
     seconds = sorted(r["seconds"] for r in results)
     return {
+        "thresholds": threshold_table(results),
         "claims": len(results),
         "judge": settings.validator.judge_model or settings.llm.model,
         "table": table,
         "seconds_p50": seconds[len(seconds) // 2] if seconds else None,
         "results": results,
     }
+
+
+THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def threshold_table(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per set and RAG_CONTRADICT_THRESHOLD: the share of each label called contradicted. A
+    claim no passage holds is scored with the strongest P(contradicts) the judge gave, so its
+    verdict at any threshold follows from the one run."""
+    out: dict[str, Any] = {}
+    for name in (*SETS, "all"):
+        for t in THRESHOLDS:
+            row = {}
+            for label in ("true", "false", "not_covered"):
+                of = [r for r in results if name in ("all", r["set"]) and r["label"] == label]
+                hit = [r for r in of if r["verdict"] != "supported" and r["score"] >= t]
+                row[label] = round(len(hit) / len(of), 3) if of else None
+            out[f"{name}@{t}"] = row
+    return out
 
 
 def main() -> None:
@@ -217,6 +237,9 @@ def main() -> None:
             f"{key:24} {row['claims']:>6} {row['supported']!s:>10} {row['contradicted']!s:>13} "
             f"{row['not_found']!s:>10}"
         )
+    print("contradicted at each threshold (true / false / not covered):")
+    for key, row in result["thresholds"].items():
+        print(f"  {key:16} {row['true']} / {row['false']} / {row['not_covered']}")
     write_result(args.out, result)
 
 
