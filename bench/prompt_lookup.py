@@ -78,6 +78,9 @@ def run(prompts: list[str], draft: int, path: Path, threads: int) -> list[dict[s
     )
     rows = []
     for prompt in prompts:
+        # Each prompt from an empty context, in both modes: the draft model's rejected tokens
+        # otherwise pile up past the context (llama-cpp-python's scores buffer overflows).
+        llama.reset()
         started = time.perf_counter()
         first: float | None = None
         pieces = []
