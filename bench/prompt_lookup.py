@@ -74,13 +74,15 @@ def run(prompts: list[str], draft: int, path: Path, threads: int) -> list[dict[s
         n_batch=512,
         seed=0,
         verbose=False,
+        # The draft path evaluates several tokens and reads the logits of each; llama-cpp-python
+        # sizes its scores buffer by this flag, not by the draft model (n_batch rows without it:
+        # "could not broadcast" once a prompt passes 512 tokens). 2.5 GB at n_ctx 4096.
+        logits_all=bool(draft),
         draft_model=LlamaPromptLookupDecoding(num_pred_tokens=draft) if draft else None,
     )
     rows = []
     for prompt in prompts:
-        # Each prompt from an empty context, in both modes: the draft model's rejected tokens
-        # otherwise pile up past the context (llama-cpp-python's scores buffer overflows).
-        llama.reset()
+        llama.reset()  # each prompt from an empty context, in both modes
         started = time.perf_counter()
         first: float | None = None
         pieces = []
