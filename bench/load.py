@@ -237,6 +237,29 @@ def _questions(corpus: Path) -> list[str]:
     return DEMO_QUESTIONS
 
 
+def start_server(index: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """The server (`serve`, in its own process) on a free loopback port, once it answers
+    /healthz; its process and URL."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", "--index", str(index), "--port", str(port)]
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        if server.poll() is not None:
+            raise SystemExit("the server process exited while starting")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return server, url
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            server.kill()
+            raise SystemExit("server not ready in 120 s")
+        time.sleep(0.3)
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     corpus = Path(args.corpus)
     with tempfile.TemporaryDirectory() as tmp:
@@ -258,24 +281,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             text=True,
         )
         passages = json.loads(built.stdout)["passages"]["total"]
-        port = _free_port()
-        server = subprocess.Popen(
-            [sys.executable, __file__, "--serve", "--index", str(index), "--port", str(port)]
-        )
-        url = f"http://127.0.0.1:{port}"
+        server, url = start_server(index)
         try:
-            deadline = time.monotonic() + 120
-            while True:
-                if server.poll() is not None:
-                    raise SystemExit("the server process exited while starting")
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise SystemExit("server not ready in 120 s")
-                time.sleep(0.3)
             questions = _questions(corpus)
             search = asyncio.run(
                 phase(
@@ -307,7 +314,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "ask_counted": scraped.get(
                 'rag_http_requests_total{method="POST",route="/ask",status="200"}', 0.0
             ),
-            "answers_counted": sum(v for k, v in scraped.items() if k.startswith("rag_answers_total")),
+            "answers_counted": sum(
+                v for k, v in scraped.items() if k.startswith("rag_answers_total")
+            ),
             "rebuilds_counted": sum(
                 v for k, v in scraped.items() if k.startswith('rag_build_jobs_total{kind="rebuild"')
             ),

@@ -30,12 +30,12 @@ from load import (
     SHARED,
     TOKEN,
     Failed,
-    _free_port,
     _questions,
     ask_once,
     percentiles,
     scrape,
     search_once,
+    start_server,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -249,32 +249,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             capture_output=True,
             text=True,
         )
-        port = _free_port()
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                str(ROOT / "bench" / "load.py"),
-                "--serve",
-                "--index",
-                str(index),
-                "--port",
-                str(port),
-            ]
-        )
-        url = f"http://127.0.0.1:{port}"
+        server, url = start_server(index)
         try:
-            deadline = time.monotonic() + 120
-            while True:
-                if server.poll() is not None:
-                    raise SystemExit("the server process exited while starting")
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise SystemExit("server not ready in 120 s")
-                time.sleep(0.3)
             result = asyncio.run(soak(url, server.pid, args.minutes * 60, _questions(corpus)))
             summary = summarize(result, url)
         finally:

@@ -20,7 +20,7 @@ import httpx
 import pytest
 from helpers.data import CORPUS, synthetic_text, write_corpus
 from helpers.fakes import HashEmbedder
-from helpers.server import free_port
+from helpers.server import free_port, wait_ready
 
 from rag.config import DEFAULT_EMBED_MODEL, Settings
 from rag.index.build import build_index
@@ -66,16 +66,7 @@ def served(index: Settings, **env: str) -> Iterator[tuple[str, subprocess.Popen[
         stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        assert proc.poll() is None, proc.communicate()[1].decode()[-2000:]
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.1)
+    wait_ready(url, proc, 60, lambda: proc.communicate()[1].decode())
     try:
         yield url, proc
     finally:

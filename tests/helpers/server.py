@@ -9,9 +9,10 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -70,18 +71,25 @@ def rag_serve(work: Path, corpus: Path, **env: str) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 300
-        while True:
-            assert proc.poll() is None, (work / "server.log").read_text()
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server not ready in 300 s"
-            time.sleep(0.5)
+        wait_ready(url, proc, 300, lambda: (work / "server.log").read_text())
         yield url
     finally:
         proc.terminate()
         proc.wait(timeout=30)
         log.close()
+
+
+def wait_ready(
+    url: str, proc: subprocess.Popen[Any], seconds: float, log: Callable[[], str]
+) -> None:
+    """Until `url`/healthz answers 200; fails with `log()` if the process ends first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        assert proc.poll() is None, log()[-3000:]
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, f"server not ready in {seconds:g} s"
+        time.sleep(0.2)
