@@ -7,7 +7,8 @@ disconnects, measured as the time until the next question's first event from the
 streamed /ask of a seed question (a whole fact-check), read until its first `token` event, then
 the connection closed; at once a second streamed /ask of a factoid question, timed until its
 first `token` (the engine serves one request at a time, so this is when it was free again) and
-until its answer. Prints a table and writes JSON (default bench/results/disconnect.json). Run it
+until its answer. Last, the server's CPU use each second for 20 s after a client leaves with
+no other request (what the abandoned answer still costs). Prints a table and writes JSON (default bench/results/disconnect.json). Run it
 from another checkout (PYTHONPATH) to measure an older version.
 """
 
@@ -61,6 +62,26 @@ def first_token(url: str, question: str, leave: bool) -> dict[str, float]:
     return out
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time a process has used (user + system), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().split()
+    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_after_leaving(url: str, pid: int, seconds: int = 20) -> list[float]:
+    """Cores the server uses each second after a client leaves a fact-check at its first
+    token, with no other request: what the abandoned answer still costs."""
+    first_token(url, LEAVING, leave=True)
+    used = []
+    last = cpu_seconds(pid)
+    for _ in range(seconds):
+        time.sleep(1)
+        now = cpu_seconds(pid)
+        used.append(round(now - last, 2))
+        last = now
+    return used
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tries", type=int, default=3)
@@ -102,15 +123,18 @@ def main() -> None:
                 row = {"try": n + 1, "left_after_s": left["first_token_s"], **after}
                 rows.append(row)
                 print(row, flush=True)
+            cores = cpu_after_leaving(url, server.pid)
+            print("cores used each second after leaving:", cores, flush=True)
         finally:
             server.terminate()
             server.wait(timeout=60)
     summary = {
+        "cores_used_after_leaving_mean": round(statistics.mean(cores[1:]), 2),
         "next_first_token_p50_s": statistics.median(r["first_token_s"] for r in rows),
         "next_answer_p50_s": statistics.median(r.get("answer_s", 0.0) for r in rows),
     }
     print(summary)
-    write_result(args.out, {"summary": summary, "tries": rows})
+    write_result(args.out, {"summary": summary, "tries": rows, "cores_after_leaving": cores})
 
 
 if __name__ == "__main__":
