@@ -8,8 +8,9 @@ streamed /ask of a seed question (a whole fact-check), read until its first `tok
 the connection closed; at once a second streamed /ask of a factoid question, timed until its
 first `token` (the engine serves one request at a time, so this is when it was free again) and
 until its answer. Last, the server's CPU use each second for 20 s after a client leaves with
-no other request (what the abandoned answer still costs). Prints a table and writes JSON (default bench/results/disconnect.json). Run it
-from another checkout (PYTHONPATH) to measure an older version.
+no other request (what the abandoned answer still costs). Prints the figures and writes JSON
+(default bench/results/disconnect.json). Run it from another checkout (PYTHONPATH) to measure
+an older version.
 """
 
 from __future__ import annotations
