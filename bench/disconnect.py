@@ -7,10 +7,10 @@ disconnects, measured as the time until the next question's first event from the
 streamed /ask of a seed question (a whole fact-check), read until its first `token` event, then
 the connection closed; at once a second streamed /ask of a factoid question, timed until its
 first `token` (the engine serves one request at a time, so this is when it was free again) and
-until its answer. Last, the server's CPU use each second for 20 s after a client leaves with
-no other request (what the abandoned answer still costs). Prints the figures and writes JSON
-(default bench/results/disconnect.json). Run it from another checkout (PYTHONPATH) to measure
-an older version.
+until its answer. Before the tries, the server's CPU use each second for 20 s after a client
+leaves, with no other request (what the abandoned answer still costs). Prints the figures and
+writes JSON (default bench/results/disconnect.json). Run it from another checkout (PYTHONPATH)
+to measure an older version.
 """
 
 from __future__ import annotations
@@ -118,14 +118,14 @@ def main() -> None:
                     raise SystemExit("the server did not start")
                 time.sleep(0.5)
             first_token(url, NEXT, leave=False)  # warm: the model and its prompts loaded
+            cores = cpu_after_leaving(url, server.pid)
+            print("cores used each second after leaving:", cores, flush=True)
             for n in range(args.tries):
                 left = first_token(url, LEAVING, leave=True)
                 after = first_token(url, NEXT, leave=False)
                 row = {"try": n + 1, "left_after_s": left["first_token_s"], **after}
                 rows.append(row)
                 print(row, flush=True)
-            cores = cpu_after_leaving(url, server.pid)
-            print("cores used each second after leaving:", cores, flush=True)
         finally:
             server.terminate()
             server.wait(timeout=60)
