@@ -237,6 +237,27 @@ def _questions(corpus: Path) -> list[str]:
     return DEMO_QUESTIONS
 
 
+def index_corpus(corpus: Path, index: Path) -> int:
+    """`rag index add CORPUS` into `index` in a fresh process; the passages indexed."""
+    built = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rag.cli",
+            "index",
+            "add",
+            str(corpus),
+            "--index",
+            str(index),
+            "--json",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return int(json.loads(built.stdout)["passages"]["total"])
+
+
 def start_server(index: Path) -> tuple[subprocess.Popen[bytes], str]:
     """The server (`serve`, in its own process) on a free loopback port, once it answers
     /healthz; its process and URL."""
@@ -264,23 +285,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     corpus = Path(args.corpus)
     with tempfile.TemporaryDirectory() as tmp:
         index = Path(tmp) / "index"
-        built = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "rag.cli",
-                "index",
-                "add",
-                str(corpus),
-                "--index",
-                str(index),
-                "--json",
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        passages = json.loads(built.stdout)["passages"]["total"]
+        passages = index_corpus(corpus, index)
         server, url = start_server(index)
         try:
             questions = _questions(corpus)

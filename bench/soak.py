@@ -18,8 +18,6 @@ import asyncio
 import json
 import os
 import random
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -32,6 +30,7 @@ from load import (
     Failed,
     _questions,
     ask_once,
+    index_corpus,
     percentiles,
     scrape,
     search_once,
@@ -236,22 +235,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     corpus = Path(args.corpus)
     with tempfile.TemporaryDirectory() as tmp:
         index = Path(tmp) / "index"
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "rag.cli",
-                "index",
-                "add",
-                str(corpus),
-                "--index",
-                str(index),
-                "--json",
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
+        index_corpus(corpus, index)
         server, url = start_server(index)
         try:
             result = asyncio.run(soak(url, server.pid, args.minutes * 60, _questions(corpus)))
