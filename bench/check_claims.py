@@ -8,7 +8,10 @@ corpus does not cover not found.
 The claim set (bench/labels/claims.jsonl), per shared set:
 - true: the embedded model rewrites a gold question and its answer as one plain sentence, kept
   only if it holds the answer's words (yes/no questions are left out: their answer is not a
-  phrase a sentence can hold);
+  phrase a sentence can hold); each is then read against its gold evidence, and one the
+  evidence does not hold as written (roles swapped, a detail made up, "the oldest" of no one
+  named) is marked `"read": "not held: why"` and reported apart as `not_held`: a checker should
+  not call it supported. A remade set is unread until someone marks it;
 - false: the same sentence with the answer changed: a number or year to another, a name or
   phrase to another gold answer of the same form (so the claim is about the same thing, with a
   wrong value);
@@ -116,7 +119,13 @@ def make(per_set: int) -> list[dict[str, Any]]:
             made += 1
             base = {"set": name, "gold_id": g["id"], "answer": answer}
             rows.append(
-                {**base, "id": f"{name}/{g['id']}/true", "claim": sentence, "label": "true"}
+                {
+                    **base,
+                    "id": f"{name}/{g['id']}/true",
+                    "claim": sentence,
+                    "label": "true",
+                    "read": "unread",
+                }
             )
             false = sentence[:at] + wrong + sentence[at + len(answer) :]
             rows.append(
@@ -142,6 +151,16 @@ def make(per_set: int) -> list[dict[str, Any]]:
                 }
             )
     return rows
+
+
+GROUPS = ("true", "not_held", "false", "not_covered")
+
+
+def group(row: dict[str, Any]) -> str:
+    """The row's label, with true claims their evidence does not hold as written apart."""
+    if row["label"] == "true" and str(row.get("read", "")).startswith("not held"):
+        return "not_held"
+    return str(row["label"])
 
 
 def run(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -173,8 +192,8 @@ def run(rows: list[dict[str, Any]]) -> dict[str, Any]:
     table: dict[str, Any] = {}
     for name in (*SETS, "all"):
         mine = [r for r in results if name in ("all", r["set"])]
-        for label in ("true", "false", "not_covered"):
-            of = [r for r in mine if r["label"] == label]
+        for label in GROUPS:
+            of = [r for r in mine if group(r) == label]
             counts = Counter(r["verdict"] for r in of)
             table[f"{name}/{label}"] = {
                 "claims": len(of),
@@ -205,8 +224,8 @@ def threshold_table(results: list[dict[str, Any]]) -> dict[str, Any]:
     for name in (*SETS, "all"):
         for t in THRESHOLDS:
             row = {}
-            for label in ("true", "false", "not_covered"):
-                of = [r for r in results if name in ("all", r["set"]) and r["label"] == label]
+            for label in GROUPS:
+                of = [r for r in results if name in ("all", r["set"]) and group(r) == label]
                 hit = [r for r in of if r["verdict"] != "supported" and r["score"] >= t]
                 row[label] = round(len(hit) / len(of), 3) if of else None
             out[f"{name}@{t}"] = row
@@ -237,9 +256,12 @@ def main() -> None:
             f"{key:24} {row['claims']:>6} {row['supported']!s:>10} {row['contradicted']!s:>13} "
             f"{row['not_found']!s:>10}"
         )
-    print("contradicted at each threshold (true / false / not covered):")
+    unread = sum(1 for r in rows if r.get("read") == "unread")
+    if unread:
+        print(f"{unread} true claims are not read against their evidence yet ('read' field)")
+    print("contradicted at each threshold (" + " / ".join(GROUPS) + "):")
     for key, row in result["thresholds"].items():
-        print(f"  {key:16} {row['true']} / {row['false']} / {row['not_covered']}")
+        print(f"  {key:16} " + " / ".join(str(row[g]) for g in GROUPS))
     write_result(args.out, result)
 
 

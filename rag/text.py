@@ -14,6 +14,7 @@ characters a terminal would obey.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 # Words whose trailing period does not end a sentence.
 _ABBREVIATION_WORDS = (
@@ -103,6 +104,15 @@ def cited_numbers(text: str) -> list[int]:
     for match in MARKER.finditer(text):
         out.extend(parse_marker(match.group(1)))
     return list(dict.fromkeys(out))
+
+
+def markers(numbers: Iterable[int]) -> str:
+    """Citation markers for `numbers`, as an answer writes them.
+
+    >>> markers([2, 5])
+    '[2][5]'
+    """
+    return "".join(f"[{n}]" for n in numbers)
 
 
 def strip_markers(text: str) -> str:

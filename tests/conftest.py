@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 from helpers.commands import RagRunner, install_wheel, offline_runner
-from helpers.data import SHARED_DATA
+from helpers.data import CORPUS, SHARED_DATA, write_corpus
 from helpers.fakes import HashEmbedder
 from helpers.stores import milvus_server
 
-from rag.config import Settings, load_settings
+from rag.config import DEFAULT_EMBED_MODEL, Settings, load_settings
+from rag.index.build import build_index
 from rag.store.milvus_conn import close_clients
 
 REPO = Path(__file__).resolve().parents[1]
@@ -46,6 +47,18 @@ def _compose(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
     compose = getattr(request.module, "COMPOSE", None)
     if compose is not None:
         monkeypatch.setenv("RAG_COMPOSE", compose)
+
+
+@pytest.fixture
+def index(settings: Settings, tmp_path: Path) -> Settings:
+    """The settings, with the demo corpus (helpers/data.py CORPUS) indexed by the fake
+    embedder under the default model's name. A module may override it, asking for this one."""
+    build_index(
+        settings,
+        add=[str(write_corpus(tmp_path / "c.jsonl", CORPUS))],
+        embedder=HashEmbedder(model_id=DEFAULT_EMBED_MODEL),
+    )
+    return settings
 
 
 @pytest.fixture

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from helpers.data import CORPUS, GOOD, RAW, UNSUPPORTED, write_corpus
+from helpers.data import CORPUS, GOOD, RAW, UNSUPPORTED
 from helpers.fakes import FakeChatModel, HashEmbedder, ScriptedLiteLLM, scripted_models
 
 from rag.answer.answerer import Answerer, open_answerer, open_validator
@@ -18,7 +17,6 @@ from rag.cli.app import cli
 from rag.cli.common import Runtime
 from rag.config import DEFAULT_EMBED_MODEL, Settings, load_settings
 from rag.errors import LLMError
-from rag.index.build import build_index
 from rag.retrieve.search import Searcher
 from rag.store import IndexReader
 from rag.types import Answer
@@ -26,13 +24,6 @@ from rag.validate.validator import Validator
 
 # These tests hold the one-draft path: its draft, repair round and streamed tokens.
 COMPOSE = "single"
-
-
-@pytest.fixture
-def index(settings: Settings, tmp_path: Path) -> Settings:
-    embedder = HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
-    build_index(settings, add=[str(write_corpus(tmp_path / "c.jsonl", CORPUS))], embedder=embedder)
-    return settings
 
 
 @pytest.fixture

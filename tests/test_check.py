@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
-from helpers.data import CORPUS, write_corpus
 from helpers.fakes import HashEmbedder, ScriptedLiteLLM, scripted_models
 
 from rag.check.checker import TextChecker, bottom_line, claims_of
@@ -18,7 +17,6 @@ from rag.cli.app import cli
 from rag.cli.common import Runtime
 from rag.config import DEFAULT_EMBED_MODEL, Settings, load_settings
 from rag.errors import ConfigError
-from rag.index.build import build_index
 from rag.retrieve.search import Searcher
 from rag.serve.app import create_app
 from rag.serve.service import Service
@@ -36,11 +34,8 @@ def _embedder() -> HashEmbedder:
 
 
 @pytest.fixture
-def index(settings: Settings, tmp_path: Path) -> Settings:
-    build_index(
-        settings, add=[str(write_corpus(tmp_path / "c.jsonl", CORPUS))], embedder=_embedder()
-    )
-    return load_settings(index_dir=settings.index.dir, validate_mode="fast")
+def index(index: Settings) -> Settings:
+    return load_settings(index_dir=index.index.dir, validate_mode="fast")
 
 
 def _checker(index: Settings, contradiction: float | None = None) -> TextChecker:
@@ -104,6 +99,34 @@ def test_a_changed_date_is_contradicted_when_the_judge_reads_it_so(index: Settin
     # Under the threshold, the passage does not settle it.
     [unsettled] = _checker(index, contradiction=0.2).check(CHANGED).claims
     assert unsettled.verdict == "not_found" and "best P = 0.20" in unsettled.reason
+
+
+@pytest.mark.parametrize(
+    ("claim", "fast_score"),
+    [
+        ("The chief of police said his officers refuse to work with ICE [1].", 0.66),
+        ("The police chief stated that his officers decline to help ICE [1].", 0.58),
+    ],
+)
+def test_a_checked_claim_in_other_words_goes_to_the_judge(claim: str, fast_score: float) -> None:
+    """Under RAG_SUPPORT_REJECT (0.7) an answer's sentence is cut without the judge; a checked
+    claim is read by the judge from RAG_CHECK_SUPPORT_REJECT (0.5) up."""
+    settings = load_settings(validate_mode="judge")
+    asked: list[str] = []
+
+    def judge(claim: str, passage: str) -> float:
+        asked.append(claim)
+        return 0.9
+
+    validator = Validator(settings.validator, _embedder(), judge=judge)
+    passages = {1: "Chief statement\nThe police chief said officers do not cooperate with ICE."}
+    [as_answer] = validator.check(claim, passages).sentences
+    assert (as_answer.supported, as_answer.layer) == (False, "fast") and not asked
+    assert as_answer.score == pytest.approx(fast_score, abs=0.01)
+    reading = validator.reading(settings.check.support_reject)
+    [as_checked] = reading.check(claim, passages).sentences
+    assert (as_checked.supported, as_checked.layer) == (True, "judge") and len(asked) == 1
+    assert validator.settings.support_reject == 0.7  # the answers' validator is unchanged
 
 
 @pytest.mark.parametrize(

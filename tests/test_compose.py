@@ -6,26 +6,24 @@ A scripted chat model; the real one runs in tests/test_real.py."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
-from helpers.data import CORPUS, write_corpus
+from helpers.data import CORPUS
 from helpers.fakes import FakeChatModel, HashEmbedder, ScriptedLiteLLM, scripted_models
 
 from rag.answer.answerer import Answerer
 from rag.answer.aspects import read_groups
 from rag.answer.grammar import SectionShape, WrapupShape
 from rag.answer.plan import choose_evidence, group_aspects, kind_of, plan_aspects
-from rag.answer.reattribute import reattribute
+from rag.answer.reattribute import candidates, linked, reattribute
 from rag.answer.wrapup import disagreements, verdict_of
 from rag.cli.app import cli
 from rag.cli.common import Runtime
 from rag.config import DEFAULT_EMBED_MODEL, Settings, load_settings
-from rag.index.build import build_index
 from rag.retrieve.search import Searcher
 from rag.serve.app import create_app
 from rag.serve.service import Service
@@ -53,13 +51,10 @@ def _embedder() -> HashEmbedder:
 
 
 @pytest.fixture
-def index(settings: Settings, tmp_path: Path) -> Settings:
-    build_index(
-        settings, add=[str(write_corpus(tmp_path / "c.jsonl", CORPUS))], embedder=_embedder()
-    )
+def index(index: Settings) -> Settings:
     # One passage a section: the sections follow the hits' order, one source each.
     return load_settings(
-        index_dir=settings.index.dir, validate_mode="fast", compose="sections", section_passages=1
+        index_dir=index.index.dir, validate_mode="fast", compose="sections", section_passages=1
     )
 
 
@@ -338,6 +333,63 @@ def test_a_sentence_citing_the_wrong_passage_is_reattributed(settings: Settings)
     assert moved.text == "The council voted unanimously on December 11 [2]."
     nowhere = validator.check(INVENTED, passages).sentences[0]
     assert reattribute(nowhere, passages, validator, CheckRun()) is None
+
+
+# Two passages may hold one sentence between them only if they are linked: a name in common
+# (the bridge the sentence leaves out), one source, or the sentence names what each is about.
+LINKED = {
+    "bridge left out of the claim": (
+        "The 1999 runner-up is on the cover of a game by Studio 33.",
+        "1999 season\nEddie Irvine was runner-up in 1999.",
+        "Formula One Arcade\nBy Studio 33; Eddie Irvine is on the cover.",
+        True,
+    ),
+    "one source": (
+        "The chief spoke and the council voted.",
+        "Minneapolis news\nThe chief spoke.",
+        "Minneapolis news\nThe council voted.",
+        True,
+    ),
+    "a comparison names each title": (
+        "Sid Haig is older than Vic Darchinyan.",
+        "Sid Haig\nBorn 1939, an actor.",
+        "Vic Darchinyan\nBorn 1976, a boxer.",
+        True,
+    ),
+    "the claim's words only, spread over two subjects": (
+        "Muslim medicine is also a university alumni member.",
+        "Yuan medicine\nIt was labeled huihui or Muslim medicine.",
+        "Chicago alumni\nA university alumni member may vote.",
+        False,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", LINKED, ids=list(LINKED))
+def test_two_passages_hold_a_claim_only_when_linked(case: str) -> None:
+    claim, first, second, expected = LINKED[case]
+    assert linked(claim, first, second) is expected
+    assert linked(claim, second, first) is expected
+
+
+@pytest.mark.parametrize(
+    ("passages", "expected"),
+    [
+        # One passage holds it all: no pair that repeats it.
+        ({1: "Ann Lee\nAnn Lee won the Oslo race in 1990.", 2: "Ann Lee\nAnn Lee won."}, [[1]]),
+        # The year only in the second: the pair, and never the first alone.
+        (
+            {1: "Ann Lee\nAnn Lee won the Oslo race.", 2: "Oslo race\nThe Oslo race, 1990."},
+            [[1, 2]],
+        ),
+        # Unlinked passages are not paired, however many words they hold between them.
+        ({1: "Ann Lee\nAnn Lee won a race.", 2: "Rowing\nThe Oslo event was in 1990."}, []),
+        # A flagged passage (the year beside other words) is not proposed.
+        ({1: "Ann Lee\nAnn Lee won the Oslo race, not in 1990 but later."}, []),
+    ],
+)
+def test_candidates(passages: dict[int, str], expected: list[list[int]]) -> None:
+    assert candidates("Ann Lee won the Oslo race in 1990.", passages, 3) == expected
 
 
 def _found(text: str, n: int) -> SentenceCheck:

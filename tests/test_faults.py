@@ -4,17 +4,15 @@ clear LLMError, never a crash and never an unchecked answer shown as checked."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.data import CORPUS, GOOD, RAW, write_corpus
+from helpers.data import GOOD, RAW
 from helpers.fakes import Fault, HashEmbedder, ScriptedLiteLLM, scripted_models
 
 from rag.answer.answerer import open_answerer
 from rag.config import DEFAULT_EMBED_MODEL, Settings
 from rag.errors import LLMError
-from rag.index.build import build_index
 from rag.llm.providers import CHARS_PER_TOKEN_CAP, import_litellm
 from rag.retrieve.search import Searcher
 from rag.store import IndexReader
@@ -38,10 +36,8 @@ def error(name: str) -> BaseException:
 
 
 @pytest.fixture
-def index(settings: Settings, tmp_path: Path) -> Settings:
-    embedder = HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
-    build_index(settings, add=[str(write_corpus(tmp_path / "c.jsonl", CORPUS))], embedder=embedder)
-    return settings.updated(llm_retries=2)
+def index(index: Settings) -> Settings:
+    return index.updated(llm_retries=2)
 
 
 @pytest.fixture

@@ -13,11 +13,8 @@ from typing import Any
 
 import anyio
 import pytest
-from helpers.data import CORPUS, write_corpus
-from helpers.fakes import HashEmbedder
 
-from rag.config import DEFAULT_EMBED_MODEL, Settings
-from rag.index.build import build_index
+from rag.config import Settings
 
 mcp = pytest.importorskip("mcp", reason="install the dev extra: pip install -e '.[dev]'")
 from mcp import ClientSession, StdioServerParameters  # noqa: E402
@@ -43,16 +40,6 @@ def _drive(command: list[str], env: dict[str, str], session_work: Session) -> No
                 await session_work(session)
 
     anyio.run(main)
-
-
-@pytest.fixture
-def index(settings: Settings, tmp_path: Path) -> Settings:
-    build_index(
-        settings,
-        add=[str(write_corpus(tmp_path / "c.jsonl", CORPUS))],
-        embedder=HashEmbedder(model_id=DEFAULT_EMBED_MODEL),
-    )
-    return settings
 
 
 def _scripted(index: Settings) -> tuple[list[str], dict[str, str]]:

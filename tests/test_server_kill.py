@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers.data import CORPUS, synthetic_text, write_corpus
+from helpers.data import synthetic_text, write_corpus
 from helpers.fakes import HashEmbedder
 from helpers.server import free_port, wait_ready
 
@@ -31,16 +31,6 @@ pytestmark = pytest.mark.slow
 TESTS = Path(__file__).resolve().parent
 TOKEN = "kill-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-@pytest.fixture
-def index(settings: Settings, tmp_path: Path) -> Settings:
-    build_index(
-        settings,
-        add=[str(write_corpus(tmp_path / "c.jsonl", CORPUS))],
-        embedder=HashEmbedder(model_id=DEFAULT_EMBED_MODEL),
-    )
-    return settings
 
 
 @contextmanager

@@ -11,11 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers.data import CORPUS, write_corpus
-from helpers.fakes import HashEmbedder
 
-from rag.config import DEFAULT_EMBED_MODEL, Settings
-from rag.index.build import build_index
+from rag.config import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 HEAVY = ("torch", "sentence_transformers", "transformers", "litellm")
@@ -47,10 +44,8 @@ def imported(args: list[str], env: dict[str, str] | None = None) -> list[str]:
 
 
 @pytest.fixture
-def index(settings: Settings, tmp_path: Path) -> Path:
-    corpus = write_corpus(tmp_path / "c.jsonl", CORPUS)
-    build_index(settings, add=[str(corpus)], embedder=HashEmbedder(model_id=DEFAULT_EMBED_MODEL))
-    return settings.index.dir
+def index(index: Settings) -> Path:
+    return index.index.dir
 
 
 @pytest.mark.parametrize(

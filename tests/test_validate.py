@@ -122,6 +122,12 @@ TITLED = {
         "was sold abroad. Its publisher Gold Records has Bo Park as editor.",
     ),
     6: cited_text("Sky channels", "Viewers need a VideoGuard receiver to view encrypted content."),
+    7: cited_text(
+        "Town census",
+        "For every 100 females age 18 and over, there were 91.3 males. Palash Sen is the "
+        "founder of the band Euphoria. Some of the heat is lost and the waste heat is removed "
+        "in a condenser.",
+    ),
 }
 
 
@@ -154,6 +160,12 @@ TITLED = {
         # a word turned into its opposite by a prefix
         ("Viewers need a VideoGuard receiver to view unencrypted content [6].", False),
         ("Viewers need a VideoGuard receiver to view encrypted content [6].", True),
+        # a qualifier bears on its own clause, and on its own mention of a word
+        ("There were 91.3 males for every 100 females age 18 and over [7].", True),
+        ("The waste heat is removed in a condenser [7].", True),
+        # the noun of a verb, and "one of" is no count
+        ("Palash Sen founded the band Euphoria [7].", True),
+        ("The band Euphoria was founded by one of the town's men, Palash Sen [7].", True),
     ],
 )
 def test_patterns_seen_on_unseen_data(validator: Validator, answer: str, accepted: bool) -> None:

@@ -73,6 +73,29 @@ def split_section(text: str) -> tuple[str, str]:
     return heading, "\n".join(body)
 
 
+def unheaded(text: str, headers: list[tuple[str, str | None]]) -> str:
+    """`text` without a passage header the model copied at a sentence's start, as the passage
+    block shows it: the title and date, or a headline-long title (four words or more; a
+    shorter one may be the name the sentence is about).
+
+    >>> head = [("Chief speaks on ICE", "2025-12-16")]
+    >>> unheaded("Chief speaks on ICE (2025-12-16) At a press event, he spoke [1].", head)
+    'At a press event, he spoke [1].'
+    >>> unheaded("It rained. Chief speaks on ICE Officers stay out [2].", [(head[0][0], None)])
+    'It rained. Officers stay out [2].'
+    >>> unheaded("Sid Haig Jr. acted [1].", [("Sid Haig", None)])
+    'Sid Haig Jr. acted [1].'
+    """
+    for title, date in headers:
+        heads = [f"{title} ({date})"] if date else []
+        if len(title.split()) >= 4:
+            heads.append(title)
+        for head in heads:
+            start = r"(?:^|(?<=[.!?]\s)|(?<=\n))"
+            text = re.sub(start + re.escape(head) + r"\s+(?=[A-Z\"'])", "", text)
+    return text
+
+
 def complete_sentences(text: str) -> str:
     """`text` up to its last sentence end: a reply cut at the token limit loses its half
     sentence, never a whole one."""
@@ -143,6 +166,7 @@ class SectionWriter:
             relay.close()
         raw, _ = cut_leaks(start + generation.text, grams)
         heading, body = split_section(raw)
+        body = unheaded(body, [(hit.title, hit.date) for hit in aspect.hits])
         # A sentence said twice is shown once.
         body = drop_repeats(complete_sentences(markers_after(body)))
         body = mapped(" ".join(body.split("\n")), first)

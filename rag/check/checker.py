@@ -23,7 +23,7 @@ from rag.errors import ConfigError
 from rag.llm.model import ModelFactory
 from rag.llm.providers import open_model
 from rag.retrieve.search import Searcher, open_searcher
-from rag.text import cited_text, strip_markers
+from rag.text import cited_text, markers, strip_markers
 from rag.types import (
     CheckedClaim,
     Citation,
@@ -77,7 +77,7 @@ class TextChecker:
     def __init__(self, settings: CheckSettings, searcher: Searcher, validator: Validator) -> None:
         self.settings = settings
         self.searcher = searcher
-        self.validator = validator
+        self.validator = validator.reading(settings.support_reject)
 
     def check(self, text: str, on_claim: OnClaim | None = None) -> TextCheck:
         """Every claim of `text` checked, each reported to `on_claim` as it is settled."""
@@ -132,7 +132,7 @@ class TextChecker:
         )
         held = reattribute(uncited, passages, self.validator, run) if passages else None
         if held is not None:
-            reason = f"held by {_marks(held.citations)}: {held.reason}"
+            reason = f"held by {markers(held.citations)}: {held.reason}"
             return self._claim(
                 n, claim, "supported", held.citations, hits, held.score, reason
             ), hits
@@ -178,10 +178,6 @@ class TextChecker:
             score=round(score, 3),
             reason=reason,
         )
-
-
-def _marks(numbers: list[int]) -> str:
-    return "".join(f"[{n}]" for n in numbers)
 
 
 def numbered(checked: list[tuple[CheckedClaim, list[Hit]]]) -> TextCheck:
@@ -239,7 +235,7 @@ def summary_of(claims: list[CheckedClaim], counts: dict[ClaimVerdictName, int]) 
         "## Claims",
     ]
     for claim in claims:
-        marks = _marks([c.n for c in claim.citations])
+        marks = markers([c.n for c in claim.citations])
         word = VERDICT_WORDS[claim.verdict]
         lines.append(f"{claim.n}. {claim.text} **{word}**" + (f" {marks}." if marks else "."))
     lines += ["", "## Bottom line", bottom_line(counts, total)]

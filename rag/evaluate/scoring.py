@@ -22,7 +22,7 @@ from rag.evaluate.metrics import (
     source_recall_at_k,
     token_f1,
 )
-from rag.text import cited_text, split_sentences, strip_markers
+from rag.text import cited_text, markers, split_sentences, strip_markers
 from rag.types import Answer, EvalRecord, GoldQuestion
 from rag.validate.claims import says_no_answer
 from rag.validate.validator import CheckRun, Validator
@@ -63,7 +63,7 @@ class SupportCheck:
         self.run = CheckRun()  # once the judge fails, what it should settle is refused
 
     def __call__(self, text: str, passages: Mapping[int, str]) -> bool:
-        marks = "".join(f"[{n}]" for n in passages)
+        marks = markers(passages)
         verdict = self.validator.check(f"{strip_markers(text).strip()} {marks}", passages, self.run)
         return bool(verdict.sentences) and all(c.supported for c in verdict.sentences)
 

@@ -14,6 +14,7 @@ from rag.validate.proximity import distant_numbers
 from rag.validate.relations import changed_relations, naming, negated_words
 from rag.validate.wording import (
     dropped_qualifiers,
+    held_stems,
     missing_names,
     numbers,
     stem,
@@ -79,7 +80,8 @@ def measure(claim: str, cited: list[str]) -> Evidence:
     claim = unframed(claim)
     claim_stems = stems(claim)
     cited_stems = stems(joined)
-    coverage = len(claim_stems & cited_stems) / len(claim_stems) if claim_stems else 1.0
+    held = held_stems(claim_stems, cited_stems)
+    coverage = len(held) / len(claim_stems) if claim_stems else 1.0
     # Windows by shared words, most first; singles come first, so a single wins a tie with its
     # pair. The embedding compares the claim with the closest few only (the layer's speed).
     parts = [sentences(text) or [text] for text in cited]
@@ -98,7 +100,7 @@ def measure(claim: str, cited: list[str]) -> Evidence:
             changed_relations(claim, " ".join([best, *naming(claim, singles)])) if best else []
         )
         + negated_words(claim, joined),
-        unmatched=sorted({w for w in terms(claim) if stem(w) not in cited_stems}),
+        unmatched=sorted({w for w in terms(claim) if stem(w) not in held}),
         closest=ranked[:_CLOSEST],
     )
 

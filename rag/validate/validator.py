@@ -8,6 +8,7 @@ calls, a judge that failed) is kept in its `CheckRun`."""
 
 from __future__ import annotations
 
+import copy
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -18,7 +19,7 @@ import numpy as np
 from rag.config import ValidatorSettings
 from rag.embed import Embedder
 from rag.errors import LLMError
-from rag.text import sentences, strip_markers
+from rag.text import markers, sentences, strip_markers
 from rag.types import SentenceCheck, Verdict
 from rag.validate.claims import Claim, is_fragment, split_claims
 from rag.validate.injection import without_instructions
@@ -75,11 +76,23 @@ class Validator:
         self._vectors: dict[str, np.ndarray] = {}
         self._cache_size = cache_size
         self._lock = threading.Lock()
-        # Scores where a verdict changes: the embedding is computed only if it could cross one.
+        self._cuts = self._cuts_of(settings)
+
+    def _cuts_of(self, settings: ValidatorSettings) -> tuple[float, ...]:
+        """Scores where a verdict changes: the embedding is computed only if it could cross one."""
         if self.judge is None or settings.mode == "strict":
-            self._cuts: tuple[float, ...] = (settings.support_threshold,)
-        else:
-            self._cuts = (settings.support_reject, settings.support_accept)
+            return (settings.support_threshold,)
+        return (settings.support_reject, settings.support_accept)
+
+    def reading(self, support_reject: float) -> Validator:
+        """This validator with claims the fast layer scores from `support_reject` up sent to the
+        judge (judge, embedder and vector cache shared). `rag check` reads people's own wording,
+        which says a passage's facts in other words far more than a model's draft does."""
+        twin = copy.copy(self)
+        low = min(support_reject, self.settings.support_accept)
+        twin.settings = self.settings.model_copy(update={"support_reject": low})
+        twin._cuts = twin._cuts_of(twin.settings)
+        return twin
 
     def _encode(self, texts: list[str]) -> dict[str, np.ndarray]:
         with self._lock:
@@ -171,7 +184,7 @@ class Validator:
                 f"cites {marks}; the passages given were {given}",
             )
         if is_fragment(claim.text):
-            reason = f"too short to state anything {_marks(claim.citations)} could support"
+            reason = f"too short to state anything {markers(claim.citations)} could support"
             return _check(claim, False, 0.0, "structure", "fragment", reason)
         cited = [passages[n] for n in claim.citations]
         for match in _QUOTE.finditer(claim.text):
@@ -187,7 +200,7 @@ class Validator:
         self, claim: Claim, evidence: Evidence, passages: Mapping[int, str], run: CheckRun
     ) -> SentenceCheck:
         """The fast layer's verdict, or the judge's where the fast score is in between."""
-        marks = _marks(claim.citations)
+        marks = markers(claim.citations)
         if evidence.missing_numbers:
             reason = f"{', '.join(evidence.missing_numbers)} not in {marks}"
             return _check(claim, False, 0.0, "fast", "number", reason)
@@ -252,10 +265,6 @@ class Validator:
                 singles = [singles[i] for i in keep]
             blocks.append(f"[{n}] " + " ".join(singles))
         return "\n".join(blocks)
-
-
-def _marks(numbers: list[int]) -> str:
-    return "".join(f"[{n}]" for n in numbers)
 
 
 def _check(

@@ -27,6 +27,8 @@ NUMBER_WORDS = {w: str(i) for i, w in enumerate(_UNITS.split())}
 NUMBER_WORDS.update({w: str(10 * i) for i, w in enumerate(_TENS.split(), start=3)})
 _DIGITS = re.compile(r"(?<![\w.])\d+(?:,\d{3})*(?:\.\d+)?")
 _WORD = re.compile(r"[A-Za-z]+")
+# Words before "one" that make it a pronoun, not a count ("no one", "each one").
+_PRONOUN_ONE = [[w] for w in ("no", "each", "any", "every", "someone", "which", "this", "that")]
 _TOKEN = re.compile(r"[A-Za-z]+|\d+(?:,\d{3})*(?:\.\d+)?")
 # Capitalized words; the first word of a sentence proves nothing, so callers skip it.
 # A name may be hyphenated ("Jong-chul", "Covid-19"): its parts together are the name.
@@ -55,6 +57,7 @@ _QUALIFIER_GROUPS = (
     "one",
     "c",
 )
+_CLAUSE_BREAK = re.compile(r"[,;:]\s|[()]")
 _AMOUNT_ONLY = frozenset({"over", "under"})
 _QUALIFIER_OF = {w: i for i, group in enumerate(_QUALIFIER_GROUPS) for w in group.split()}
 # A condition that opens a clause ("Where the laws provide ..., it can be enforced"): dropping
@@ -146,6 +149,27 @@ def stems(text: str) -> frozenset[str]:
     return frozenset(stem(t) for t in terms(text))
 
 
+# Endings that make a noun of a verb ("founded" / "founder", "directed" / "director"): the
+# same word for coverage, though not for the relation a sentence states.
+_NOUN_ENDINGS = ("er", "or", "ion", "ation", "ment", "ance", "ence", "al")
+
+
+def held_stems(claim_stems: frozenset[str], cited_stems: frozenset[str]) -> frozenset[str]:
+    """The claim's stems the cited text has, as they are or as the noun or verb of one.
+
+    >>> sorted(held_stems(stems("She founded the band"), stems("its founder and director")))
+    ['found']
+    """
+    held = set(claim_stems & cited_stems)
+    for word in claim_stems - held:
+        forms = {word + e for e in _NOUN_ENDINGS} | {
+            word[: -len(e)] for e in _NOUN_ENDINGS if word.endswith(e)
+        }
+        if any(len(f) >= 4 and f in cited_stems for f in forms if f != word):
+            held.add(word)
+    return frozenset(held)
+
+
 def detokenized(text: str) -> str:
     """`text` with tokenizer spacing undone, as it would be quoted.
 
@@ -159,9 +183,24 @@ def detokenized(text: str) -> str:
 
 
 def numbers(text: str) -> set[str]:
-    """Numbers written in digits or as words, as digit strings ('1,200' -> '1200')."""
+    """Numbers written in digits or as words, as digit strings ('1,200' -> '1200'); "one" is
+    not counted where it stands for someone or something ("one of the stars", "no one").
+
+    >>> sorted(numbers("One of the two founders, 1,200 fans and no one else"))
+    ['1200', '2']
+    >>> sorted(numbers("It lasted one year."))
+    ['1']
+    """
     found = {m.group().replace(",", "") for m in _DIGITS.finditer(text)}
-    found |= {NUMBER_WORDS[w] for w in _WORD.findall(text.lower()) if w in NUMBER_WORDS}
+    words = _WORD.findall(text.lower())
+    for i, w in enumerate(words):
+        if w not in NUMBER_WORDS:
+            continue
+        if w == "one" and (
+            words[i + 1 : i + 2] in (["of"], ["another"]) or words[i - 1 : i] in _PRONOUN_ONE
+        ):
+            continue
+        found.add(NUMBER_WORDS[w])
     return found
 
 
@@ -179,6 +218,19 @@ def names(text: str) -> set[str]:
             if word not in _NOT_NAMES:
                 out.add(word)
     return out
+
+
+def name_words(text: str, anywhere: bool = False) -> set[str]:
+    """The stemmed, lowercased parts of the text's names; with `anywhere`, a capitalized first
+    word counts too (a title, or a claim that opens with a name).
+
+    >>> sorted(name_words("Sid Haig met Vic Darchinyan-Lee."))
+    ['darchinyan', 'haig', 'lee', 'vic']
+    >>> sorted(name_words("Sid Haig met him.", anywhere=True))
+    ['haig', 'sid']
+    """
+    found = {w for w in NAME.findall(text) if w not in _NOT_NAMES} if anywhere else names(text)
+    return {stem(p.lower()) for name in found for p in _PART.findall(name)}
 
 
 _DEMONYM_ENDINGS = ("ian", "ese", "ish", "an", "i", "n")
@@ -270,6 +322,10 @@ def dropped_qualifiers(claim: str, cited_sentence: str) -> list[str]:
     []
     >>> dropped_qualifiers("It has 300 rooms.", "It has over 300 rooms.")
     ['over']
+    >>> dropped_qualifiers("Waste heat is removed.", "Some heat is lost and waste heat is removed.")
+    []
+    >>> dropped_qualifiers("There were 91.3 men.", "Of those 18 and over, there were 91.3 men.")
+    []
     >>> cited = "Where the laws of states give lesser rights, courts enforce it."
     >>> dropped_qualifiers("The laws give lesser rights.", cited)
     ['where']
@@ -285,9 +341,18 @@ def dropped_qualifiers(claim: str, cited_sentence: str) -> list[str]:
     words = Counter(claim_tokens)
     cited_tokens = _tokens(cited_sentence)
     word_of = {g: w for w, g in (_QUALIFIER_OF | _CONDITION_OF).items() if w in cited_tokens}
+    # A qualifier bears on its own clause ("age 18 and over, there were 91.3 males").
+    qualified = Counter(
+        pair for clause in _CLAUSE_BREAK.split(cited_sentence) for pair in _pairs(_tokens(clause))
+    )
+    targets = Counter(target for _, target in qualified.elements())
+    cited_words = Counter(cited_tokens)
     out = []
-    for (group, target), n in Counter(_pairs(cited_tokens)).items():
-        if have[(group, target)] < min(n, words[target]):
+    for (group, target), n in qualified.items():
+        # The claim may restate the word where the sentence says it without a qualifier
+        # ("some of the heat ... the waste heat being removed").
+        bare = cited_words[target] - targets[target]
+        if have[(group, target)] < min(n, words[target] - bare):
             out.append(word_of[group])
     claim_groups = {group for group, _ in _conditions(claim)}
     claim_stems = stems(claim)
