@@ -289,6 +289,17 @@ def test_a_sentence_that_does_not_hold_is_cut_and_the_rest_stands(index: Setting
     assert all(c.supported for c in answer.checks)
 
 
+def test_a_question_is_no_finding_even_cited(index: Settings) -> None:
+    """The model echoes the user's question, citing it: it is cut, not given a passage."""
+    order = _order(index)
+    heading, sentence = HOLDS[order[0]].split("\n")
+    first = f"{heading}\nDo police help ICE [1]? {sentence}"
+    answer, _ = _answer(index, [first, *(HOLDS[s] for s in order[1:]), "No", WRAPUP])
+    assert [c.text for c in answer.dropped_sentences] == ["Do police help ICE [1]?"]
+    assert answer.dropped_sentences[0].reason == "a question, not a finding"
+    assert "Do police help ICE" not in answer.text and sentence in answer.text
+
+
 def test_a_section_with_nothing_that_holds_is_left_out_and_named(index: Settings) -> None:
     order = _order(index)
     answer, _ = _answer(index, ["### Harbor\n" + INVENTED, *(HOLDS[s] for s in order[1:]), "No"])

@@ -20,7 +20,7 @@ from rag.answer.shape import drop_repeats
 from rag.config import AnswerSettings
 from rag.llm.model import ChatModel, Generation, OnToken
 from rag.llm.prompts import Prompt
-from rag.text import MARKER, parse_marker
+from rag.text import MARKER, parse_marker, strip_markers
 from rag.types import CheckedSection, SentenceCheck
 from rag.validate.validator import CheckRun, Validator
 from rag.validate.wording import stems
@@ -83,16 +83,28 @@ def unheaded(text: str, headers: list[tuple[str, str | None]]) -> str:
     'At a press event, he spoke [1].'
     >>> unheaded("It rained. Chief speaks on ICE Officers stay out [2].", [(head[0][0], None)])
     'It rained. Officers stay out [2].'
+    >>> unheaded("[1] Chief speaks on ICE (2025-12-16) He spoke [1].", head)
+    'He spoke [1].'
+    >>> unheaded("Chief speaks (2025-12-16) He spoke [1].", head)  # words of the title kept
+    'He spoke [1].'
     >>> unheaded("Sid Haig Jr. acted [1].", [("Sid Haig", None)])
     'Sid Haig Jr. acted [1].'
     """
+    start = r"(?:^|(?<=[.!?]\s)|(?<=\n))(?:\[\d{1,3}\]\s*)?"  # the block's "[n] " too
     for title, date in headers:
-        heads = [f"{title} ({date})"] if date else []
         if len(title.split()) >= 4:
-            heads.append(title)
-        for head in heads:
-            start = r"(?:^|(?<=[.!?]\s)|(?<=\n))"
-            text = re.sub(start + re.escape(head) + r"\s+(?=[A-Z\"'])", "", text)
+            text = re.sub(start + re.escape(title) + r"\s+(?=[A-Z\"'])", "", text)
+        if not date:
+            continue
+        # The title, or words of it the model kept, before the date.
+        words = {w.lower() for w in re.findall(r"[\w']+", title)}
+
+        def cut(match: re.Match[str], words: set[str] = words) -> str:
+            kept = re.findall(r"[\w']+", match.group(1))
+            return "" if kept and {w.lower() for w in kept} <= words else match.group(0)
+
+        dated = start + r"([^.!?\n()\[\]]{1,200}?)\s*\(" + re.escape(date) + r"\)\s+(?=[A-Z\"'])"
+        text = re.sub(dated, cut, text)
     return text
 
 
@@ -175,6 +187,18 @@ class SectionWriter:
         kept: list[SentenceCheck] = []
         dropped: list[SentenceCheck] = []
         for check in verdict.sentences:
+            if strip_markers(check.text).rstrip().endswith("?"):
+                # A question asks; cited or not, it is no finding (the model echoes the user's).
+                dropped.append(
+                    check.model_copy(
+                        update={
+                            "supported": False,
+                            "problem": "fragment",
+                            "reason": "a question, not a finding",
+                        }
+                    )
+                )
+                continue
             moved = check if check.supported else reattribute(check, own, self.validator, run)
             if moved is not None:
                 kept.append(moved)
