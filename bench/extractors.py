@@ -28,7 +28,7 @@ from typing import Any
 from common import write_result
 
 from rag.errors import IngestError
-from rag.ingest.readers import decode_html, read_html, tag_text
+from rag.ingest.html import decode_html, read_html, tag_text
 
 Extractor = Callable[[bytes, str], str]
 

@@ -15,7 +15,8 @@ from rag.answer.leaks import LeakFilter, cut_leaks, secret_grams
 from rag.answer.question import clean_question
 from rag.answer.shape import parse_answer
 from rag.errors import IngestError, QuestionError
-from rag.ingest.readers import read_html, read_jsonl, read_pdf, read_text
+from rag.ingest.html import read_html
+from rag.ingest.readers import read_jsonl, read_pdf, read_text
 from rag.text import MARKER, cited_numbers, split_sentences
 from rag.validate.claims import split_claims
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rag.errors import IngestError
 from rag.ingest import readers
+from rag.ingest.html import read_html
 from rag.ingest.web import check_url, is_url
 from rag.types import Source, SourceFailure
 
@@ -154,7 +155,7 @@ def _read(found: FoundFile, max_bytes: int, failures: list[SourceFailure]) -> It
                 yield _source(item, item.id or "", found.path)
         return
     if suffix in readers.HTML_SUFFIXES:
-        doc = readers.read_html(data, found.path)
+        doc = read_html(data, found.path)
     elif suffix in readers.PDF_SUFFIXES:
         doc = readers.read_pdf(data, found.path)
     else:

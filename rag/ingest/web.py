@@ -29,6 +29,7 @@ import httpx
 
 from rag.errors import IngestError
 from rag.ingest import readers
+from rag.ingest.html import read_html
 from rag.types import SourceFailure
 
 USER_AGENT = "rag/0.1 (cited-answer indexer; respects robots.txt)"
@@ -290,7 +291,7 @@ def _is_feed(got: Fetched) -> bool:
 def _page_record(got: Fetched) -> dict[str, Any]:
     """A page as a corpus line; IngestError for what is not a page of text."""
     if got.content_type in ("text/html", "application/xhtml+xml", ""):
-        doc = readers.read_html(got.body, got.url)
+        doc = read_html(got.body, got.url)
     elif got.content_type in _TEXT_TYPES:
         doc = readers.read_text(got.body, got.url)
     else:
