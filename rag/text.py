@@ -137,6 +137,18 @@ def cited_text(title: str, text: str, date: str | None = None) -> str:
     return f"{head}\n{text}" if head else text
 
 
+def cited_title(cited: str) -> str:
+    """The source title a `cited_text` opens with (its date left off); "" where it has none.
+
+    >>> cited_title(cited_text("Maximum Overdrive", "The film was shot in Leland.", "1986"))
+    'Maximum Overdrive'
+    >>> cited_title("The film was shot in Leland.")
+    ''
+    """
+    head, newline, _ = cited.partition("\n")
+    return re.sub(r"\s*\([^)]*\)$", "", head) if newline else ""
+
+
 def titled(title: str, text: str, with_title: bool) -> str:
     """What the encoder and BM25 see for a passage: its text, after its title if asked and
     there is one (an empty title must not change the text: "\\n" alone moved SQuAD's vectors).

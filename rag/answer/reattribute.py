@@ -13,11 +13,10 @@ pair.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from itertools import combinations
 
-from rag.text import markers, strip_markers
+from rag.text import cited_title, markers, strip_markers
 from rag.types import SentenceCheck
 from rag.validate.support import measure
 from rag.validate.validator import CheckRun, Validator
@@ -33,11 +32,6 @@ def cite(sentence: str, numbers: list[int]) -> str:
     if bare and bare[-1] in ".!?":
         return f"{bare[:-1]} {marks}{bare[-1]}"
     return f"{bare} {marks}"
-
-
-def _title(cited: str) -> str:
-    head, newline, _ = cited.partition("\n")
-    return re.sub(r"\s*\([^)]*\)$", "", head) if newline else ""
 
 
 def linked(claim: str, first: str, second: str) -> bool:
@@ -56,7 +50,7 @@ def linked(claim: str, first: str, second: str) -> bool:
     >>> linked("Ann is a member of the club.", ann, "Rowing\\nA club member rows.")
     False
     """
-    heads = [_title(first), _title(second)]
+    heads = [cited_title(first), cited_title(second)]
     if heads[0] and heads[0] == heads[1]:
         return True
     if name_words(first) & name_words(second):
@@ -102,9 +96,10 @@ def candidates(sentence: str, passages: Mapping[int, str], most: int = _TRIES) -
         for share, numbers_ in ranked[: 3 * most]
         if not measure(claim, [passages[n] for n in numbers_]).flags
     ]
-    best_single = next(([c] for c in clean if len(c[1]) == 1), [])
-    best_pair = next(([c] for c in clean if len(c[1]) == 2), [])
-    first = sorted(best_single + best_pair, key=lambda c: (-c[0], len(c[1])))
+    best: dict[int, tuple[float, list[int]]] = {}  # by size: the best single, the best pair
+    for c in clean:
+        best.setdefault(len(c[1]), c)
+    first = sorted(best.values(), key=lambda c: (-c[0], len(c[1])))
     rest = [c for c in clean if c not in first]
     return [numbers_ for _, numbers_ in first + rest][:most]
 
@@ -114,16 +109,15 @@ def reattribute(
     passages: Mapping[int, str],
     validator: Validator,
     run: CheckRun,
-    tries: int = _TRIES,
 ) -> SentenceCheck | None:
     """The failed `check`'s sentence cited to the given passage(s) that hold it, checked and
     marked `reattributed`; None when no passage does (or the sentence is too short to hold
-    anything). At most `tries` citations are checked in full."""
+    anything). At most two citations are checked in full."""
     if check.supported or check.problem == "fragment":
         return None
     tried = sorted(check.citations)  # already checked: that is why it failed
-    others = [n for n in candidates(check.text, passages, tries + 1) if n != tried]
-    for cited in others[:tries]:
+    others = [n for n in candidates(check.text, passages, _TRIES + 1) if n != tried]
+    for cited in others[:_TRIES]:
         text = cite(check.text, cited)
         verdict = validator.check(text, {n: passages[n] for n in cited}, run)
         if verdict.accepted and len(verdict.sentences) == 1:

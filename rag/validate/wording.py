@@ -28,7 +28,7 @@ NUMBER_WORDS.update({w: str(10 * i) for i, w in enumerate(_TENS.split(), start=3
 _DIGITS = re.compile(r"(?<![\w.])\d+(?:,\d{3})*(?:\.\d+)?")
 _WORD = re.compile(r"[A-Za-z]+")
 # Words before "one" that make it a pronoun, not a count ("no one", "each one").
-_PRONOUN_ONE = [[w] for w in ("no", "each", "any", "every", "someone", "which", "this", "that")]
+_PRONOUN_ONE = frozenset(("no", "each", "any", "every", "someone", "which", "this", "that"))
 _TOKEN = re.compile(r"[A-Za-z]+|\d+(?:,\d{3})*(?:\.\d+)?")
 # Capitalized words; the first word of a sentence proves nothing, so callers skip it.
 # A name may be hyphenated ("Jong-chul", "Covid-19"): its parts together are the name.
@@ -196,9 +196,8 @@ def numbers(text: str) -> set[str]:
     for i, w in enumerate(words):
         if w not in NUMBER_WORDS:
             continue
-        if w == "one" and (
-            words[i + 1 : i + 2] in (["of"], ["another"]) or words[i - 1 : i] in _PRONOUN_ONE
-        ):
+        after = words[i + 1] if i + 1 < len(words) else ""
+        if w == "one" and (after in ("of", "another") or (i > 0 and words[i - 1] in _PRONOUN_ONE)):
             continue
         found.add(NUMBER_WORDS[w])
     return found
@@ -220,7 +219,8 @@ def names(text: str) -> set[str]:
     return out
 
 
-def name_words(text: str, anywhere: bool = False) -> set[str]:
+@lru_cache(maxsize=8192)
+def name_words(text: str, anywhere: bool = False) -> frozenset[str]:
     """The stemmed, lowercased parts of the text's names; with `anywhere`, a capitalized first
     word counts too (a title, or a claim that opens with a name).
 
@@ -230,7 +230,8 @@ def name_words(text: str, anywhere: bool = False) -> set[str]:
     ['haig', 'sid']
     """
     found = {w for w in NAME.findall(text) if w not in _NOT_NAMES} if anywhere else names(text)
-    return {stem(p.lower()) for name in found for p in _PART.findall(name)}
+    # Cached: re-attribution asks it of each passage once per pair it might join.
+    return frozenset(stem(p.lower()) for name in found for p in _PART.findall(name))
 
 
 _DEMONYM_ENDINGS = ("ian", "ese", "ish", "an", "i", "n")
