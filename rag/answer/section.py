@@ -85,6 +85,9 @@ def unheaded(text: str, headers: list[tuple[str, str | None]]) -> str:
     'It rained. Officers stay out [2].'
     >>> unheaded("[1] Chief speaks on ICE (2025-12-16) He spoke [1].", head)
     'He spoke [1].'
+    >>> g = [("Six hold 287(g) deals", "2026-01-08")]  # a title with brackets of its own
+    >>> unheaded("It ended. Six hold 287(g) deals (2026-01-08) Not all do [2].", g)
+    'It ended. Not all do [2].'
     >>> unheaded("Chief speaks (2025-12-16) He spoke [1].", head)  # words of the title kept
     'He spoke [1].'
     >>> unheaded("Sid Haig Jr. acted [1].", [("Sid Haig", None)])
@@ -92,8 +95,11 @@ def unheaded(text: str, headers: list[tuple[str, str | None]]) -> str:
     """
     start = r"(?:^|(?<=[.!?]\s)|(?<=\n))(?:\[\d{1,3}\]\s*)?"  # the block's "[n] " too
     for title, date in headers:
+        heads = [f"{title} ({date})"] if date else []  # whole, whatever the title holds
         if len(title.split()) >= 4:
-            text = re.sub(start + re.escape(title) + r"\s+(?=[A-Z\"'])", "", text)
+            heads.append(title)
+        for head in heads:
+            text = re.sub(start + re.escape(head) + r"\s+(?=[A-Z\"'])", "", text)
         if not date:
             continue
         # The title, or words of it the model kept, before the date.
