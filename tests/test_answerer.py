@@ -348,6 +348,34 @@ def test_an_answer_whose_summary_says_the_sources_do_not_answer_abstains(index: 
     assert "The police chief said officers do not cooperate with ICE [1]." in said
 
 
+@pytest.mark.parametrize(
+    ("question", "premise_check", "status"),
+    [
+        ("Do police help ICE?", True, "accepted"),
+        # a year no passage found holds: what they say answers another question
+        ("Did police help ICE in 2031?", True, "abstained"),
+        ("Did police help ICE in 2031?", False, "accepted"),
+    ],
+)
+def test_a_question_the_sources_answer_otherwise_abstains(
+    index: Settings, question: str, premise_check: bool, status: str
+) -> None:
+    asked: list[str] = []
+
+    def relevance(question: str, answer: str) -> float:
+        asked.append(answer)
+        return 1.0
+
+    checking = index.updated(premise_check=premise_check)
+    answer = _answerer(checking, CHIEF, relevance).ask(question, k=2)
+    assert answer.status == status
+    if status == "abstained":
+        assert asked == []  # the lexical check comes first, and needs no judge
+        assert "it asks about 2031, which no passage found gives" in " ".join(answer.notes)
+        said = answer.text.split("What the sources do say")[1]
+        assert "The police chief said officers do not cooperate with ICE [1]." in said
+
+
 def test_a_relevance_check_that_fails_keeps_the_checked_answer_with_a_note(
     index: Settings,
 ) -> None:

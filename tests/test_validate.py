@@ -173,6 +173,55 @@ def test_patterns_seen_on_unseen_data(validator: Validator, answer: str, accepte
     assert verdict.accepted is accepted, verdict.problems
 
 
+# A passage whose sentences the model copies with one fact changed.
+COPIED = {
+    8: cited_text(
+        "Ctenophores and others",
+        "Hence ctenophores usually swim in the direction in which the mouth is pointing. Their "
+        "cilia beat in rows. Zia Lee is a keyboard player and member of the band Dandy. She "
+        "also plays bass. On 15 December the Sheriff's Office received a call from the agency "
+        "saying that agents were being attacked. Where the laws of member states provide for "
+        "lesser rights the law can be enforced by the courts of member states. The legislature "
+        "of the Union is principally composed of the Parliament and the Council. Kenji Imada "
+        "(born 17 January 1969) is a former wrestler from Hiroshima. The word pharma was a "
+        "term used since the 15th\u201317th centuries.",
+    )
+}
+
+
+@pytest.mark.parametrize(
+    ("answer", "named"),
+    [
+        # a word taken from elsewhere in the passage put in the sentence's subject's place
+        ("Cilia usually swim in the direction in which the mouth is pointing [8].", "cilia"),
+        ("Ctenophores usually swim in the direction in which the mouth is pointing [8].", ""),
+        # "he" of a passage that says "she"
+        ("He is a member of the band Dandy [8].", "'he'"),
+        ("She is a member of the band Dandy [8].", ""),
+        # a role turned round: the office "received" the call
+        ("The Sheriff's Office made a call saying that agents were being attacked [8].", "made"),
+        ("On 15 December the Sheriff's Office received a call from the agency [8].", ""),
+        # a condition opening the sentence, with no comma to close it
+        ("The laws of member states provide for lesser rights [8].", "where"),
+        ("The law can be enforced by the courts of member states [8].", ""),
+        # someone else said to do what the sentence says was done by others
+        ("The national courts can enforce the law [8].", "national courts"),
+        # the head of the subject left out: "the legislature of the Union" made "the Union"
+        ("The Union is principally composed of the Parliament and the Council [8].", "legislature"),
+        ("The legislature of the Union is composed of the Parliament and the Council [8].", ""),
+        # "born in" a place the passage only says he is from
+        ("Kenji Imada was born in Hiroshima [8].", "born in Hiroshima"),
+        ("Kenji Imada is a former wrestler from Hiroshima [8].", ""),
+        # a "last" the passage does not say
+        ("The term pharma was last used in the 17th century [8].", "last"),
+    ],
+)
+def test_a_fact_changed_in_a_copied_sentence(validator: Validator, answer: str, named: str) -> None:
+    verdict = validator.check(answer, COPIED)
+    assert verdict.accepted is (named == ""), verdict.problems
+    assert named in " ".join(verdict.problems)
+
+
 def test_no_claims_is_not_an_answer(validator: Validator) -> None:
     verdict = validator.check("The sources do not answer this question.", PASSAGES)
     assert verdict.accepted and verdict.sentences == []

@@ -14,6 +14,7 @@ from rag.text import sentences, strip_markers
 from rag.types import AnswerStatus, SentenceCheck, Verdict
 from rag.validate.claims import says_no_answer, split_claims
 from rag.validate.injection import is_instruction
+from rag.validate.premise import false_premises
 from rag.validate.validator import CheckRun, Validator
 from rag.validate.wording import stems
 
@@ -60,6 +61,10 @@ OFF_QUESTION = (
     "what the sources support does not answer the question as asked (the relevance check read "
     "{p:.2f} against the threshold {t:.2f}), so the answer abstains and shows it as what the "
     "sources do say"
+)
+FALSE_PREMISE = (
+    "the question takes for granted what the sources found do not say ({reason}), so the answer "
+    "abstains and shows what they do say"
 )
 DECLINED = (
     "the answer's own summary says the sources do not answer the question, so it abstains and "
@@ -241,10 +246,18 @@ def checked_relevance(
     parts: tuple[str, ...] = ("summary",),
 ) -> Outcome:
     """`outcome` if what it says answers `question` (or the validator cannot tell), else an
-    abstention that shows it as what the sources do say. What it says is its supported
-    sentences of `parts`."""
+    abstention that shows it as what the sources do say: first when the question takes for
+    granted what the passages do not say (validate/premise.py), then when the judge reads its
+    supported sentences of `parts` as not answering it."""
+    if outcome.status == "abstained" or not question:
+        return outcome
+    if validator.settings.premise_check:
+        premises = false_premises(question, list(passages.values()))
+        if premises:
+            note = FALSE_PREMISE.format(reason=premises[0])
+            return abstain(outcome, passages, texts, validator, run, note)
     relevance = validator.relevance
-    if relevance is None or outcome.status == "abstained" or not question:
+    if relevance is None:
         return outcome
     said = answered_part(outcome.text, outcome.verdict, parts)
     try:

@@ -245,6 +245,13 @@ class ValidatorSettings(Group):
         "for, below which it abstains (its supported sentences still shown); 0 turns the check "
         "off. Not in fast mode, which has no judge.",
     )
+    premise_check: bool = Field(
+        True,
+        alias="premise_check",
+        description="Abstain when the question takes for granted what the passages given say "
+        "otherwise or not at all: a number or name none holds, a word the closest sentence "
+        "says otherwise ('right turn' of a 'left turn'). Lexical, every mode.",
+    )
 
     @model_validator(mode="after")
     def _thresholds_agree(self) -> ValidatorSettings:

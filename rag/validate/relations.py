@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from rag.validate.lexicon import opposed, synsets
 from rag.validate.wording import NAME, names
 
 _WORD = re.compile(r"[A-Za-z]+")
@@ -37,8 +38,8 @@ _RELATIONS = (
         "decrease decreased decreases fell fall falls declined decline declines dropped",
     ),
     ("oldest", "youngest"),
-    ("north northern", "south southern"),
-    ("east eastern", "west western"),
+    ("north northern northward northerly", "south southern southward southerly"),
+    ("east eastern eastward easterly", "west western westward westerly"),
     ("father", "mother"),
     ("husband", "wife"),
     ("son", "daughter"),
@@ -50,6 +51,18 @@ _CONCEPT_OF = {
     for c, concept in enumerate(group)
     for form in concept.split()
 }
+
+
+# Groups of roles (who wrote, won, received, was president, was born), as against groups of
+# order and amount, which a paraphrase words otherwise ("prior to" for "before").
+_ROLES = frozenset((0, 1, 2, 3, 6))
+
+
+def role_word(word: str) -> bool:
+    """Whether `word` names a role in one of the exclusive relations ("received", "editor",
+    "won"), which no other word may take the place of."""
+    concept = _CONCEPT_OF.get(word.lower())
+    return concept is not None and concept[0] in _ROLES
 
 
 # Prefixes that turn a word into its opposite; only "un" and "non" are safe read backwards (a
@@ -70,6 +83,8 @@ def negated_words(claim: str, cited: str) -> list[tuple[str, str]]:
     [('binding', 'nonbinding')]
     >>> negated_words("It was unknown then.", "It was unknown then; now it is known.")
     []
+    >>> negated_words("It was discovered in 1850.", "It was covered in 1850.")
+    []
     """
     said = {w.lower() for w in _WORD.findall(cited)}
     words = {w.lower() for w in _WORD.findall(claim)}
@@ -78,7 +93,10 @@ def negated_words(claim: str, cited: str) -> list[tuple[str, str]]:
         for prefix in _NEGATING:
             rest = word[len(prefix) :]
             if word.startswith(prefix) and len(rest) >= 4 and rest in said:
-                out.append((word, rest))
+                # "discovered" is no opposite of "covered", nor "information" of "formation":
+                # where WordNet knows both words, it must call them opposites.
+                if not (synsets(word) and synsets(rest)) or opposed(word, rest):
+                    out.append((word, rest))
                 break
         else:
             for prefix in _NEGATING_BOTH_WAYS:
@@ -99,9 +117,10 @@ def naming(claim: str, cited_sentences: list[str]) -> list[str]:
     return [s for s in cited_sentences if wanted & {w.lower() for w in NAME.findall(s)}]
 
 
-def changed_relations(claim: str, cited_sentence: str) -> list[tuple[str, str]]:
+def changed_relations(claim: str, cited_sentence: str, roles: bool = True) -> list[tuple[str, str]]:
     """(claim's word, cited sentence's word) where the claim names one relation of a group and
     the sentence, lacking it, names another: "sung by" for "written by", "won" for "lost".
+    Without `roles`, only order, direction and amount ("before", "west", "more").
 
     >>> changed_relations("It was sung by Ann Lee.", "It was written by Ann Lee.")
     [('sung', 'written')]
@@ -116,7 +135,7 @@ def changed_relations(claim: str, cited_sentence: str) -> list[tuple[str, str]]:
     out = []
     for w in _WORD.findall(claim.lower()):
         concept = _CONCEPT_OF.get(w)
-        if concept is None or concept in word_of:
+        if concept is None or concept in word_of or (not roles and concept[0] in _ROLES):
             continue
         other = next((c for c in word_of if c[0] == concept[0]), None)
         if other is not None:

@@ -10,6 +10,13 @@ from itertools import pairwise
 import numpy as np
 
 from rag.text import sentences, terms
+from rag.validate.frames import (
+    added_words,
+    changed_agent,
+    changed_pronoun,
+    moved_place,
+    swapped_words,
+)
 from rag.validate.proximity import distant_numbers
 from rag.validate.relations import changed_relations, naming, negated_words
 from rag.validate.wording import (
@@ -96,13 +103,24 @@ def measure(claim: str, cited: list[str]) -> Evidence:
         missing_names=missing_names(claim, joined),
         dropped=dropped_qualifiers(claim, best) if best else [],
         distant_numbers=distant_numbers(claim, singles),
-        changed=(
-            changed_relations(claim, " ".join([best, *naming(claim, singles)])) if best else []
-        )
-        + negated_words(claim, joined),
+        changed=_changed(claim, best, singles, joined),
         unmatched=sorted({w for w in terms(claim) if stem(w) not in held}),
         closest=ranked[:_CLOSEST],
     )
+
+
+def _changed(claim: str, best: str, singles: list[str], joined: str) -> list[tuple[str, str]]:
+    """What the claim says otherwise than its cited text, each (claim's words, cited words)."""
+    found = negated_words(claim, joined) + changed_pronoun(claim, joined)
+    found += added_words(claim, joined) + moved_place(claim, singles)
+    if best:
+        claim_stems = stems(claim)
+        single = max(singles, key=lambda s: len(claim_stems & stems(s)))
+        found += changed_relations(claim, " ".join([best, *naming(claim, singles)]))
+        # "unencrypted" of a sentence that says "encrypted", the passage's other word elsewhere
+        found += negated_words(claim, single) + swapped_words(claim, best, singles)
+        found += changed_agent(claim, best)
+    return list(dict.fromkeys(found))
 
 
 def similarity(claim_vector: np.ndarray, window_vectors: np.ndarray) -> float:

@@ -297,5 +297,7 @@ def _explain(evidence: Evidence, marks: str, ok: bool) -> str:
     if evidence.dropped:
         parts.append(f"drops {', '.join(evidence.dropped)!r} from the cited sentence")
     for said, cited in evidence.changed:
-        parts.append(f"says {said!r} where {marks} says {cited!r}")
+        parts.append(
+            f"says {said!r} where {marks} says {cited!r}" if cited else f"adds {said!r} to {marks}"
+        )
     return ("supported; " if ok else "") + "; ".join(parts)

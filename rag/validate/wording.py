@@ -69,6 +69,7 @@ _CONDITION_OF = {
     w: len(_QUALIFIER_GROUPS) + i for i, group in enumerate(_CONDITIONS) for w in group.split()
 }
 _CLAUSE_CONDITION = re.compile(r"(?:^|[,;:(]\s*|\.\s+)(if|unless)\b|(?:^|\.\s+)(where)\b", re.I)
+_OPENING = 8  # words of an unclosed sentence-opening condition taken for its clause
 _STEMMER = Stemmer.Stemmer("english")
 # Tokenized text ("I 'd", "wo n't", ``quoted'') joined back as written.
 _SPLIT_CLITIC = re.compile(r"\s+(?=(?:'(?:s|d|ll|re|ve|m)|n't)\b)", re.I)
@@ -302,9 +303,16 @@ def _conditions(text: str) -> list[tuple[int, frozenset[str]]]:
     out = []
     for match in _CLAUSE_CONDITION.finditer(text):
         parts = re.split(r"[,;:]", text[match.end() :], maxsplit=1)
+        word = match.group(1) or match.group(2)
         if len(parts) == 2:
-            word = match.group(1) or match.group(2)
             out.append((_CONDITION_OF[word.lower()], stems(parts[0])))
+        elif match.start() == 0:
+            # Opening the sentence, unclosed: its first words are the condition's, those of
+            # them the rest of the sentence does not say ("Where the laws provide for lesser
+            # rights EU law can be enforced by the courts of member states").
+            words = parts[0].split()
+            clause = stems(" ".join(words[:_OPENING])) - stems(" ".join(words[_OPENING:]))
+            out.append((_CONDITION_OF[word.lower()], clause))
     return out
 
 
@@ -335,6 +343,11 @@ def dropped_qualifiers(claim: str, cited_sentence: str) -> list[str]:
     >>> dropped_qualifiers("Where the laws give lesser rights, courts enforce it.", cited)
     []
     >>> dropped_qualifiers("Courts enforce it.", cited)
+    []
+    >>> cited = "Where the laws of states provide for lesser rights EU law is enforced by states."
+    >>> dropped_qualifiers("The laws provide for lesser rights.", cited)
+    ['where']
+    >>> dropped_qualifiers("EU law is enforced by the states.", cited)
     []
     """
     claim_tokens = _tokens(claim)

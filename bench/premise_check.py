@@ -1,0 +1,120 @@
+"""How often the premise check (rag/validate/premise.py) would make an answer abstain: on
+answerable questions (each a wrong abstention) and on SQuAD 2.0's unanswerable ones (each a
+right one), from retrieval alone, no model. The passages read are the first `--k` hits of the
+default search, under their titles, as an answer is given them (RAG_ANSWER_K, 4).
+
+    python bench/premise_check.py [--k 4] [--also DIR ...] [--out docs/bench/premise-check.json]
+
+`--also DIR` adds a set in the same format (DIR/corpus.jsonl, DIR/gold.jsonl), such as
+MuSiQue converted by bench/convert_musique.py.
+
+Chosen on the 60 SQuAD 2.0 questions of the `rag eval --limit 60 --unanswerable 30` runs (the
+first 30 answerable and first 30 unanswerable), reported apart on the other 440 and on every
+HotpotQA question, which no one here read for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from common import SHARED, write_result
+
+from rag.config import load_settings
+from rag.embed.encoder import load_embedder
+from rag.evaluate.run import corpus_index
+from rag.progress import RichReporter, Silent
+from rag.retrieve.search import open_searcher
+from rag.text import cited_text
+from rag.validate.premise import READS, false_premises
+
+SETS = ("squad2", "hotpotqa")
+# What the check reads, and the share of the question its closest sentence must hold.
+OPTIONS = {
+    "numbers": (frozenset({"numbers"}), 0.6),
+    "numbers, words, closest 0.5": (READS, 0.5),
+    "numbers, words (default)": (READS, 0.6),
+    "numbers, words, names": (READS | {"names"}, 0.6),
+    "numbers, words, taken words": (READS | {"taken"}, 0.6),
+}
+DEFAULT = "numbers, words (default)"
+_TUNED = 30  # of each kind, the first in the gold file: the eval runs' questions
+
+
+def _groups(name: str, gold: list[dict[str, Any]]) -> list[str]:
+    """Each question's group: the set, tuned on or not, answerable or not."""
+    seen: dict[bool, int] = defaultdict(int)
+    out = []
+    for row in gold:
+        answerable = bool(row.get("answerable", True))
+        seen[answerable] += 1
+        part = "tuned on" if name == "squad2" and seen[answerable] <= _TUNED else "not tuned on"
+        out.append(f"{name}, {part}, {'answerable' if answerable else 'unanswerable'}")
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--k", type=int, default=None, help="passages read (RAG_ANSWER_K)")
+    parser.add_argument("--also", type=Path, nargs="*", default=[], help="more set folders")
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    settings = load_settings()
+    k = args.k or settings.answer.k
+    embedder = load_embedder(settings)
+    flagged: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
+    examples: dict[str, list[dict[str, str]]] = defaultdict(list)
+    seconds = []
+    reporter = RichReporter()
+    folders = [SHARED / name for name in SETS] + list(args.also)
+    for folder in folders:
+        name = folder.name
+        gold = [json.loads(line) for line in (folder / "gold.jsonl").open()]
+        indexed, _ = corpus_index(folder / "corpus.jsonl", settings, embedder, Silent())
+        searcher = open_searcher(indexed, embedder)
+        with reporter.task(name, total=len(gold)) as advance:
+            for row, group in zip(gold, _groups(name, gold), strict=True):
+                hits = searcher.search(row["question"], k=k)
+                passages = [cited_text(h.title, h.text) for h in hits]
+                for option, (reads, covered) in OPTIONS.items():
+                    started = time.perf_counter()
+                    found = false_premises(row["question"], passages, reads, covered)
+                    if option == DEFAULT:
+                        seconds.append(time.perf_counter() - started)
+                        if found:
+                            examples[group].append({"question": row["question"], "why": found[0]})
+                    flagged[option][group].append(bool(found))
+                advance(1)
+    table = {
+        option: {group: round(sum(v) / len(v), 4) for group, v in groups.items()}
+        for option, groups in flagged.items()
+    }
+    sizes = {group: len(v) for group, v in flagged[DEFAULT].items()}
+    result = {
+        "k": k,
+        "questions": sizes,
+        "abstains": table,
+        "ms_per_question_p50": round(1000 * sorted(seconds)[len(seconds) // 2], 2),
+        "examples": examples,
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print("share abstaining; " + "; ".join(f"{g}: {n}" for g, n in sizes.items()))
+        for option, row in table.items():
+            print(f"{option:34}" + " ".join(f"{row[g]:.3f}" for g in sizes))
+        print(f"premise check: {result['ms_per_question_p50']} ms a question (p50)")
+    if args.out:
+        write_result(args.out, result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""A question that takes for granted what its passages do not say. "When the Rhine took a right
+turn what did it create?" of a passage where it took a left one; "When was Warsaw ranked the
+22nd most liveable city?" of one that ranks it 32nd. An answer can be true, cited and checked
+and still not answer such a question: the passages answer another. The check reads the
+question against every passage the answer was given for what a question may not change: a
+year, amount or ordinal none of them holds; a word the closest sentence says the opposite of
+("right" / "left", "specific" / "general", "unencrypted" / "encrypted"); an order, direction or
+amount said otherwise ("after" / "before", "westward" / "easterly"); a "not" the sentence does
+not say. Not a name missing (a multi-hop question names what a later passage holds) nor a word
+taken from elsewhere in the passage (questions do it as they paraphrase). The policy abstains
+on what it finds (rag/answer/policy.py).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+from rag.text import sentences
+from rag.validate.frames import swapped_words
+from rag.validate.lexicon import opposed
+from rag.validate.relations import changed_relations, negated_words
+from rag.validate.wording import missing_names, stems
+
+# A question copies less of its passage's sentence than a claim does: its "what", "when",
+# "did" and the word it asks for are not in it.
+_QUESTION_COPY = 0.3
+_COVERED = 0.6  # share of the question's words its closest sentence must hold to be read
+# Of the words a claim may not add, a question adds only a negation: "how long did it last"
+# asks, where a claim's "last" states.
+_NEGATIONS = frozenset(("not", "never", "no"))
+_SPAN = re.compile(r"\b(\d{4})[\u2013-](\d{2})\b")
+_ORDINAL_WORDS = "first second third fourth fifth sixth seventh eighth ninth tenth"
+_ORDINALS = {w: n for n, w in enumerate(_ORDINAL_WORDS.split(), start=1)}
+READS = frozenset(("numbers", "words"))
+_NUMBER = re.compile(r"(?<![\w.])(\d+(?:,\d{3})*(?:\.\d+)?)(st|nd|rd|th|'s|s)?\b", re.I)
+
+
+def _plain(text: str) -> str:
+    """Without accents: a question typed "Mongke" names the passages' "Möngke"."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def false_premises(
+    question: str,
+    passages: Sequence[str],
+    reads: frozenset[str] = READS,
+    covered: float = _COVERED,
+) -> list[str]:
+    """What `question` says that the passages do not, one line each; empty when nothing.
+    `reads` and `covered` are the measured options (bench/premise_check.py): what is read
+    ("numbers", "words", and off by default "names" none holds, "taken" words from elsewhere),
+    and the share of the question's words its closest sentence must hold for "words".
+
+    >>> passages = ["The Rhine took a left turn, creating the Channel River.", "It is long."]
+    >>> false_premises("When the Rhine took a right turn what did it create?", passages)
+    ["it says 'right' where the closest passage says 'left': The Rhine took a left turn, \
+creating the Channel River."]
+    >>> false_premises("When the Rhine took a left turn what did it create?", passages)
+    []
+    >>> false_premises("What did the Rhine create in 1850?", passages)
+    ['it asks about 1850, which no passage found gives']
+    >>> false_premises("How long did the Rhine last?", passages)
+    []
+    """
+    found = []
+    joined = " ".join(passages)
+    missing = missing_numbers(question, joined) if "numbers" in reads else []
+    if missing:
+        found.append(f"it asks about {', '.join(missing)}, which no passage found gives")
+    names = missing_names(_plain(question), _plain(joined)) if "names" in reads else []
+    if names:
+        found.append(f"it names {', '.join(names)}, which no passage found does")
+    singles = [s for text in passages for s in (sentences(text) or [text])]
+    if not singles or not reads & {"words", "taken"}:
+        return found
+    asked = stems(question)
+    closest = max(singles, key=lambda s: len(asked & stems(s)))
+    if len(asked & stems(closest)) < covered * len(asked):
+        # No sentence restates the question: a multi-hop question's words are spread over
+        # passages, and its closest sentence is about another of its hops.
+        return found
+    swapped = swapped_words(question, closest, singles, copied=_QUESTION_COPY)
+    changes = [
+        (said, other)
+        for said, other in swapped
+        if "taken" in reads or opposed(said, other) or (not other and said in _NEGATIONS)
+    ]
+    if "words" in reads:
+        changes += negated_words(question, closest)
+        changes += changed_relations(question, closest, roles=False)
+    for said, other in dict.fromkeys(changes):
+        if other:
+            found.append(f"it says {said!r} where the closest passage says {other!r}: {closest}")
+        else:
+            found.append(f"it says {said!r}, which the closest passage does not: {closest}")
+    return found
+
+
+def missing_numbers(question: str, text: str) -> list[str]:
+    """The question's years, amounts (100 and up) and ordinals that `text` does not hold: a
+    smaller count is what a question asks for ("What three things ..."), or part of a name
+    ("Big Hero 6"); a decade ("the 1950s", "the 70's") is held by any year in it.
+
+    >>> missing_numbers("Who won in the 1950s, and what was 22nd in 1,200 races?", "In 1957 ...")
+    ['22nd', '1,200']
+    >>> missing_numbers("What three things did the 70's bring?", "In 1975 it ...")
+    []
+    >>> missing_numbers("Who was his 3rd son, in the 2003-2004 season?", "His third son, 2003-04.")
+    []
+    """
+    held = {m.group(1).replace(",", "") for m in _NUMBER.finditer(text)}
+    held |= {f"{m.group(1)[:2]}{m.group(2)}" for m in _SPAN.finditer(text)}  # "2003-04"
+    held |= {str(n) for w, n in _ORDINALS.items() if re.search(rf"\b{w}\b", text, re.I)}
+    out = []
+    for match in _NUMBER.finditer(question):
+        digits, suffix = match.group(1).replace(",", ""), (match.group(2) or "").lower()
+        if suffix in ("s", "'s"):
+            decade = digits[:-1]  # "195" of the 1950s, "7" of the 70's
+            if not any(h.startswith(decade) or h[-2:].startswith(decade) for h in held):
+                out.append(match.group())
+        elif (suffix or float(digits) >= 100) and digits not in held:
+            out.append(match.group())
+    return out

@@ -1,0 +1,55 @@
+"""The premise check: what a question takes for granted that its passages say otherwise."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.validate.premise import false_premises
+
+PASSAGES = [
+    "During the ice ages the Rhine took a left turn, creating the Channel River.",
+    "In 2012 the Economist ranked Warsaw the 32nd most liveable city in the world.",
+    "To view the encrypted content a VideoGuard receiver needs to be used.",
+    "Complexity theory asks a more general question about all possible algorithms.",
+    "The water broke through the arch, joining the easterly flow toward the Atlantic.",
+    "Adaptive immunity depends on telling self from non-self.",
+    "Kublai's third son ruled Tibet during the 1270s.",
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "named"),
+    [
+        # the question restates a sentence with one word turned round
+        ("When the Rhine took a right turn what did it create?", "'right' where"),
+        ("When the Rhine took a left turn what did it create?", ""),
+        ("What asks a more specific question about all possible algorithms?", "'specific'"),
+        ("What asks a more general question about all possible algorithms?", ""),
+        ("What does a receiver need to view unencrypted content?", "'unencrypted'"),
+        ("What does a receiver need to view encrypted content?", ""),
+        ("Where did the water join the westward flow?", "'westward'"),
+        ("What does not depend on telling self from non-self?", "'not'"),
+        # a year, amount or ordinal no passage holds; counts and decades are not premises
+        ("When was Warsaw ranked the 22nd most liveable city?", "22nd"),
+        ("When was Warsaw ranked the 32nd most liveable city?", ""),
+        ("Who ranked Warsaw in 2014?", "2014"),
+        ("What did Kublai's 3rd son rule in the 1270s?", ""),
+        ("What three things did Kublai's third son rule in the 70's?", ""),
+        # a name no passage found holds is not read: a multi-hop question names later hops
+        ("Which river did Kublai's son cross before ruling Tibet?", ""),
+    ],
+)
+def test_a_question_taking_for_granted_what_the_passages_do_not_say(
+    question: str, named: str
+) -> None:
+    found = false_premises(question, PASSAGES)
+    assert bool(found) is bool(named), found
+    assert named in " ".join(found)
+
+
+def test_a_question_no_sentence_restates_is_not_read_word_by_word() -> None:
+    """A multi-hop question's closest sentence is about one of its hops: its words are not
+    held against that sentence."""
+    question = "When was the last time the Olympics were held in the country that sells the vodka?"
+    passages = ["This was the first time that Korea had hosted the Winter Olympics in 2018."]
+    assert false_premises(question, passages) == []
