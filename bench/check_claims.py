@@ -4,6 +4,7 @@ corpus does not cover not found.
 
     python bench/check_claims.py                 # makes bench/labels/claims.jsonl if missing
     python bench/check_claims.py --per-set 35 --remake --out docs/bench/check-claims.json
+    python bench/check_claims.py --mode fast --out /tmp/fast.json   # the fast layer alone
 
 The claim set (bench/labels/claims.jsonl), per shared set:
 - true: the embedded model rewrites a gold question and its answer as one plain sentence, kept
@@ -163,9 +164,11 @@ def group(row: dict[str, Any]) -> str:
     return str(row["label"])
 
 
-def run(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Every claim checked against its set's index; verdict counts per label."""
-    settings = load_settings(validate_mode="judge")
+def run(rows: list[dict[str, Any]], mode: str = "judge") -> dict[str, Any]:
+    """Every claim checked against its set's index; verdict counts per label. `mode` "fast"
+    checks without the judge (minutes, not twenty; no claim can be called contradicted), to
+    see what a change of the fast layer does to each verdict."""
+    settings = load_settings(validate_mode=mode)
     embedder = load_embedder(settings)
     validator = open_validator(settings, embedder)
     results = []
@@ -237,6 +240,7 @@ def main() -> None:
     parser.add_argument("--per-set", type=int, default=35, help="true claims made per set")
     parser.add_argument("--remake", action="store_true", help="write the claim set again")
     parser.add_argument("--labels", type=Path, default=LABELS)
+    parser.add_argument("--mode", choices=("judge", "fast"), default="judge")
     parser.add_argument(
         "--out", type=Path, default=ROOT / "bench" / "results" / "check-claims.json"
     )
@@ -247,7 +251,7 @@ def main() -> None:
         args.labels.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
         print(f"wrote {len(rows)} claims to {args.labels}")
     rows = [json.loads(line) for line in args.labels.read_text(encoding="utf-8").splitlines()]
-    result = run(rows)
+    result = run(rows, args.mode)
     print(
         f"{'set/label':24} {'claims':>6} {'supported':>10} {'contradicted':>13} {'not found':>10}"
     )
