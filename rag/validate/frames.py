@@ -155,11 +155,11 @@ def _put_for(
         return opposite[:1]  # "right" for "left", "specific" for "general"
     if any(akin(a, b) for a in new for b in lost):
         return []
-    # A word taken from elsewhere in the passage ("cilia", said of something else there), or
-    # one put where the sentence names a role ("made" a call it "received"). A word the
-    # passage lacks is a paraphrase as often as not ("persons", "prior to", "called"), which
-    # coverage and similarity weigh.
-    # The word said elsewhere first: "cilia" before "direction", which the sentence also has.
+    # Flagged: a word taken from elsewhere in the passage ("cilia", said of something else
+    # there; one the sentence lacks is put first, "cilia" before "direction"), or one put where
+    # the sentence names a role ("made" a call it "received"). A word the passage lacks is a
+    # paraphrase as often as not ("persons", "prior to", "called"): coverage and similarity
+    # weigh it.
     taken = sorted(
         (a for a in new if _written(a, elsewhere) and _thing(a)), key=lambda a: a in said
     )

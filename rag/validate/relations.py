@@ -45,6 +45,7 @@ _RELATIONS = (
     ("son", "daughter"),
     ("brother", "sister"),
 )
+_ROLE_FIRST = "write win send president born"
 _CONCEPT_OF = {
     form: (g, c)
     for g, group in enumerate(_RELATIONS)
@@ -54,8 +55,11 @@ _CONCEPT_OF = {
 
 
 # Groups of roles (who wrote, won, received, was president, was born), as against groups of
-# order and amount, which a paraphrase words otherwise ("prior to" for "before").
-_ROLES = frozenset((0, 1, 2, 3, 6))
+# order and amount, which a paraphrase words otherwise ("prior to" for "before"); each named by
+# its first word.
+_ROLES = frozenset(
+    g for g, group in enumerate(_RELATIONS) if group[0].split()[0] in _ROLE_FIRST.split()
+)
 
 
 def role_word(word: str) -> bool:

@@ -96,6 +96,8 @@ def measure(claim: str, cited: list[str]) -> Evidence:
     candidates = [w for part in parts for w in windows(part)]
     ranked = sorted(candidates, key=lambda w: -len(claim_stems & stems(w)))
     best = ranked[0] if ranked else ""  # the sentence (or pair) the claim most likely restates
+    whole = set(singles)
+    single = next((w for w in ranked if w in whole), "")  # the closest one sentence
     return Evidence(
         claim=claim,
         coverage=round(coverage, 4),
@@ -103,19 +105,20 @@ def measure(claim: str, cited: list[str]) -> Evidence:
         missing_names=missing_names(claim, joined),
         dropped=dropped_qualifiers(claim, best) if best else [],
         distant_numbers=distant_numbers(claim, singles),
-        changed=_changed(claim, best, singles, joined),
+        changed=_changed(claim, best, single, singles, joined),
         unmatched=sorted({w for w in terms(claim) if stem(w) not in held}),
         closest=ranked[:_CLOSEST],
     )
 
 
-def _changed(claim: str, best: str, singles: list[str], joined: str) -> list[tuple[str, str]]:
-    """What the claim says otherwise than its cited text, each (claim's words, cited words)."""
+def _changed(
+    claim: str, best: str, single: str, singles: list[str], joined: str
+) -> list[tuple[str, str]]:
+    """What the claim says otherwise than its cited text, each (claim's words, cited words):
+    `best` is its closest sentence or pair, `single` its closest sentence."""
     found = negated_words(claim, joined) + changed_pronoun(claim, joined)
     found += added_words(claim, joined) + moved_place(claim, singles)
     if best:
-        claim_stems = stems(claim)
-        single = max(singles, key=lambda s: len(claim_stems & stems(s)))
         found += changed_relations(claim, " ".join([best, *naming(claim, singles)]))
         # "unencrypted" of a sentence that says "encrypted", the passage's other word elsewhere
         found += negated_words(claim, single) + swapped_words(claim, best, singles)
