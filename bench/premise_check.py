@@ -1,7 +1,10 @@
 """How often the premise check (rag/validate/premise.py) would make an answer abstain: on
 answerable questions (each a wrong abstention) and on SQuAD 2.0's unanswerable ones (each a
-right one), from retrieval alone, no model. The passages read are the first `--k` hits of the
-default search, under their titles, as an answer is given them (RAG_ANSWER_K, 4).
+right one), from retrieval alone, no model. Also, for the asked check (rag/validate/asked.py),
+how many answerable questions ask for a kind of thing, and how many of those have no gold
+answer of that kind (an answer holding the gold answer would abstain). The passages read are
+the first `--k` hits of the default search, under their titles, as an answer is given them
+(RAG_ANSWER_K, 4).
 
     python bench/premise_check.py [--k 4] [--also DIR ...] [--out docs/bench/premise-check.json]
 
@@ -33,6 +36,7 @@ from rag.evaluate.run import corpus_index
 from rag.progress import RichReporter, Silent
 from rag.retrieve.search import open_searcher
 from rag.text import cited_text
+from rag.validate.asked import asked_for, gives
 from rag.validate.premise import READS, false_premises
 
 SETS = ("squad2", "hotpotqa")
@@ -73,6 +77,7 @@ def main() -> None:
     flagged: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
     examples: dict[str, list[dict[str, str]]] = defaultdict(list)
     seconds = []
+    kinds: dict[str, dict[str, list[str]]] = defaultdict(lambda: {"asked": [], "not given": []})
     reporter = RichReporter()
     folders = [SHARED / name for name in SETS] + list(args.also)
     for folder in folders:
@@ -82,6 +87,11 @@ def main() -> None:
         searcher = open_searcher(indexed, embedder)
         with reporter.task(name, total=len(gold)) as advance:
             for row, group in zip(gold, _groups(name, gold), strict=True):
+                kind = asked_for(row["question"])
+                if kind and row.get("answers"):
+                    kinds[name]["asked"].append(row["question"])
+                    if not any(gives(kind, answer) for answer in row["answers"]):
+                        kinds[name]["not given"].append(row["question"])
                 hits = searcher.search(row["question"], k=k)
                 passages = [cited_text(h.title, h.text) for h in hits]
                 for option, (reads, covered) in OPTIONS.items():
@@ -103,6 +113,7 @@ def main() -> None:
         "questions": sizes,
         "abstains": table,
         "ms_per_question_p50": round(1000 * sorted(seconds)[len(seconds) // 2], 2),
+        "asked_kinds": kinds,
         "examples": examples,
     }
     if args.json:
@@ -112,6 +123,11 @@ def main() -> None:
         for option, row in table.items():
             print(f"{option:34}" + " ".join(f"{row[g]:.3f}" for g in sizes))
         print(f"premise check: {result['ms_per_question_p50']} ms a question (p50)")
+        for name, seen in kinds.items():
+            print(
+                f"asked check, {name}: {len(seen['asked'])} answerable questions ask for a kind,"
+                f" {len(seen['not given'])} of them have no gold answer of it"
+            )
     if args.out:
         write_result(args.out, result)
 

@@ -376,6 +376,27 @@ def test_a_question_the_sources_answer_otherwise_abstains(
         assert "The police chief said officers do not cooperate with ICE [1]." in said
 
 
+@pytest.mark.parametrize(
+    ("question", "asked_check", "status"),
+    [
+        ("Do police help ICE?", True, "accepted"),  # asks for no kind of thing
+        ("How many officers cooperate with ICE?", True, "abstained"),  # no number given
+        ("How many officers cooperate with ICE?", False, "accepted"),
+        ("When did officers cooperate with ICE?", True, "abstained"),  # no time given
+    ],
+)
+def test_an_answer_that_gives_nothing_of_the_kind_asked_abstains(
+    index: Settings, question: str, asked_check: bool, status: str
+) -> None:
+    checking = index.updated(asked_check=asked_check)
+    answer = _answerer(checking, CHIEF, lambda question, answer: 1.0).ask(question, k=2)
+    assert answer.status == status
+    if status == "abstained":
+        assert "the question asks for a" in " ".join(answer.notes)
+        said = answer.text.split("What the sources do say")[1]
+        assert "The police chief said officers do not cooperate with ICE [1]." in said
+
+
 def test_a_relevance_check_that_fails_keeps_the_checked_answer_with_a_note(
     index: Settings,
 ) -> None:

@@ -222,6 +222,34 @@ def test_a_fact_changed_in_a_copied_sentence(validator: Validator, answer: str, 
     assert named in " ".join(verdict.problems)
 
 
+# Two passages, each on someone else; and a sentence naming a formula.
+JOINED = {
+    9: cited_text("Géza von Cziffra", "Géza von Cziffra was an Austrian film director."),
+    10: cited_text("King Vidor", "King Vidor was an American film director."),
+    11: cited_text("Oxygen", "The common allotrope of oxygen on Earth is called dioxygen, O2."),
+}
+
+
+@pytest.mark.parametrize(
+    ("answer", "named"),
+    [
+        # each passage holds part of the claim, and nothing of it ties them
+        ("Géza von Cziffra is American [9][10].", "share none of its words"),
+        ("Géza von Cziffra and King Vidor were both film directors [9][10].", ""),
+        ("King Vidor was an American film director [10].", ""),
+        # letters and digits make a name, even as a sentence's first word
+        ("Fe2O is the common allotrope of oxygen on Earth [11].", "Fe2O"),
+        ("O2 is the common allotrope of oxygen on Earth [11].", ""),
+    ],
+)
+def test_a_claim_joined_from_passages_or_a_coded_name(
+    validator: Validator, answer: str, named: str
+) -> None:
+    verdict = validator.check(answer, JOINED)
+    assert verdict.accepted is (named == ""), verdict.problems
+    assert named in " ".join(verdict.problems)
+
+
 def test_no_claims_is_not_an_answer(validator: Validator) -> None:
     verdict = validator.check("The sources do not answer this question.", PASSAGES)
     assert verdict.accepted and verdict.sentences == []

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from rag.errors import LLMError
 from rag.text import sentences, strip_markers
 from rag.types import AnswerStatus, SentenceCheck, Verdict
+from rag.validate.asked import asked_for, gives
 from rag.validate.claims import says_no_answer, split_claims
 from rag.validate.injection import is_instruction
 from rag.validate.premise import false_premises
@@ -65,6 +66,10 @@ OFF_QUESTION = (
 FALSE_PREMISE = (
     "the question takes for granted what the sources found do not say ({reason}), so the answer "
     "abstains and shows what they do say"
+)
+NOT_GIVEN = (
+    "the question asks for {kind} and the answer's summary gives none, so it answers another "
+    "question; it abstains and shows what the sources do say"
 )
 DECLINED = (
     "the answer's own summary says the sources do not answer the question, so it abstains and "
@@ -247,8 +252,9 @@ def checked_relevance(
 ) -> Outcome:
     """`outcome` if what it says answers `question` (or the validator cannot tell), else an
     abstention that shows it as what the sources do say: first when the question takes for
-    granted what the passages do not say (validate/premise.py), then when the judge reads its
-    supported sentences of `parts` as not answering it."""
+    granted what the passages do not say (validate/premise.py), then when its summary does not
+    give the kind of thing asked (validate/asked.py), then when the judge reads its supported
+    sentences of `parts` as not answering it."""
     if outcome.status == "abstained" or not question:
         return outcome
     if validator.settings.premise_check:
@@ -256,6 +262,11 @@ def checked_relevance(
         if premises:
             note = FALSE_PREMISE.format(reason=premises[0])
             return abstain(outcome, passages, texts, validator, run, note)
+    kind = asked_for(question)
+    if validator.settings.asked_check and kind:
+        summary = answered_part(outcome.text, outcome.verdict)
+        if not gives(kind, summary):
+            return abstain(outcome, passages, texts, validator, run, NOT_GIVEN.format(kind=kind))
     relevance = validator.relevance
     if relevance is None:
         return outcome

@@ -252,6 +252,13 @@ class ValidatorSettings(Group):
         "otherwise or not at all: a number or name none holds, a word the closest sentence "
         "says otherwise ('right turn' of a 'left turn'). Lexical, every mode.",
     )
+    asked_check: bool = Field(
+        True,
+        alias="asked_check",
+        description="Abstain when the answer's summary does not give the kind of thing the "
+        "question asks for: a number for 'how many', a year for 'what year', a time for "
+        "'when'. Lexical, every mode.",
+    )
 
     @model_validator(mode="after")
     def _thresholds_agree(self) -> ValidatorSettings:

@@ -30,6 +30,12 @@ _COVERED = 0.6  # share of the question's words its closest sentence must hold t
 # Of the words a claim may not add, a question adds only a negation: "how long did it last"
 # asks, where a claim's "last" states.
 _NEGATIONS = frozenset(("not", "never", "no"))
+# What says "not" in a sentence: a question's "not" is no false premise where one of these is.
+_NEGATED = re.compile(
+    r"\b(?:not|no|never|none|nor|neither|without|cannot|except|excluding|other than|"
+    r"rather than|instead of)\b|n't\b",
+    re.I,
+)
 _SPAN = re.compile(r"\b(\d{4})[\u2013-](\d{2})\b")
 _ORDINAL_WORDS = "first second third fourth fifth sixth seventh eighth ninth tenth"
 _ORDINALS = {w: n for n, w in enumerate(_ORDINAL_WORDS.split(), start=1)}
@@ -88,6 +94,7 @@ creating the Channel River."]
         if "taken" in reads or opposed(said, other) or (not other and said in _NEGATIONS)
     ]
     if "words" in reads:
+        changes += added_negation(question, closest)
         changes += negated_words(question, closest)
         changes += changed_relations(question, closest, roles=False)
     for said, other in dict.fromkeys(changes):
@@ -96,6 +103,20 @@ creating the Channel River."]
         else:
             found.append(f"it says {said!r}, which the closest passage does not: {closest}")
     return found
+
+
+def added_negation(question: str, sentence: str) -> list[tuple[str, str]]:
+    """(word, "") for the question's "not", "never" or "no" when `sentence`, which restates
+    the question, negates nothing: "What is not prevented from entering an organism?" of
+    "physical barriers prevent pathogens from entering".
+
+    >>> added_negation("What is not prevented from entering?", "Barriers prevent it entering.")
+    [('not', '')]
+    >>> added_negation("What is p if it is not 2?", "If p is a prime other than 2, it is odd.")
+    []
+    """
+    said = [w for w in re.findall(r"[a-z]+", question.lower()) if w in _NEGATIONS]
+    return [] if not said or _NEGATED.search(sentence) else [(said[0], "")]
 
 
 def missing_numbers(question: str, text: str) -> list[str]:

@@ -23,6 +23,7 @@ from rag.validate.wording import (
     dropped_qualifiers,
     held_stems,
     missing_names,
+    name_words,
     numbers,
     stem,
     stems,
@@ -43,19 +44,27 @@ class Evidence:
     dropped: list[str]  # qualifiers of the closest cited sentence the claim dropped
     distant_numbers: list[str]  # numbers found in the cited text, but not near the claim's words
     changed: list[tuple[str, str]]  # (claim's word, cited word): a relation said otherwise
+    unjoined: bool  # its cited passages each hold part of it, and share no word of it
     unmatched: list[str]  # the claim's content words the cited text does not have
     closest: list[str]  # the cited sentences or pairs sharing the most words, best first
     similarity: float | None = None  # best cosine to a cited sentence or pair; None: not needed
 
     @property
     def flags(self) -> bool:
-        """Whether a name, number, qualifier or relation looks off."""
-        return bool(self.missing_names or self.dropped or self.distant_numbers or self.changed)
+        """Whether a name, number, qualifier, relation or join looks off."""
+        return bool(
+            self.missing_names
+            or self.dropped
+            or self.distant_numbers
+            or self.changed
+            or self.unjoined
+        )
 
     def score_with(self, similarity: float) -> float:
         """The score this evidence would have at `similarity`."""
         base = 0.5 * self.coverage + 0.5 * max(similarity, 0.0)
-        for flag in (self.missing_names, self.dropped, self.distant_numbers, self.changed):
+        flags = (self.missing_names, self.dropped, self.distant_numbers, self.changed)
+        for flag in (*flags, self.unjoined):
             if flag:
                 base *= 0.5
         return round(min(max(base, 0.0), 1.0), 4)
@@ -106,8 +115,33 @@ def measure(claim: str, cited: list[str]) -> Evidence:
         dropped=dropped_qualifiers(claim, best) if best else [],
         distant_numbers=distant_numbers(claim, singles),
         changed=_changed(claim, best, single, singles, joined),
+        unjoined=unjoined(claim_stems, cited),
         unmatched=sorted({w for w in terms(claim) if stem(w) not in held}),
         closest=ranked[:_CLOSEST],
+    )
+
+
+def unjoined(claim_stems: frozenset[str], cited: list[str]) -> bool:
+    """Whether the claim joins passages that share none of its words and name nothing in
+    common: each says part of it, none says what ties the parts ("Géza von Cziffra is American
+    [2][3]" of a passage on him and one on an American director). Parts that share a word are
+    joined by it ("X and Y are both dog breeds [1][2]").
+
+    >>> cited = ["Géza von Cziffra was an Austrian director.", "King Vidor was American."]
+    >>> unjoined(stems("Géza von Cziffra is American."), cited)
+    True
+    >>> cited[1] = "King Vidor was an American director."
+    >>> unjoined(stems("Géza von Cziffra and King Vidor were both directors."), cited)
+    False
+    """
+    held = [(held_stems(claim_stems, stems(text)), text) for text in cited]
+    parts = [(h, name_words(text, anywhere=True)) for h, text in held if h]
+    # Passages that name one thing in common are joined by it, though the claim leaves it out:
+    # a song written at a luau in Laie [1], Laie in the Koolauloa District [2].
+    return len(parts) >= 2 and not any(
+        a & b or names & others
+        for i, (a, names) in enumerate(parts)
+        for b, others in parts[i + 1 :]
     )
 
 

@@ -296,6 +296,8 @@ def _explain(evidence: Evidence, marks: str, ok: bool) -> str:
         parts.append(f"{', '.join(evidence.distant_numbers)} not near its words in {marks}")
     if evidence.dropped:
         parts.append(f"drops {', '.join(evidence.dropped)!r} from the cited sentence")
+    if evidence.unjoined:
+        parts.append(f"each of {marks} says part of it and they share none of its words")
     for said, cited in evidence.changed:
         parts.append(
             f"says {said!r} where {marks} says {cited!r}" if cited else f"adds {said!r} to {marks}"

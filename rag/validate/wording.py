@@ -30,9 +30,11 @@ _WORD = re.compile(r"[A-Za-z]+")
 # Words before "one" that make it a pronoun, not a count ("no one", "each one").
 _PRONOUN_ONE = frozenset(("no", "each", "any", "every", "someone", "which", "this", "that"))
 _TOKEN = re.compile(r"[A-Za-z]+|\d+(?:,\d{3})*(?:\.\d+)?")
-# Capitalized words; the first word of a sentence proves nothing, so callers skip it.
-# A name may be hyphenated ("Jong-chul", "Covid-19"): its parts together are the name.
-NAME = re.compile(r"\b(?:[A-Z][A-Za-z]*[a-z][A-Za-z]*|[A-Z]{2,})(?:-[A-Za-z0-9]+)*\b")
+# Capitalized words (a sentence's first proves nothing) and letters with digits ("Fe2O", "B52":
+# a formula or code is a name anywhere); hyphenated ("Jong-chul", "Covid-19"), parts together.
+_CODE = r"[A-Z][A-Za-z]*\d[A-Za-z0-9]*"
+NAME = re.compile(rf"\b(?:{_CODE}|[A-Z][A-Za-z]*[a-z][A-Za-z]*|[A-Z]{{2,}})(?:-[A-Za-z0-9]+)*\b")
+_CODED = re.compile(_CODE)
 _PART = re.compile(r"[A-Za-z]+|\d+")
 _COMMON_CAPITALS = (
     "I The A An In On At Of For And But Or If It Its This That These Those He She They We You "
@@ -205,17 +207,17 @@ def numbers(text: str) -> set[str]:
 
 
 def names(text: str) -> set[str]:
-    """Capitalized words that are not the first word of a sentence."""
+    """Capitalized words not opening a sentence, and words of letters and digits anywhere.
+
+    >>> sorted(names("Fe2O is the allotrope. Oxygen is called O2 by Priestley."))
+    ['Fe2O', 'O2', 'Priestley']
+    """
     out: set[str] = set()
     for sentence in sentences(text) or [text]:
-        first = True
-        for match in NAME.finditer(sentence):
+        for k, match in enumerate(NAME.finditer(sentence)):
             word = match.group()
-            if first and match.start() <= 2:
-                first = False
-                continue
-            first = False
-            if word not in _NOT_NAMES:
+            opening = k == 0 and match.start() <= 2 and not _CODED.fullmatch(word)
+            if not opening and word not in _NOT_NAMES:
                 out.add(word)
     return out
 

@@ -1,0 +1,78 @@
+"""What a question asks for, and whether an answer gives it: "How many Huguenots were in
+France?" wants a number, "In what year was Fort Coligny built?" a year, "When ...?" a time. An
+answer of true, cited sentences that hold none ("Most are concentrated in Alsace") answers
+another question; SQuAD 2.0's unanswerable questions draw such answers from passages that
+hold the words but not the thing asked. Read from the question's opening words only: a kind
+not asked for is never required. The policy abstains on what it finds (rag/answer/policy.py).
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.validate.wording import NUMBER_WORDS
+
+_MONTHS = (
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec"
+)
+_DAYS = "monday tuesday wednesday thursday friday saturday sunday"
+_AMOUNT_WORDS = (
+    "hundred hundreds thousand thousands million millions billion billions trillion dozen "
+    "dozens half quarter twice once none no few several many numerous single double"
+)
+_TIME_WORDS = (
+    "century centuries decade decades year years era age period reign war ago today now "
+    "recently formerly currently since until during after before when while time times "
+    "spring summer autumn fall winter dynasty season morning evening night day days week weeks"
+)
+_NUMBER = re.compile(r"\d")
+_WORD = re.compile(r"[a-z]+")
+_YEAR = re.compile(r"\b\d{3,4}s?\b|\b\d{2}(?:st|nd|rd|th)\b")
+# What each kind of question must be given, by the words that open it.
+_ASKS = (
+    ("a year", re.compile(r"\b(?:what|which) year\b")),
+    ("a month", re.compile(r"\b(?:what|which) month\b")),
+    ("a century", re.compile(r"\b(?:what|which) century\b")),
+    ("a number", re.compile(r"\bhow (?:many|much)\b")),
+    ("an amount", re.compile(r"\bhow (?:long|old|far|large|big|tall|high|wide|deep|often)\b")),
+    # "When rich countries trade ..., whose wages rise?" asks who; only a "when" alone asks when.
+    ("a time", re.compile(r"^\s*when\b(?!.*\b(?:who|whom|whose|what|which|where|why|how)\b)")),
+)
+
+
+def asked_for(question: str) -> str:
+    """The kind of thing `question` asks for, or "" if its words do not say.
+
+    >>> asked_for("How many Huguenots were in France?"), asked_for("In what year was it built?")
+    ('a number', 'a year')
+    >>> asked_for("When did the oil crisis begin?"), asked_for("When they trade, whose wages rise?")
+    ('a time', '')
+    """
+    lowered = question.lower()
+    return next((kind for kind, pattern in _ASKS if pattern.search(lowered)), "")
+
+
+def gives(kind: str, answer: str) -> bool:
+    """Whether `answer` holds a thing of `kind` (asked_for's kinds; "" is always given).
+
+    >>> gives("a number", "Most are concentrated in Alsace."), gives("a number", "About 63 days.")
+    (False, True)
+    >>> gives("a number", "None of the treaties did."), gives("a year", "It was built in 1555.")
+    (True, True)
+    >>> gives("a time", "It began when they declared an embargo."), gives("a month", "In 1349.")
+    (True, False)
+    """
+    words = set(_WORD.findall(answer.lower()))
+    numbers = bool(_NUMBER.search(answer)) or bool(words & NUMBER_WORDS.keys())
+    if kind == "a year":
+        return bool(_YEAR.search(answer))
+    if kind == "a month":
+        return bool(words & set(_MONTHS.split()))
+    if kind == "a century":
+        return "century" in words or "centuries" in words or bool(_YEAR.search(answer))
+    if kind in ("a number", "an amount"):
+        return numbers or bool(words & set(_AMOUNT_WORDS.split()))
+    if kind == "a time":
+        return numbers or bool(words & set(f"{_MONTHS} {_DAYS} {_TIME_WORDS}".split()))
+    return True
