@@ -2,8 +2,9 @@
 France?" wants a number, "In what year was Fort Coligny built?" a year, "When ...?" a time. An
 answer of true, cited sentences that hold none ("Most are concentrated in Alsace") answers
 another question; SQuAD 2.0's unanswerable questions draw such answers from passages that
-hold the words but not the thing asked. Read from the question's opening words only: a kind
-not asked for is never required. The policy abstains on what it finds (rag/answer/policy.py).
+hold the words but not the thing asked. Read from the words that ask ("how many", "what
+year", an opening "when" with no other question word after it): a kind a question does not
+name is never required. The policy abstains on what it finds (rag/answer/policy.py).
 """
 
 from __future__ import annotations
