@@ -50,21 +50,19 @@ class Evidence:
     similarity: float | None = None  # best cosine to a cited sentence or pair; None: not needed
 
     @property
+    def _kinds(self) -> tuple[object, ...]:
+        """What each kind of flag found: a name, qualifier, number, relation, join."""
+        return (self.missing_names, self.dropped, self.distant_numbers, self.changed, self.unjoined)
+
+    @property
     def flags(self) -> bool:
         """Whether a name, number, qualifier, relation or join looks off."""
-        return bool(
-            self.missing_names
-            or self.dropped
-            or self.distant_numbers
-            or self.changed
-            or self.unjoined
-        )
+        return any(self._kinds)
 
     def score_with(self, similarity: float) -> float:
         """The score this evidence would have at `similarity`."""
         base = 0.5 * self.coverage + 0.5 * max(similarity, 0.0)
-        flags = (self.missing_names, self.dropped, self.distant_numbers, self.changed)
-        for flag in (*flags, self.unjoined):
+        for flag in self._kinds:
             if flag:
                 base *= 0.5
         return round(min(max(base, 0.0), 1.0), 4)
@@ -134,6 +132,8 @@ def unjoined(claim_stems: frozenset[str], cited: list[str]) -> bool:
     >>> unjoined(stems("Géza von Cziffra and King Vidor were both directors."), cited)
     False
     """
+    if len(cited) < 2:
+        return False  # one passage joins nothing
     held = [(held_stems(claim_stems, stems(text)), text) for text in cited]
     parts = [(h, name_words(text, anywhere=True)) for h, text in held if h]
     # Passages that name one thing in common are joined by it, though the claim leaves it out:
