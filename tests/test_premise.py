@@ -14,6 +14,9 @@ PASSAGES = [
     "The water broke through the arch, joining the easterly flow toward the Atlantic.",
     "Adaptive immunity depends on telling self from non-self.",
     "Kublai's third son ruled Tibet during the 1270s.",
+    "Hence ctenophores usually swim in the direction in which the mouth is pointing. Their "
+    "cilia beat in rows.",
+    "Most hospital medications are unit-dose, or a single dose of medicine.",
 ]
 
 
@@ -29,6 +32,13 @@ PASSAGES = [
         ("What does a receiver need to view encrypted content?", ""),
         ("Where did the water join the westward flow?", "'westward'"),
         ("What does not depend on telling self from non-self?", "'not'"),
+        # one thing put for another, taken from elsewhere; a word of the same sense is not
+        ("What direction do cilia usually swim?", "'cilia' where"),
+        ("What direction do ctenophores usually swim?", ""),
+        # a verb that says "not", of which no passage says anything like it
+        ("What form are most hospital medications forbidden from being?", "'forbidden'"),
+        ("What form are most hospital medications prohibited from being?", "'prohibited'"),
+        ("What form are most hospital medications in?", ""),
         # a year, amount or ordinal no passage holds; counts and decades are not premises
         ("When was Warsaw ranked the 22nd most liveable city?", "22nd"),
         ("When was Warsaw ranked the 32nd most liveable city?", ""),

@@ -227,6 +227,12 @@ JOINED = {
     9: cited_text("Géza von Cziffra", "Géza von Cziffra was an Austrian film director."),
     10: cited_text("King Vidor", "King Vidor was an American film director."),
     11: cited_text("Oxygen", "The common allotrope of oxygen on Earth is called dioxygen, O2."),
+    12: cited_text(
+        "Lower bounds",
+        "Proving lower bounds is hard, since they speak of all possible algorithms that solve a "
+        "given problem. An upper bound needs only one algorithm.",
+    ),
+    13: cited_text("Bureau", "The bureau said it had not been given the evidence it needed."),
 }
 
 
@@ -240,6 +246,10 @@ JOINED = {
         # letters and digits make a name, even as a sentence's first word
         ("Fe2O is the common allotrope of oxygen on Earth [11].", "Fe2O"),
         ("O2 is the common allotrope of oxygen on Earth [11].", ""),
+        # a "not" put among the words of a sentence that negates nothing
+        ("Lower bounds speak of all algorithms that could not solve a given problem [12].", "not"),
+        ("Lower bounds speak of all possible algorithms that solve a given problem [12].", ""),
+        ("The bureau withdrew because it did not have the evidence it needed [13].", ""),
     ],
 )
 def test_a_claim_joined_from_passages_or_a_coded_name(

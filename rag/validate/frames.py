@@ -32,6 +32,7 @@ _ADDED_OF = {w: group for group in _ADDED for w in group}
 _STRONG = (("only", "sole", "solely", "alone"), ("last", "final", "finally"), ("never",))
 _STRONG_OF = {w: group for group in _STRONG for w in group}
 _NEAR = 5  # "born 3 May 1950 in Oslo"
+_NEIGHBOURS = 2  # words around a claim's "not" a sentence must hold to be where it is read
 _PLACE = re.compile(r"\b(born|died)\s+(?:in|at)\s+(?:the\s+)?([A-Z][\w'-]+)")
 _PASSIVE = re.compile(r"\b([a-z]+(?:ed|en|wn))\s+by\s+([^,.;:()]+)", re.I)
 _PRONOUN_WORDS = "he she it they we you i him her them his its their this that who"
@@ -47,6 +48,13 @@ _HEAD_OF = re.compile(r"^(?:[a-z-]+ ){1,2}of(?: the| a| an)?$")
 _OPENS = re.compile(r"(?:^|[.!?:]\s+|\[\d+\]\s*)$")
 _MALE = frozenset(("he", "him", "his", "himself"))
 _FEMALE = frozenset(("she", "her", "hers", "herself"))
+NEGATIONS = frozenset(_ADDED[0])  # the words that say "not" outright
+# What says "not" in a sentence: a "not" next to its words is no change where one of these is.
+NEGATES = re.compile(
+    r"\b(?:not|no|never|none|nor|neither|without|cannot|except|excluding|other than|"
+    r"rather than|instead of)\b|n't\b",
+    re.I,
+)
 
 
 def _words(text: str) -> list[str]:
@@ -216,6 +224,34 @@ def added_words(claim: str, cited: str) -> list[tuple[str, str]]:
     said = set(_words(cited))
     strong = [w for w in dict.fromkeys(_words(claim)) if w in _STRONG_OF]
     return [(w, "") for w in strong if not said & set(_STRONG_OF[w])]
+
+
+def unsaid_negation(claim: str, cited_sentences: list[str]) -> list[tuple[str, str]]:
+    """(word, "") for a "not", "never" or "no" of the claim whose neighbouring words a cited
+    sentence holds while that sentence negates nothing: "algorithms that could not be used to
+    solve it" of "all possible algorithms that solve a given problem".
+
+    >>> said = ["Lower bounds speak of all algorithms that solve a problem.", "It is hard."]
+    >>> unsaid_negation("Algorithms that could not be used to solve a problem.", said)
+    [('not', '')]
+    >>> unsaid_negation("No algorithm can solve it faster.", ["No algorithm solves it faster."])
+    []
+    """
+    words = _words(claim)
+    for i, word in enumerate(words):
+        if word not in NEGATIONS:
+            continue
+        near = {stem(w) for w in words[max(0, i - _NEAR) : i + _NEAR + 1] if _content(w)}
+        near -= {stem(w) for w in NEGATIONS}
+        if len(near) < _NEIGHBOURS:
+            continue
+        held = [len(near & {stem(w) for w in _words(s)}) for s in cited_sentences]
+        most = max(held)
+        # Where sentences hold its words equally, any of them may be the one it says.
+        closest = [s for s, n in zip(cited_sentences, held, strict=True) if n == most]
+        if most >= _NEIGHBOURS and not any(NEGATES.search(s) for s in closest):
+            return [(word, "")]
+    return []
 
 
 def moved_place(claim: str, cited_sentences: list[str]) -> list[tuple[str, str]]:

@@ -3,12 +3,14 @@ turn what did it create?" of a passage where it took a left one; "When was Warsa
 22nd most liveable city?" of one that ranks it 32nd. An answer can be true, cited and checked
 and still not answer such a question: the passages answer another. The check reads the
 question against every passage the answer was given for what a question may not change: a
-year, amount or ordinal none of them holds; a word the closest sentence says the opposite of
-("right" / "left", "specific" / "general", "unencrypted" / "encrypted"); an order, direction or
-amount said otherwise ("after" / "before", "westward" / "easterly"); a "not" the sentence does
-not say. Not a name missing (a multi-hop question names what a later passage holds) nor a word
-taken from elsewhere in the passage (questions do it as they paraphrase). The policy abstains
-on what it finds (rag/answer/policy.py).
+year, amount or ordinal none of them holds; a verb that denies ("forbidden", "failed") none of
+them says; a word the closest sentence says the opposite of ("right" / "left", "specific" /
+"general", "unencrypted" / "encrypted"); an order, direction or amount said otherwise ("after"
+/ "before", "westward" / "easterly"); a "not" the sentence does not say; a thing the sentence
+does not name put for one it does ("cilia" / "ctenophores"). Not a name missing (a multi-hop
+question names what a later passage holds) nor any other word taken from elsewhere in the
+passage (questions do it as they paraphrase). The policy abstains on what it finds
+(rag/answer/policy.py).
 """
 
 from __future__ import annotations
@@ -18,24 +20,23 @@ import unicodedata
 from collections.abc import Sequence
 
 from rag.text import sentences
-from rag.validate.frames import swapped_words
-from rag.validate.lexicon import opposed
+from rag.validate.frames import NEGATES, NEGATIONS, swapped_words
+from rag.validate.lexicon import akin, opposed, parts_of_speech, synsets
 from rag.validate.relations import changed_relations, negated_words
-from rag.validate.wording import missing_names, stems
+from rag.validate.wording import missing_names, stem, stems
 
 # A question copies less of its passage's sentence than a claim does: its "what", "when",
 # "did" and the word it asks for are not in it.
 _QUESTION_COPY = 0.3
 _COVERED = 0.6  # share of the question's words its closest sentence must hold to be read
-# Of the words a claim may not add, a question adds only a negation: "how long did it last"
-# asks, where a claim's "last" states.
-_NEGATIONS = frozenset(("not", "never", "no"))
-# What says "not" in a sentence: a question's "not" is no false premise where one of these is.
-_NEGATED = re.compile(
-    r"\b(?:not|no|never|none|nor|neither|without|cannot|except|excluding|other than|"
-    r"rather than|instead of)\b|n't\b",
-    re.I,
+# Verbs that say "not" of what follows them: "What form are most hospital medications forbidden
+# from being?" of a passage that says what form they are.
+_DENYING_WORDS = (
+    "forbid forbade forbidden prohibit ban banned refuse fail lack deny denied reject ignore "
+    "neglect avoid cease exclude"
 )
+_DENYING = frozenset(stem(w) for w in _DENYING_WORDS.split())
+_WORD = re.compile(r"[a-z]+")
 _SPAN = re.compile(r"\b(\d{4})[\u2013-](\d{2})\b")
 _ORDINAL_WORDS = "first second third fourth fifth sixth seventh eighth ninth tenth"
 _ORDINALS = {w: n for n, w in enumerate(_ORDINAL_WORDS.split(), start=1)}
@@ -75,6 +76,8 @@ creating the Channel River."]
     missing = missing_numbers(question, joined) if "numbers" in reads else []
     if missing:
         found.append(f"it asks about {', '.join(missing)}, which no passage found gives")
+    if "words" in reads:
+        found += [f"it says {w!r}, which no passage found says" for w in denying(question, joined)]
     names = missing_names(_plain(question), _plain(joined)) if "names" in reads else []
     if names:
         found.append(f"it names {', '.join(names)}, which no passage found does")
@@ -88,10 +91,15 @@ creating the Channel River."]
         # passages, and its closest sentence is about another of its hops.
         return found
     swapped = swapped_words(question, closest, singles, copied=_QUESTION_COPY)
+    # Of the words a claim may not add, a question adds only a negation: "how long did it last"
+    # asks, where a claim's "last" states.
     changes = [
         (said, other)
         for said, other in swapped
-        if "taken" in reads or opposed(said, other) or (not other and said in _NEGATIONS)
+        if "taken" in reads
+        or opposed(said, other)
+        or (not other and said in NEGATIONS)
+        or other_thing(question, closest, said, other)
     ]
     if "words" in reads:
         changes += added_negation(question, closest)
@@ -115,8 +123,52 @@ def added_negation(question: str, sentence: str) -> list[tuple[str, str]]:
     >>> added_negation("What is p if it is not 2?", "If p is a prime other than 2, it is odd.")
     []
     """
-    said = [w for w in re.findall(r"[a-z]+", question.lower()) if w in _NEGATIONS]
-    return [] if not said or _NEGATED.search(sentence) else [(said[0], "")]
+    said = [w for w in re.findall(r"[a-z]+", question.lower()) if w in NEGATIONS]
+    return [] if not said or NEGATES.search(sentence) else [(said[0], "")]
+
+
+def other_thing(question: str, sentence: str, said: str, other: str) -> bool:
+    """Whether the question puts one thing for another where it restates `sentence`: `said`
+    and `other` are both things (WordNet nouns, not ordinals, not a name as written), neither
+    may stand for the other, and `said` is not in `sentence` at all (taken from elsewhere).
+    "What direction do cilia usually swim?" of "ctenophores usually swim in the direction ...".
+
+    >>> s = "Hence ctenophores usually swim in the direction of the mouth."
+    >>> other_thing("What direction do cilia usually swim?", s, "cilia", "ctenophores")
+    True
+    >>> other_thing("What direction do films usually show?", "Movies show it.", "films", "movies")
+    False
+    """
+    words = (said, other)
+    if any(" " in w or w in _ORDINALS or "n" not in parts_of_speech(w) for w in words):
+        return False
+    if not re.search(rf"\b{re.escape(said)}\b", question) or stem(said) in stems(sentence):
+        return False  # written capitalised: a name, which a multi-hop question may bring
+    return not akin(said, other)
+
+
+def denying(question: str, text: str) -> list[str]:
+    """The question's verbs that say "not" ("forbidden", "failed", "lack") of which `text`
+    holds no form nor a word of the same sense.
+
+    >>> denying("What are hospital medications forbidden from being?", "Most are unit-dose.")
+    ['forbidden']
+    >>> denying("What did it fail to do?", "It failed to pass.")
+    []
+    >>> denying("What is banned?", "Smoking is prohibited there.")
+    []
+    """
+    words = _WORD.findall(question.lower())
+    wanted = [w for w in dict.fromkeys(words) if stem(w) in _DENYING]
+    if not wanted:
+        return []
+    said = set(_WORD.findall(text.lower()))
+    held = {stem(w) for w in said}
+    # A word of the same sense stands for it ("banned" of "prohibited"); a near one may be its
+    # opposite ("forbidden" of "required"), which is what the check is after.
+    return [
+        w for w in wanted if stem(w) not in held and not any(synsets(w) & synsets(s) for s in said)
+    ]
 
 
 def missing_numbers(question: str, text: str) -> list[str]:

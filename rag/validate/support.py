@@ -16,6 +16,7 @@ from rag.validate.frames import (
     changed_pronoun,
     moved_place,
     swapped_words,
+    unsaid_negation,
 )
 from rag.validate.proximity import distant_numbers
 from rag.validate.relations import changed_relations, naming, negated_words
@@ -152,6 +153,7 @@ def _changed(
     `best` is its closest sentence or pair, `single` its closest sentence."""
     found = negated_words(claim, joined) + changed_pronoun(claim, joined)
     found += added_words(claim, joined) + moved_place(claim, singles)
+    found += unsaid_negation(claim, singles) if singles else []
     if best:
         found += changed_relations(claim, " ".join([best, *naming(claim, singles)]))
         # "unencrypted" of a sentence that says "encrypted", the passage's other word elsewhere
