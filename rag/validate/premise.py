@@ -142,9 +142,11 @@ def other_thing(question: str, sentence: str, said: str, other: str) -> bool:
     words = (said, other)
     if any(" " in w or w in _ORDINALS or "n" not in parts_of_speech(w) for w in words):
         return False
-    if not re.search(rf"\b{re.escape(said)}\b", question) or stem(said) in stems(sentence):
+    if not re.search(rf"\b{re.escape(said)}\b", question):
         return False  # written capitalised: a name, which a multi-hop question may bring
-    return not akin(said, other)
+    # A word the sentence holds elsewhere is a paraphrase's ("the dollar and other ...
+    # currencies" asked as "dollars").
+    return stem(said) not in stems(sentence) and not akin(said, other)
 
 
 def denying(question: str, text: str) -> list[str]:
