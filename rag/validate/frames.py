@@ -238,15 +238,18 @@ def unsaid_negation(claim: str, cited_sentences: list[str]) -> list[tuple[str, s
     []
     """
     words = _words(claim)
+    if not NEGATIONS.intersection(words):
+        return []
+    said = [{stem(w) for w in _words(s)} for s in cited_sentences]
     for i, word in enumerate(words):
         if word not in NEGATIONS:
             continue
         near = {stem(w) for w in words[max(0, i - _NEAR) : i + _NEAR + 1] if _content(w)}
-        near -= {stem(w) for w in NEGATIONS}
+        near -= NEGATIONS
         if len(near) < _NEIGHBOURS:
             continue
-        held = [len(near & {stem(w) for w in _words(s)}) for s in cited_sentences]
-        most = max(held)
+        held = [len(near & s) for s in said]
+        most = max(held, default=0)
         # Where sentences hold its words equally, any of them may be the one it says.
         closest = [s for s, n in zip(cited_sentences, held, strict=True) if n == most]
         if most >= _NEIGHBOURS and not any(NEGATES.search(s) for s in closest):

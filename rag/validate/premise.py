@@ -123,7 +123,7 @@ def added_negation(question: str, sentence: str) -> list[tuple[str, str]]:
     >>> added_negation("What is p if it is not 2?", "If p is a prime other than 2, it is odd.")
     []
     """
-    said = [w for w in re.findall(r"[a-z]+", question.lower()) if w in NEGATIONS]
+    said = [w for w in _WORD.findall(question.lower()) if w in NEGATIONS]
     return [] if not said or NEGATES.search(sentence) else [(said[0], "")]
 
 

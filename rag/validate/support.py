@@ -153,7 +153,7 @@ def _changed(
     `best` is its closest sentence or pair, `single` its closest sentence."""
     found = negated_words(claim, joined) + changed_pronoun(claim, joined)
     found += added_words(claim, joined) + moved_place(claim, singles)
-    found += unsaid_negation(claim, singles) if singles else []
+    found += unsaid_negation(claim, singles)
     if best:
         found += changed_relations(claim, " ".join([best, *naming(claim, singles)]))
         # "unencrypted" of a sentence that says "encrypted", the passage's other word elsewhere
