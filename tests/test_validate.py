@@ -222,7 +222,8 @@ def test_a_fact_changed_in_a_copied_sentence(validator: Validator, answer: str, 
     assert named in " ".join(verdict.problems)
 
 
-# Two passages, each on someone else; and a sentence naming a formula.
+# Two passages, each on someone else; a sentence naming a formula; two that negate nothing,
+# and one that does.
 JOINED = {
     9: cited_text("Géza von Cziffra", "Géza von Cziffra was an Austrian film director."),
     10: cited_text("King Vidor", "King Vidor was an American film director."),
@@ -247,12 +248,15 @@ JOINED = {
         ("Fe2O is the common allotrope of oxygen on Earth [11].", "Fe2O"),
         ("O2 is the common allotrope of oxygen on Earth [11].", ""),
         # a "not" put among the words of a sentence that negates nothing
-        ("Lower bounds speak of all algorithms that could not solve a given problem [12].", "not"),
+        (
+            "Lower bounds speak of all algorithms that could not solve a given problem [12].",
+            "adds 'not'",
+        ),
         ("Lower bounds speak of all possible algorithms that solve a given problem [12].", ""),
         ("The bureau withdrew because it did not have the evidence it needed [13].", ""),
     ],
 )
-def test_a_claim_joined_from_passages_or_a_coded_name(
+def test_a_claim_joined_from_passages_a_coded_name_or_an_unsaid_not(
     validator: Validator, answer: str, named: str
 ) -> None:
     verdict = validator.check(answer, JOINED)
