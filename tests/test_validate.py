@@ -222,8 +222,8 @@ def test_a_fact_changed_in_a_copied_sentence(validator: Validator, answer: str, 
     assert named in " ".join(verdict.problems)
 
 
-# Two passages, each on someone else; a sentence naming a formula; two that negate nothing,
-# and one that does.
+# Two passages, each on someone else; a sentence naming a formula; a passage that negates
+# nothing, and one that does.
 JOINED = {
     9: cited_text("Géza von Cziffra", "Géza von Cziffra was an Austrian film director."),
     10: cited_text("King Vidor", "King Vidor was an American film director."),
