@@ -300,6 +300,20 @@ def test_a_question_is_no_finding_even_cited(index: Settings) -> None:
     assert "Do police help ICE" not in answer.text and sentence in answer.text
 
 
+def test_the_prompts_scaffolding_copied_into_a_section_is_taken_off(index: Settings) -> None:
+    """The model echoes its prompt: the question line, a list number, a passage's header before
+    the passage's own words. What it copied is kept, under no scaffolding, and holds."""
+    order = _order(index)
+    heading, sentence = HOLDS[order[0]].split("\n")
+    title = next(c["title"] for c in CORPUS if c["id"] == order[0])
+    first = f"{heading}\nQuestion: {QUESTION}\n1. {title} {sentence}"
+    answer, _ = _answer(index, [first, *(HOLDS[s] for s in order[1:]), "No", WRAPUP])
+    assert answer.status == "accepted", answer.dropped_sentences
+    assert sentence in answer.text
+    assert "Question:" not in answer.text and f"{title} {sentence}" not in answer.text
+    assert not answer.dropped_sentences
+
+
 def test_a_section_with_nothing_that_holds_is_left_out_and_named(index: Settings) -> None:
     order = _order(index)
     answer, _ = _answer(index, ["### Harbor\n" + INVENTED, *(HOLDS[s] for s in order[1:]), "No"])

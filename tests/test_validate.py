@@ -18,6 +18,7 @@ from rag.text import cited_text
 from rag.types import SentenceCheck, Verdict
 from rag.validate.claims import split_claims
 from rag.validate.judge import Judge
+from rag.validate.support import measure
 from rag.validate.validator import CheckRun, Validator
 from rag.validate.wording import dropped_qualifiers, names, numbers
 
@@ -128,6 +129,11 @@ TITLED = {
         "founder of the band Euphoria. Some of the heat is lost and the waste heat is removed "
         "in a condenser.",
     ),
+    8: cited_text(
+        "Key exchange",
+        "Public-key algorithms such as RSA and the Diffie-Hellman key exchange rest on large "
+        "primes. Multiplying two numbers is easy.",
+    ),
 }
 
 
@@ -166,11 +172,28 @@ TITLED = {
         # the noun of a verb, and "one of" is no count
         ("Palash Sen founded the band Euphoria [7].", True),
         ("The band Euphoria was founded by one of the town's men, Palash Sen [7].", True),
+        # a count of what the claim itself lists, not the passage's "two" elsewhere
+        ("RSA and the Diffie-Hellman key exchange are two public-key algorithms [8].", True),
+        ("RSA and the Diffie-Hellman key exchange are three public-key algorithms [8].", False),
     ],
 )
 def test_patterns_seen_on_unseen_data(validator: Validator, answer: str, accepted: bool) -> None:
     verdict = validator.check(answer, TITLED)
     assert verdict.accepted is accepted, verdict.problems
+
+
+@pytest.mark.parametrize(
+    ("claim", "unmatched"),
+    [
+        ("The sources say that Doc Films is the oldest film society.", []),
+        ("Doc Films is the name of the oldest film society.", []),
+        ("Doc Films was the title of the oldest film society.", []),
+        ("Doc Films named the oldest film society.", ["named"]),
+    ],
+)
+def test_words_of_the_claims_own_framing_need_no_passage(claim: str, unmatched: list[str]) -> None:
+    passage = "Among its clubs is the oldest film society, Doc Films."
+    assert measure(claim, [passage]).unmatched == unmatched
 
 
 # A passage whose sentences the model copies with one fact changed.
@@ -184,7 +207,9 @@ COPIED = {
         "lesser rights the law can be enforced by the courts of member states. The legislature "
         "of the Union is principally composed of the Parliament and the Council. Kenji Imada "
         "(born 17 January 1969) is a former wrestler from Hiroshima. The word pharma was a "
-        "term used since the 15th\u201317th centuries.",
+        "term used since the 15th\u201317th centuries. The digital service was launched in "
+        "1998 under the name Sky View. Sales grew. Its interactive service, Sky Open, was "
+        "launched later.",
     )
 }
 
@@ -214,6 +239,12 @@ COPIED = {
         ("Kenji Imada is a former wrestler from Hiroshima [8].", ""),
         # a "last" the passage does not say
         ("The term pharma was last used in the 17th century [8].", "last"),
+        # one kind of a thing put for another the passage tells apart ("interactive service")
+        (
+            "The interactive service was launched in 1998 under the name Sky View [8].",
+            "interactive",
+        ),
+        ("The digital service was launched in 1998 under the name Sky View [8].", ""),
     ],
 )
 def test_a_fact_changed_in_a_copied_sentence(validator: Validator, answer: str, named: str) -> None:

@@ -73,6 +73,39 @@ def split_section(text: str) -> tuple[str, str]:
     return heading, "\n".join(body)
 
 
+_LIST_NUMBER = re.compile(r"(?m)^[ \t]*\d{1,2}[.)][ \t]+(?=\S)")
+_COPIED_GAP = re.compile(r"(?<=[.!?])[ \t]*\u2026[ \t]*(?=\[\d|$)", re.M)
+
+
+def unechoed(text: str, question: str, blocks: str) -> str:
+    """`text` without what the model copied of its prompt's scaffolding: the "Question: ..."
+    line, a list number opening a line, the gap mark "…" after a copied sentence, and a
+    passage's title (however short: "squad-0001") where the passage's own first words follow
+    it as the passage `blocks` (context.passage_block) show them.
+
+    >>> blocks = "[1] squad-0001\\nBaran developed the concept. Report P-2626 followed."
+    >>> unechoed("Question: What was developed\\n1. squad-0001 Baran developed the concept [1].",
+    ...          "What was developed", blocks)
+    'Baran developed the concept [1].'
+    >>> unechoed("2. Report P-2626 followed. \\u2026 [1]", "What?", blocks)
+    'Report P-2626 followed. [1]'
+    >>> unechoed("Brand Baran developed it [1].", "Who?", "[1] Brand\\nBrand is a play.")
+    'Brand Baran developed it [1].'
+    """
+    asked = r"\s+".join(re.escape(w) for w in question.split())
+    text = re.sub(rf"(?im)^[ \t]*question[ \t]*:[ \t]*(?:{asked})?[ \t]*\??[ \t]*\n?", "", text)
+    text = _COPIED_GAP.sub(" ", _LIST_NUMBER.sub("", text))
+    start = r"(?:^|(?<=[.!?]\s)|(?<=\n))(?:\[\d{1,3}\]\s*)?"
+    for block in blocks.split("\n\n"):
+        header, _, shown = block.partition("\n")
+        title = re.sub(r"^\[\d+\]\s*|\s*\(\d{4}-\d\d-\d\d\)$", "", header).strip()
+        opening = shown.split()[:3]
+        if title and opening:
+            follows = r"\s+".join(re.escape(w) for w in opening)
+            text = re.sub(start + re.escape(title) + rf"\s+(?={follows})", "", text)
+    return text.strip()
+
+
 def unheaded(text: str, headers: list[tuple[str, str | None]]) -> str:
     """`text` without a passage header the model copied at a sentence's start, as the passage
     block shows it: the title and date, or a headline-long title (four words or more; a
@@ -185,6 +218,7 @@ class SectionWriter:
         raw, _ = cut_leaks(start + generation.text, grams)
         heading, body = split_section(raw)
         body = unheaded(body, [(hit.title, hit.date) for hit in aspect.hits])
+        body = unechoed(body, question, block)
         # A sentence said twice is shown once.
         body = drop_repeats(complete_sentences(markers_after(body)))
         body = mapped(" ".join(body.split("\n")), first)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from itertools import pairwise
 
 from rag.text import terms
 from rag.validate.lexicon import akin, opposed, parts_of_speech
@@ -104,8 +105,11 @@ def swapped_words(
     # Words said elsewhere, as written, but not where a sentence holds half the claim: a claim
     # may take its word from the sentence that says it ("Northern San Diego has most ...").
     elsewhere: set[str] = set()
+    pairs: set[tuple[str, str]] = set()  # adjacent words of the other sentences
     for other in cited:
         words = _words(other)
+        if other not in sentence:
+            pairs.update(pairwise(words))
         if len(claim_stems & {stem(w) for w in words}) * 2 < len(claim_stems):
             elsewhere.update(words)
     elsewhere.update(sentence_words)
@@ -129,7 +133,25 @@ def swapped_words(
         theirs = [w for w, name in sentence_marked[j1:j2] if not name]
         out += [(w, "") for w in ours if w in _ADDED_OF and not said & set(_ADDED_OF[w])]
         out += _put_for(ours, theirs, claim_stems, elsewhere, said)
-    return out
+        head = claim_words[i2 : i2 + 1]
+        if i2 - i1 == 1 == j2 - j1 and head and head == sentence_words[j2 : j2 + 1]:
+            out += _other_kind(ours, theirs, head[0], pairs)
+    return list(dict.fromkeys(out))
+
+
+def _other_kind(
+    ours: list[str], theirs: list[str], head: str, pairs: set[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """(claim's word, sentence's word) where one word before the same noun is put for another
+    and the passage names the claim's kind elsewhere: "BSkyB's interactive service was
+    launched as Sky Digital" of "BSkyB's digital service was launched as Sky Digital ... an
+    interactive service branded Open": the passage tells the two apart."""
+    if len(ours) != 1 or len(theirs) != 1 or not _content(ours[0]):  # names: name check
+        return []
+    word = ours[0]
+    if (word, head) not in pairs or stem(word) == stem(theirs[0]) or akin(word, theirs[0]):
+        return []
+    return [(word, theirs[0])]
 
 
 def _head_dropped(theirs: list[str], kept: list[str], at: int) -> list[tuple[str, str]]:

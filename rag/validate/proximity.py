@@ -92,6 +92,28 @@ def _around(tokens: list[str], number: str) -> list[set[str]]:
     return out
 
 
+# "A and B are two ...", "A, B and C were three ...": the count of the list before it.
+_LISTED = re.compile(r"^(.+?)\s+(?:are|were)\s+(?:the\s+)?(two|three|four|five|six)\b", re.I)
+_ITEM_BREAK = re.compile(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+")
+
+
+def own_count(claim: str) -> set[str]:
+    """A number that counts the things the claim itself lists before it, which says nothing
+    the passage must hold ("RSA and Diffie-Hellman are two types of ...").
+
+    >>> own_count("RSA and the Diffie-Hellman exchange are two types of algorithm.")
+    {'2'}
+    >>> own_count("Oslo, Bergen and Trondheim were the three largest."), own_count("They are two.")
+    ({'3'}, set())
+    """
+    match = _LISTED.match(claim.strip())
+    if not match:
+        return set()
+    items = [i for i in _ITEM_BREAK.split(match.group(1)) if i.strip()]
+    number = NUMBER_WORDS[match.group(2).lower()]
+    return {number} if len(items) == int(number) else set()
+
+
 def distant_numbers(claim: str, cited_sentences: list[str]) -> list[str]:
     """The claim's numbers that the cited text has, but never among the words the claim puts
     around them: one of the 4 content words either side of the number in the claim, or of the
@@ -112,7 +134,7 @@ def distant_numbers(claim: str, cited_sentences: list[str]) -> list[str]:
     tokens = _number_tokens(claim)
     clauses = [_number_tokens(c) for c in re.split(r"[,;:]", claim)]
     out = []
-    for number in sorted(numbers(claim)):
+    for number in sorted(numbers(claim) - own_count(claim)):
         theirs = [a for p in places for a in _around(p, number)]
         if not theirs:
             continue  # not in the cited text at all: the missing-number check's business

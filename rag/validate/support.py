@@ -4,6 +4,7 @@ similarity. Pure and cheap."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -18,7 +19,7 @@ from rag.validate.frames import (
     swapped_words,
     unsaid_negation,
 )
-from rag.validate.proximity import distant_numbers
+from rag.validate.proximity import distant_numbers, own_count
 from rag.validate.relations import changed_relations, naming, negated_words
 from rag.validate.wording import (
     dropped_qualifiers,
@@ -32,6 +33,8 @@ from rag.validate.wording import (
 )
 
 _CLOSEST = 4  # windows the embedding compares a claim with
+# "X is the name of Y" says "X is Y": the words "the name of" are the claim's own, not a fact.
+_NAME_OF = re.compile(r"\b(is|was|are|were) the (?:name|title) of\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,7 @@ def windows(parts: list[str]) -> list[str]:
 def measure(claim: str, cited: list[str]) -> Evidence:
     """Lexical evidence for `claim` (markers stripped) against the cited passages' texts."""
     joined = " ".join(cited)
-    claim = unframed(claim)
+    claim = _NAME_OF.sub(r"\1", unframed(claim))
     claim_stems = stems(claim)
     cited_stems = stems(joined)
     held = held_stems(claim_stems, cited_stems)
@@ -109,7 +112,7 @@ def measure(claim: str, cited: list[str]) -> Evidence:
     return Evidence(
         claim=claim,
         coverage=round(coverage, 4),
-        missing_numbers=sorted(numbers(claim) - numbers(joined)),
+        missing_numbers=sorted(numbers(claim) - numbers(joined) - own_count(claim)),
         missing_names=missing_names(claim, joined),
         dropped=dropped_qualifiers(claim, best) if best else [],
         distant_numbers=distant_numbers(claim, singles),
