@@ -300,13 +300,22 @@ def test_a_question_is_no_finding_even_cited(index: Settings) -> None:
     assert "Do police help ICE" not in answer.text and sentence in answer.text
 
 
-def test_the_prompts_scaffolding_copied_into_a_section_is_taken_off(index: Settings) -> None:
-    """The model echoes its prompt: the question line, a list number, a passage's header before
-    the passage's own words. What it copied is kept, under no scaffolding, and holds."""
+@pytest.mark.parametrize(
+    "echo",
+    [
+        "Question: {question}\n1. {title} {sentence}",  # the question line, a list number
+        "{question} **The word**: {title} {sentence}",  # the bare question, a bold label
+    ],
+)
+def test_the_prompts_scaffolding_copied_into_a_section_is_taken_off(
+    index: Settings, echo: str
+) -> None:
+    """The model echoes its prompt: the question, a list number, a label, a passage's header
+    before the passage's own words. What it copied is kept, under no scaffolding, and holds."""
     order = _order(index)
     heading, sentence = HOLDS[order[0]].split("\n")
     title = next(c["title"] for c in CORPUS if c["id"] == order[0])
-    first = f"{heading}\nQuestion: {QUESTION}\n1. {title} {sentence}"
+    first = heading + "\n" + echo.format(question=QUESTION, title=title, sentence=sentence)
     answer, _ = _answer(index, [first, *(HOLDS[s] for s in order[1:]), "No", WRAPUP])
     assert answer.status == "accepted", answer.dropped_sentences
     assert sentence in answer.text

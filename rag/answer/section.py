@@ -74,27 +74,33 @@ def split_section(text: str) -> tuple[str, str]:
 
 
 _LIST_NUMBER = re.compile(r"(?m)^[ \t]*\d{1,2}[.)][ \t]+(?=\S)")
-_COPIED_GAP = re.compile(r"(?<=[.!?])[ \t]*\u2026[ \t]*(?=\[\d|$)", re.M)
+_BOLD_LABEL = re.compile(r"\*\*[^*\n]{1,80}\*\*[ \t]*:[ \t]*")
+_COPIED_GAP = re.compile(r"(?<=[.!?])[ \t]*\u2026[ \t]*(?=\[\d|$|[A-Z\"'])", re.M)
 
 
 def unechoed(text: str, question: str, blocks: str) -> str:
-    """`text` without what the model copied of its prompt's scaffolding: the "Question: ..."
-    line, a list number opening a line, the gap mark "…" after a copied sentence, and a
-    passage's title (however short: "squad-0001") where the passage's own first words follow
-    it as the passage `blocks` (context.passage_block) show them.
+    """`text` without what the model copied of its prompt's scaffolding: the question (with
+    "Question:" or without) opening a line, a list number opening a line, a bold label
+    ("**Regulation**: "), the gap mark "…" after a copied sentence, and a passage's title
+    (however short: "squad-0001") where the passage's own first words follow it as the
+    passage `blocks` (context.passage_block) show them.
 
     >>> blocks = "[1] squad-0001\\nBaran developed the concept. Report P-2626 followed."
     >>> unechoed("Question: What was developed\\n1. squad-0001 Baran developed the concept [1].",
     ...          "What was developed", blocks)
     'Baran developed the concept [1].'
-    >>> unechoed("2. Report P-2626 followed. \\u2026 [1]", "What?", blocks)
-    'Report P-2626 followed. [1]'
+    >>> unechoed("2. Report P-2626 followed. \\u2026 [1] It ended. \\u2026 Then", "What?", blocks)
+    'Report P-2626 followed. [1] It ended. Then'
+    >>> unechoed("Why did it end? **Money**: Funds ran out [1].", "Why did it end?", blocks)
+    'Funds ran out [1].'
     >>> unechoed("Brand Baran developed it [1].", "Who?", "[1] Brand\\nBrand is a play.")
     'Brand Baran developed it [1].'
     """
-    asked = r"\s+".join(re.escape(w) for w in question.split())
+    asked = r"\s+".join(re.escape(w) for w in question.strip().rstrip("?").split())
     text = re.sub(rf"(?im)^[ \t]*question[ \t]*:[ \t]*(?:{asked})?[ \t]*\??[ \t]*\n?", "", text)
-    text = _COPIED_GAP.sub(" ", _LIST_NUMBER.sub("", text))
+    if asked:  # the question itself opening a line, before what the model says of it
+        text = re.sub(rf"(?im)^[ \t]*{asked}[ \t]*\?[ \t]*(?=\S)", "", text)
+    text = _COPIED_GAP.sub(" ", _BOLD_LABEL.sub("", _LIST_NUMBER.sub("", text)))
     start = r"(?:^|(?<=[.!?]\s)|(?<=\n))(?:\[\d{1,3}\]\s*)?"
     for block in blocks.split("\n\n"):
         header, _, shown = block.partition("\n")
