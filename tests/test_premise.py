@@ -32,6 +32,7 @@ PASSAGES = [
         ("What does a receiver need to view encrypted content?", ""),
         ("Where did the water join the westward flow?", "'westward'"),
         ("What does not depend on telling self from non-self?", "'not'"),
+        ("What doesn't depend on telling self from non-self?", "'not'"),
         # one thing put for another, taken from elsewhere; a word of the same sense is not
         ("What direction do cilia usually swim?", "'cilia' where"),
         ("What direction do ctenophores usually swim?", ""),

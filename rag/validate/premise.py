@@ -120,10 +120,13 @@ def added_negation(question: str, sentence: str) -> list[tuple[str, str]]:
 
     >>> added_negation("What is not prevented from entering?", "Barriers prevent it entering.")
     [('not', '')]
+    >>> added_negation("Who wasn't it a retaliation for?", "It was a retaliation for X.")
+    [('not', '')]
     >>> added_negation("What is p if it is not 2?", "If p is a prime other than 2, it is odd.")
     []
     """
-    said = [w for w in _WORD.findall(question.lower()) if w in NEGATIONS]
+    words = _WORD.findall(re.sub(r"n't\b", " not", question.lower()))  # "wasn't": was not
+    said = [w for w in words if w in NEGATIONS]
     return [] if not said or NEGATES.search(sentence) else [(said[0], "")]
 
 
