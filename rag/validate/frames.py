@@ -148,6 +148,8 @@ def _other_kind(
     interactive service branded Open": the passage tells the two apart."""
     if len(ours) != 1 or len(theirs) != 1 or not _content(ours[0]):  # names: name check
         return []
+    if not _content(head) or "n" not in parts_of_speech(head):
+        return []  # "part of", "kind of": no thing the passage names
     word = ours[0]
     if (word, head) not in pairs or stem(word) == stem(theirs[0]) or akin(word, theirs[0]):
         return []
