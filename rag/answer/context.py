@@ -47,6 +47,15 @@ def passage_block(hits: list[Hit], question: str, max_words: int) -> str:
     return "\n\n".join(blocks)
 
 
+def shown_openings(block: str, words: int = 3) -> list[str]:
+    """The first `words` words of each passage as `passage_block` showed it, in order.
+
+    >>> shown_openings("[1] A title (2025-01-02)\\nThe text goes on.\\n\\n[2] B\\nMore here.")
+    ['The text goes', 'More here.']
+    """
+    return [" ".join(part.partition("\n")[2].split()[:words]) for part in block.split("\n\n")]
+
+
 def best_quote(passage: str, claims: list[str]) -> str:
     """The passage sentence sharing the most content words with the sentences that cite it."""
     parts = sentences(passage) or [passage]

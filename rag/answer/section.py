@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from rag.answer.context import passage_block
+from rag.answer.context import passage_block, shown_openings
 from rag.answer.grammar import SectionShape
 from rag.answer.leaks import DraftRelay, Grams, cut_leaks
 from rag.answer.plan import Aspect
@@ -78,67 +78,60 @@ _BOLD_LABEL = re.compile(r"\*\*[^*\n]{1,80}\*\*[ \t]*:[ \t]*")
 _COPIED_GAP = re.compile(r"(?<=[.!?])[ \t]*\u2026[ \t]*(?=\[\d|$|[A-Z\"'])", re.M)
 
 
-def unechoed(text: str, question: str, blocks: str) -> str:
+def unechoed(text: str, question: str) -> str:
     """`text` without what the model copied of its prompt's scaffolding: the question (with
     "Question:" or without) opening a line, a list number opening a line, a bold label
-    ("**Regulation**: "), the gap mark "…" after a copied sentence, and a passage's title
-    (however short: "squad-0001") where the passage's own first words follow it as the
-    passage `blocks` (context.passage_block) show them.
+    ("**Regulation**: ") and the gap mark "…" after a copied sentence. A copied passage
+    header is `unheaded`'s.
 
-    >>> blocks = "[1] squad-0001\\nBaran developed the concept. Report P-2626 followed."
-    >>> unechoed("Question: What was developed\\n1. squad-0001 Baran developed the concept [1].",
-    ...          "What was developed", blocks)
-    'Baran developed the concept [1].'
-    >>> unechoed("2. Report P-2626 followed. \\u2026 [1] It ended. \\u2026 Then", "What?", blocks)
+    >>> unechoed("Question: What was developed\\n1. Baran developed it [1].", "What was developed")
+    'Baran developed it [1].'
+    >>> unechoed("2. Report P-2626 followed. \\u2026 [1] It ended. \\u2026 Then", "What?")
     'Report P-2626 followed. [1] It ended. Then'
-    >>> unechoed("Why did it end? **Money**: Funds ran out [1].", "Why did it end?", blocks)
+    >>> unechoed("Why did it end? **Money**: Funds ran out [1].", "Why did it end?")
     'Funds ran out [1].'
-    >>> unechoed("Brand Baran developed it [1].", "Who?", "[1] Brand\\nBrand is a play.")
-    'Brand Baran developed it [1].'
     """
     asked = r"\s+".join(re.escape(w) for w in question.strip().rstrip("?").split())
     text = re.sub(rf"(?im)^[ \t]*question[ \t]*:[ \t]*(?:{asked})?[ \t]*\??[ \t]*\n?", "", text)
     if asked:  # the question itself opening a line, before what the model says of it
         text = re.sub(rf"(?im)^[ \t]*{asked}[ \t]*\?[ \t]*(?=\S)", "", text)
-    text = _COPIED_GAP.sub(" ", _BOLD_LABEL.sub("", _LIST_NUMBER.sub("", text)))
-    start = r"(?:^|(?<=[.!?]\s)|(?<=\n))(?:\[\d{1,3}\]\s*)?"
-    for block in blocks.split("\n\n"):
-        header, _, shown = block.partition("\n")
-        title = re.sub(r"^\[\d+\]\s*|\s*\(\d{4}-\d\d-\d\d\)$", "", header).strip()
-        opening = shown.split()[:3]
-        if title and opening:
-            follows = r"\s+".join(re.escape(w) for w in opening)
-            text = re.sub(start + re.escape(title) + rf"\s+(?={follows})", "", text)
-    return text.strip()
+    return _COPIED_GAP.sub(" ", _BOLD_LABEL.sub("", _LIST_NUMBER.sub("", text))).strip()
 
 
-def unheaded(text: str, headers: list[tuple[str, str | None]]) -> str:
+def unheaded(text: str, headers: list[tuple[str, str | None, str]]) -> str:
     """`text` without a passage header the model copied at a sentence's start, as the passage
-    block shows it: the title and date, or a headline-long title (four words or more; a
-    shorter one may be the name the sentence is about).
+    block shows it: the title and date, a headline-long title (four words or more; a
+    shorter one may be the name the sentence is about), or a title however short
+    ("squad-0001") where the passage's own first words, as the block showed them (each
+    header's third part), follow it.
 
-    >>> head = [("Chief speaks on ICE", "2025-12-16")]
+    >>> head = [("Chief speaks on ICE", "2025-12-16", "")]
     >>> unheaded("Chief speaks on ICE (2025-12-16) At a press event, he spoke [1].", head)
     'At a press event, he spoke [1].'
-    >>> unheaded("It rained. Chief speaks on ICE Officers stay out [2].", [(head[0][0], None)])
+    >>> unheaded("It rained. Chief speaks on ICE Officers stay out [2].", [(head[0][0], None, "")])
     'It rained. Officers stay out [2].'
     >>> unheaded("[1] Chief speaks on ICE (2025-12-16) He spoke [1].", head)
     'He spoke [1].'
-    >>> g = [("Six hold 287(g) deals", "2026-01-08")]  # a title with brackets of its own
+    >>> g = [("Six hold 287(g) deals", "2026-01-08", "")]  # a title with brackets of its own
     >>> unheaded("It ended. Six hold 287(g) deals (2026-01-08) Not all do [2].", g)
     'It ended. Not all do [2].'
     >>> unheaded("Chief speaks (2025-12-16) He spoke [1].", head)  # words of the title kept
     'He spoke [1].'
-    >>> unheaded("Sid Haig Jr. acted [1].", [("Sid Haig", None)])
+    >>> unheaded("Sid Haig Jr. acted [1].", [("Sid Haig", None, "Sid Haig was")])
     'Sid Haig Jr. acted [1].'
+    >>> unheaded("squad-0001 Baran developed it [1].", [("squad-0001", None, "Baran developed")])
+    'Baran developed it [1].'
     """
     start = r"(?:^|(?<=[.!?]\s)|(?<=\n))(?:\[\d{1,3}\]\s*)?"  # the block's "[n] " too
-    for title, date in headers:
+    for title, date, opening in headers:
         heads = [f"{title} ({date})"] if date else []  # whole, whatever the title holds
         if len(title.split()) >= 4:
             heads.append(title)
         for head in heads:
             text = re.sub(start + re.escape(head) + r"\s+(?=[A-Z\"'])", "", text)
+        if opening:
+            follows = r"\s+".join(re.escape(w) for w in opening.split())
+            text = re.sub(start + re.escape(title) + rf"\s+(?={follows})", "", text)
         if not date:
             continue
         # The title, or words of it the model kept, before the date.
@@ -223,8 +216,10 @@ class SectionWriter:
             relay.close()
         raw, _ = cut_leaks(start + generation.text, grams)
         heading, body = split_section(raw)
-        body = unheaded(body, [(hit.title, hit.date) for hit in aspect.hits])
-        body = unechoed(body, question, block)
+        headers = zip(aspect.hits, shown_openings(block), strict=True)
+        body = unheaded(
+            unechoed(body, question), [(hit.title, hit.date, opening) for hit, opening in headers]
+        )
         # A sentence said twice is shown once.
         body = drop_repeats(complete_sentences(markers_after(body)))
         body = mapped(" ".join(body.split("\n")), first)

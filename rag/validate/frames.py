@@ -105,11 +105,11 @@ def swapped_words(
     # Words said elsewhere, as written, but not where a sentence holds half the claim: a claim
     # may take its word from the sentence that says it ("Northern San Diego has most ...").
     elsewhere: set[str] = set()
-    pairs: set[tuple[str, str]] = set()  # adjacent words of the other sentences
+    others: list[list[str]] = []  # the words of the other sentences
     for other in cited:
         words = _words(other)
         if other not in sentence:
-            pairs.update(pairwise(words))
+            others.append(words)
         if len(claim_stems & {stem(w) for w in words}) * 2 < len(claim_stems):
             elsewhere.update(words)
     elsewhere.update(sentence_words)
@@ -135,12 +135,12 @@ def swapped_words(
         out += _put_for(ours, theirs, claim_stems, elsewhere, said)
         head = claim_words[i2 : i2 + 1]
         if i2 - i1 == 1 == j2 - j1 and head and head == sentence_words[j2 : j2 + 1]:
-            out += _other_kind(ours, theirs, head[0], pairs)
+            out += _other_kind(ours, theirs, head[0], others)
     return list(dict.fromkeys(out))
 
 
 def _other_kind(
-    ours: list[str], theirs: list[str], head: str, pairs: set[tuple[str, str]]
+    ours: list[str], theirs: list[str], head: str, others: list[list[str]]
 ) -> list[tuple[str, str]]:
     """(claim's word, sentence's word) where one word before the same noun is put for another
     and the passage names the claim's kind elsewhere: "BSkyB's interactive service was
@@ -151,7 +151,9 @@ def _other_kind(
     if not _content(head) or "n" not in parts_of_speech(head):
         return []  # "part of", "kind of": no thing the passage names
     word = ours[0]
-    if (word, head) not in pairs or stem(word) == stem(theirs[0]) or akin(word, theirs[0]):
+    if not any((word, head) in pairwise(words) for words in others):
+        return []
+    if stem(word) == stem(theirs[0]) or akin(word, theirs[0]):
         return []
     return [(word, theirs[0])]
 
