@@ -321,13 +321,55 @@ def test_an_answer_that_does_not_answer_the_question_abstains(
 
     answer = _answerer(index, CHIEF, relevance).ask("Do police help ICE?", k=2)
     assert answer.status == status and answer.relevance == probability
-    # What is read against the question: the supported summary, without markers.
-    assert asked == [
-        ("Do police help ICE?", "The police chief said officers do not cooperate with ICE.")
-    ]
+    # What is read against the question: the supported summary, without markers (then, below
+    # the threshold, the closest passage sentence, which here is the same sentence).
+    assert asked[0] == (
+        "Do police help ICE?",
+        "The police chief said officers do not cooperate with ICE.",
+    )
     if status == "abstained":
         assert "does not answer the question as asked" in " ".join(answer.notes)
         assert "The police chief said officers do not cooperate with ICE" in answer.text
+
+
+OFF_SUMMARY = (
+    "## Summary\nVolunteers cleaned the river banks [2].\n## 1. The chief\n"
+    "The police chief said officers do not cooperate with ICE [1].\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("closest_sentence", "closest_read", "status"),
+    [
+        (True, 0.9, "repaired"),  # the closest sentence answers: the summary
+        (True, 0.65, "repaired"),  # at the threshold
+        (True, 0.6, "abstained"),  # read below it
+        (False, 0.9, "abstained"),  # turned off
+    ],
+)
+def test_a_summary_off_the_question_gives_way_to_the_passage_sentence_that_answers(
+    index: Settings, closest_sentence: bool, closest_read: float, status: str
+) -> None:
+    asked: list[str] = []
+    chief = "The police chief said officers do not cooperate with ICE."
+
+    def relevance(question: str, answer: str) -> float:
+        asked.append(answer)
+        return 0.1 if "Volunteers" in answer else closest_read
+
+    checking = index.updated(closest_sentence=closest_sentence)
+    answer = _answerer(checking, OFF_SUMMARY, relevance).ask("Do police help ICE?", k=2)
+    assert answer.status == status, answer.notes
+    assert asked[0] == "Volunteers cleaned the river banks."
+    assert asked[1:] == ([chief] if closest_sentence else [])
+    if status == "repaired":
+        summary = "The police chief said officers do not cooperate with ICE [1]."
+        assert answer.sections.summary == summary and answer.relevance == closest_read
+        assert "it stands as the summary, word for word" in " ".join(answer.notes)
+        # The drafted summary's sentence is not lost: it is still in its section.
+        assert "Volunteers cleaned the river banks" in answer.text
+    else:
+        assert "does not answer the question as asked" in " ".join(answer.notes)
 
 
 def test_an_answer_whose_summary_says_the_sources_do_not_answer_abstains(index: Settings) -> None:

@@ -9,9 +9,11 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from rag.answer.closest import closest_sentence, may_answer
+from rag.answer.shape import parse_answer, render_answer
 from rag.errors import LLMError
 from rag.text import sentences, strip_markers
-from rag.types import AnswerStatus, SentenceCheck, Verdict
+from rag.types import AnswerStatus, Section, SentenceCheck, Verdict
 from rag.validate.asked import asked_for, gives
 from rag.validate.claims import says_no_answer, split_claims
 from rag.validate.injection import is_instruction
@@ -70,6 +72,11 @@ FALSE_PREMISE = (
 NOT_GIVEN = (
     "the question asks for {kind} and the answer's summary gives none, so it answers another "
     "question; it abstains and shows what the sources do say"
+)
+CLOSEST = (
+    "the drafted summary did not answer the question as asked (the relevance check read "
+    "{was:.2f}); the passage sentence closest to the question does (read {p:.2f}, at least "
+    "{t:.2f}), so it stands as the summary, word for word"
 )
 DECLINED = (
     "the answer's own summary says the sources do not answer the question, so it abstains and "
@@ -254,7 +261,7 @@ def checked_relevance(
     abstention that shows it as what the sources do say: first when the question takes for
     granted what the passages do not say (validate/premise.py), then when its summary does not
     give the kind of thing asked (validate/asked.py), then when the judge reads its supported
-    sentences of `parts` as not answering it."""
+    sentences of `parts` as not answering it, nor the passage sentence closest to it."""
     if outcome.status == "abstained" or not question:
         return outcome
     if validator.settings.premise_check:
@@ -279,7 +286,53 @@ def checked_relevance(
     threshold = validator.settings.relevance_threshold
     if p >= threshold:
         return outcome
+    closest = _closest(question, outcome.text, texts, validator)
+    if closest is not None:
+        text, read = closest
+        verdict = validator.check(text, passages, run)
+        if verdict.accepted:
+            note = CLOSEST.format(was=p, p=read, t=validator.settings.closest_threshold)
+            return Outcome(
+                text,
+                "repaired",
+                verdict,
+                rounds=outcome.rounds,
+                dropped=outcome.dropped,
+                first=outcome.first,
+                notes=[*outcome.notes, note],
+                relevance=read,
+            )
     return abstain(outcome, passages, texts, validator, run, OFF_QUESTION.format(p=p, t=threshold))
+
+
+def _closest(
+    question: str, text: str, texts: Mapping[int, str], validator: Validator
+) -> tuple[str, float] | None:
+    """`text` with its summary replaced by the passage sentence of `texts` closest to
+    `question` (closest.py), and the judge's reading of that sentence, where it may stand as
+    the answer (`may_answer`) and the judge reads it as answering; None otherwise. The drafted
+    summary's sentences stay in their sections (one draft's, in none, go to one of their own)."""
+    settings, relevance = validator.settings, validator.relevance
+    if not settings.closest_sentence or relevance is None:
+        return None
+    found = closest_sentence(question, texts, validator.embedder)
+    if found is None or not may_answer(question, found[1]):
+        return None
+    n, sentence = found
+    try:
+        read = relevance(question, sentence)
+    except LLMError:
+        return None
+    if read < settings.closest_threshold:
+        return None
+    parts = parse_answer(text)
+    shown = " ".join(s.text for s in parts.sections)
+    kept = [s for s in sentences(parts.summary) if s not in shown]
+    if kept:
+        parts.sections.append(Section(heading="Also found", text=" ".join(kept)))
+    body, end = (sentence[:-1], sentence[-1]) if sentence[-1] in ".!?" else (sentence, ".")
+    parts.summary = f"{body} [{n}]{end}"
+    return render_answer(parts), read
 
 
 def abstain(

@@ -245,6 +245,22 @@ class ValidatorSettings(Group):
         "for, below which it abstains (its supported sentences still shown); 0 turns the check "
         "off. Not in fast mode, which has no judge.",
     )
+    closest_sentence: bool = Field(
+        True,
+        alias="closest_sentence",
+        description="Where the relevance check reads the drafted summary as not answering, "
+        "give the passage sentence closest to the question, word for word, as the summary if "
+        "the judge reads it as answering (at RAG_CLOSEST_THRESHOLD), instead of abstaining.",
+    )
+    closest_threshold: float = Field(
+        0.65,
+        alias="closest_threshold",
+        ge=0,
+        le=1,
+        description="The judge's probability that the closest passage sentence answers the "
+        "question at or above which it stands as the summary (chosen on SQuAD 2.0's first "
+        "30 + 30 questions, confirmed on the others: docs/validator.md).",
+    )
     premise_check: bool = Field(
         True,
         alias="premise_check",

@@ -1,0 +1,79 @@
+"""The passage sentence closest to a question, for an answer whose drafted summary does not
+answer it. A small model often writes its sections around the sentence that answers ("Why are
+the small lakes in the parks emptied before winter?" drafted as the parks' size and ponds);
+the relevance check then reads the summary as off the question and the answer abstains,
+though a passage given says it in one sentence ("... the majority are emptied before winter
+to clean them of plants and sediments"). That sentence, word for word with its number, is a
+summary the validator can check; the policy shows it where it may answer and the judge reads
+it as answering (policy.checked_relevance, RAG_CLOSEST_THRESHOLD).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rag.embed.base import Embedder
+from rag.text import sentences
+from rag.validate.asked import asked_for, gives
+from rag.validate.wording import missing_names, stems
+
+_SHORTEST = 4  # words: a heading or a fragment is no answer
+_RESTATES = 0.5  # share of the question's word stems the sentence holds at least
+
+
+def closest_sentence(
+    question: str, texts: Mapping[int, str], embedder: Embedder
+) -> tuple[int, str] | None:
+    """(passage number, sentence) of the sentence of `texts` closest to `question`: the cosine
+    of their vectors plus the share of the question's word stems the sentence holds, each
+    from 0 to 1, so a sentence must be near in sense and say the question's own words.
+    None when the passages have no sentence of four words or more.
+
+    >>> class Bag:  # a vector per word; a sentence is the normalised sum of its words'
+    ...     def encode(self, texts):
+    ...         import numpy as np
+    ...         words = ["lakes", "emptied", "winter", "parks", "size"]
+    ...         rows = np.array([[t.lower().count(w) for w in words] for t in texts], float)
+    ...         return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-9)
+    >>> texts = {1: "The parks cover 43 ha in size. The small lakes are emptied before winter.",
+    ...          2: "Winter is mild in the parks of the city."}
+    >>> question = "Why are the small lakes in the parks emptied before winter?"
+    >>> closest_sentence(question, texts, Bag())
+    (1, 'The small lakes are emptied before winter.')
+    """
+    found = [
+        (n, s)
+        for n, text in texts.items()
+        for s in (sentences(text) or [text])
+        if len(s.split()) >= _SHORTEST
+    ]
+    if not found:
+        return None
+    vectors = embedder.encode([question, *(s for _, s in found)])
+    cosines = vectors[1:] @ vectors[0]
+    asked = stems(question)
+    share = [len(asked & stems(s)) / max(len(asked), 1) for _, s in found]
+    best = max(range(len(found)), key=lambda i: (float(cosines[i]) + share[i], -i))
+    return found[best]
+
+
+def may_answer(question: str, sentence: str) -> bool:
+    """Whether `sentence` may stand as the answer to `question`, before the judge reads it: it
+    names every name the question names, holds half the question's word stems or more, and
+    gives the kind of thing asked for (a number for "how many"). A sentence short of the
+    question's names or words answers a part of it at most: one hop of a question over two
+    passages ("Heinkel HD 23 was a type of plane that was held on the craft that were first
+    developed when?" of "The Heinkel HD 23 was a carrier-borne fighter biplane ...").
+
+    >>> may_answer("Why are the lakes emptied before winter?", "They are emptied before winter.")
+    True
+    >>> may_answer("Why are the lakes of Warsaw emptied?", "The lakes are emptied to clean them.")
+    False
+    >>> may_answer("How many lakes are emptied?", "Most lakes are emptied before winter.")
+    False
+    """
+    asked = stems(question)
+    if len(asked & stems(sentence)) < _RESTATES * len(asked) or missing_names(question, sentence):
+        return False
+    kind = asked_for(question)
+    return not kind or gives(kind, sentence)
