@@ -17,6 +17,8 @@ PASSAGES = [
     "Hence ctenophores usually swim in the direction in which the mouth is pointing. Their "
     "cilia beat in rows.",
     "Most hospital medications are unit-dose, or a single dose of medicine.",
+    "William Rainey Harper became the university's first president in 1891. Both Harper and "
+    "future president Robert Maynard Hutchins advocated a theoretical curriculum.",
 ]
 
 
@@ -46,6 +48,9 @@ PASSAGES = [
         ("Who ranked Warsaw in 2014?", "2014"),
         ("What did Kublai's 3rd son rule in the 1270s?", ""),
         ("What three things did Kublai's third son rule in the 70's?", ""),
+        # one person's first name put to another's last name
+        ("In what year did Robert Harper become the first president?", "'Robert Harper'"),
+        ("In what year did William Harper become the first president?", ""),
         # a name no passage found holds is not read: a multi-hop question names later hops
         ("Which river did Kublai's son cross before ruling Tibet?", ""),
     ],

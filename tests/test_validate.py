@@ -134,6 +134,11 @@ TITLED = {
         "Public-key algorithms such as RSA and the Diffie-Hellman key exchange rest on large "
         "primes. Multiplying two numbers is easy.",
     ),
+    9: cited_text(
+        "University of Chicago",
+        "William Rainey Harper became the university's first president in 1891. Both Harper and "
+        "future president Robert Maynard Hutchins advocated a theoretical curriculum.",
+    ),
 }
 
 
@@ -175,6 +180,10 @@ TITLED = {
         # a count of what the claim itself lists, not the passage's "two" elsewhere
         ("RSA and the Diffie-Hellman key exchange are two public-key algorithms [8].", True),
         ("RSA and the Diffie-Hellman key exchange are three public-key algorithms [8].", False),
+        # a first name of one person put to another's last name, each word in the passage
+        ("Robert Harper became the university's first president in 1891 [9].", False),
+        ("William Harper became the university's first president in 1891 [9].", True),
+        ("Harper became the university's first president in 1891 [9].", True),
     ],
 )
 def test_patterns_seen_on_unseen_data(validator: Validator, answer: str, accepted: bool) -> None:

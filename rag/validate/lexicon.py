@@ -191,3 +191,13 @@ def parts_of_speech(word: str) -> frozenset[str]:
     (['v'], ['n'])
     """
     return frozenset(pos for pos, _ in synsets(word))
+
+
+def only_a_name(word: str) -> bool:
+    """Whether WordNet knows `word` only as the name of someone or something (each sense an
+    instance: "Robert" is Henry Martyn Robert), or not at all.
+
+    >>> only_a_name("Robert"), only_a_name("Rainey"), only_a_name("United"), only_a_name("John")
+    (True, True, False, False)
+    """
+    return all(any(symbol == "@i" for symbol, _ in _pointers(s)) for s in synsets(word))

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from rag.text import sentences
 from rag.validate.frames import NEGATES, NEGATIONS, swapped_words
 from rag.validate.lexicon import akin, opposed, parts_of_speech, synsets
+from rag.validate.persons import changed_first_names
 from rag.validate.relations import changed_relations, negated_words
 from rag.validate.wording import missing_names, stem, stems
 
@@ -78,6 +79,11 @@ creating the Channel River."]
         found.append(f"it asks about {', '.join(missing)}, which no passage found gives")
     if "words" in reads:
         found += [f"it says {w!r}, which no passage found says" for w in denying(question, joined)]
+    if "words" in reads:
+        found += [
+            f"it names {n!r}, which no passage found does"
+            for n in changed_first_names(question, joined)
+        ]
     names = missing_names(_plain(question), _plain(joined)) if "names" in reads else []
     if names:
         found.append(f"it names {', '.join(names)}, which no passage found does")

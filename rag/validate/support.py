@@ -19,6 +19,7 @@ from rag.validate.frames import (
     swapped_words,
     unsaid_negation,
 )
+from rag.validate.persons import changed_first_names
 from rag.validate.proximity import distant_numbers, own_count
 from rag.validate.relations import changed_relations, naming, negated_words
 from rag.validate.wording import (
@@ -113,7 +114,7 @@ def measure(claim: str, cited: list[str]) -> Evidence:
         claim=claim,
         coverage=round(coverage, 4),
         missing_numbers=sorted(numbers(claim) - numbers(joined) - own_count(claim)),
-        missing_names=missing_names(claim, joined),
+        missing_names=missing_names(claim, joined) + changed_first_names(claim, joined),
         dropped=dropped_qualifiers(claim, best) if best else [],
         distant_numbers=distant_numbers(claim, singles),
         changed=_changed(claim, best, single, singles, joined),

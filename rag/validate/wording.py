@@ -41,7 +41,7 @@ _COMMON_CAPITALS = (
     "His Her Their Our Yes No Not As By To From With After Before During While When Where What "
     "Who Why How According Although However Both Some Many Most Several"
 )
-_NOT_NAMES = frozenset(_COMMON_CAPITALS.split())
+NOT_NAMES = frozenset(_COMMON_CAPITALS.split())
 # Words that change what a claim says when dropped; checked against the word they bear on.
 # Words of one group say the same thing ("roughly 300" keeps "nearly 300").
 _QUALIFIER_GROUPS = (
@@ -217,7 +217,7 @@ def names(text: str) -> set[str]:
         for k, match in enumerate(NAME.finditer(sentence)):
             word = match.group()
             opening = k == 0 and match.start() <= 2 and not _CODED.fullmatch(word)
-            if not opening and word not in _NOT_NAMES:
+            if not opening and word not in NOT_NAMES:
                 out.add(word)
     return out
 
@@ -232,7 +232,7 @@ def name_words(text: str, anywhere: bool = False) -> frozenset[str]:
     >>> sorted(name_words("Sid Haig met him.", anywhere=True))
     ['haig', 'sid']
     """
-    found = {w for w in NAME.findall(text) if w not in _NOT_NAMES} if anywhere else names(text)
+    found = {w for w in NAME.findall(text) if w not in NOT_NAMES} if anywhere else names(text)
     # Cached: re-attribution asks it of each passage once per pair it might join.
     return frozenset(stem(p.lower()) for name in found for p in _PART.findall(name))
 
