@@ -19,7 +19,7 @@ import argparse
 import json
 from pathlib import Path
 
-from rag.answer.closest import closest_sentence, may_answer
+from rag.answer.closest import closest_reading
 from rag.answer.policy import answered_part
 from rag.config import Settings, load_settings
 from rag.embed.encoder import load_embedder
@@ -78,12 +78,13 @@ def _closest(run: Path, settings: Settings, threshold: float, relevance: Relevan
         kind = "answerable" if record["answerable"] else "unanswerable"
         stopped[kind] += 1
         hits = answer["hits"][: settings.answer.k]
-        found = closest_sentence(question, {i: h["text"] for i, h in enumerate(hits, 1)}, embedder)
-        if not found or not may_answer(question, found[1]):
+        texts = {i: h["text"] for i, h in enumerate(hits, 1)}
+        found = closest_reading(question, texts, embedder, relevance)
+        if not found:
             continue
-        read = relevance(question, found[1])
-        held = bool(answer_contained(found[1], record["gold_answers"] or []))
-        print(f"  {kind}: {read:.2f} {'(gold) ' if held else ''}{question} -> {found[1][:80]}")
+        _, sentence, read = found
+        held = bool(answer_contained(sentence, record["gold_answers"] or []))
+        print(f"  {kind}: {read:.2f} {'(gold) ' if held else ''}{question} -> {sentence[:80]}")
         if read < settings.validator.closest_threshold:
             continue
         if kind == "unanswerable":

@@ -335,6 +335,7 @@ def test_an_answer_that_does_not_answer_the_question_abstains(
 OFF_SUMMARY = (
     "## Summary\nVolunteers cleaned the river banks [2].\n## 1. The chief\n"
     "The police chief said officers do not cooperate with ICE [1].\n"
+    "## Bottom line\nThe river banks were cleaned [2].\n"
 )
 
 
@@ -365,9 +366,12 @@ def test_a_summary_off_the_question_gives_way_to_the_passage_sentence_that_answe
     if status == "repaired":
         summary = "The police chief said officers do not cooperate with ICE [1]."
         assert answer.sections.summary == summary and answer.relevance == closest_read
+        # The drafted bottom line comes to what the drafted summary said: the sentence is both.
+        assert answer.sections.bottom_line == summary
         assert "it stands as the summary, word for word" in " ".join(answer.notes)
-        # The drafted summary's sentence is not lost: it is still in its section.
+        # The drafted sentences are not lost: in their section, or in one of their own.
         assert "Volunteers cleaned the river banks" in answer.text
+        assert "The river banks were cleaned [2]." in answer.text.split("Also found")[1]
     else:
         assert "does not answer the question as asked" in " ".join(answer.notes)
 
@@ -466,3 +470,21 @@ def test_the_relevance_check_runs_with_a_judge_unless_turned_off(
     model = FakeChatModel(["ok"])
     validator = open_validator(settings, HashEmbedder(), judge_model=model)
     assert (validator.relevance is not None) is on
+
+
+def test_an_answer_given_the_closest_sentence_keeps_the_drafts_reattributions(
+    index: Settings,
+) -> None:
+    """A section sentence whose citation the composer moved to the passage that holds it is
+    still marked so after the summary is replaced and the answer checked again."""
+    draft = OFF_SUMMARY.replace("with ICE [1]", "with ICE [2]")
+
+    def relevance(question: str, answer: str) -> float:
+        return 0.1 if "Volunteers" in answer else 0.9
+
+    answer = _answerer(index.updated(compose="sections"), draft, relevance).ask(
+        "Do police help ICE?", k=2
+    )
+    assert answer.status == "repaired", answer.notes
+    moved = {c.text for c in answer.checks if c.reattributed}
+    assert "The police chief said officers do not cooperate with ICE [1]." in moved

@@ -10,7 +10,7 @@ it as answering (policy.checked_relevance, RAG_CLOSEST_THRESHOLD).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from rag.embed.base import Embedder
 from rag.text import sentences
@@ -77,3 +77,19 @@ def may_answer(question: str, sentence: str) -> bool:
         return False
     kind = asked_for(question)
     return not kind or gives(kind, sentence)
+
+
+def closest_reading(
+    question: str,
+    texts: Mapping[int, str],
+    embedder: Embedder,
+    relevance: Callable[[str, str], float],
+) -> tuple[int, str, float] | None:
+    """(passage number, sentence, the judge's reading) of the sentence of `texts` closest to
+    `question`, where it may stand as the answer (`may_answer`); None where it may not, and
+    the judge is not asked. The caller holds the reading against its threshold."""
+    found = closest_sentence(question, texts, embedder)
+    if found is None or not may_answer(question, found[1]):
+        return None
+    n, sentence = found
+    return n, sentence, relevance(question, sentence)

@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from rag.answer.closest import closest_sentence, may_answer
+from rag.answer.closest import closest_reading
 from rag.answer.shape import parse_answer, render_answer
 from rag.errors import LLMError
 from rag.text import sentences, strip_markers
@@ -291,6 +291,9 @@ def checked_relevance(
         text, read = closest
         verdict = validator.check(text, passages, run)
         if verdict.accepted:
+            # The checks as the composer made them keep their re-attributions.
+            made = {c.text: c for c in outcome.verdict.sentences}
+            verdict.sentences = [made.get(c.text, c) for c in verdict.sentences]
             note = CLOSEST.format(was=p, p=read, t=validator.settings.closest_threshold)
             return Outcome(
                 text,
@@ -310,28 +313,27 @@ def _closest(
 ) -> tuple[str, float] | None:
     """`text` with its summary replaced by the passage sentence of `texts` closest to
     `question` (closest.py), and the judge's reading of that sentence, where it may stand as
-    the answer (`may_answer`) and the judge reads it as answering; None otherwise. The drafted
-    summary's sentences stay in their sections (one draft's, in none, go to one of their own)."""
+    the answer (`may_answer`) and the judge reads it as answering; None otherwise. The sentence
+    is the bottom line too: the drafted one comes to what the replaced summary said. Their sentences
+    stay in their sections (one draft's, in none, go to one of their own)."""
     settings, relevance = validator.settings, validator.relevance
     if not settings.closest_sentence or relevance is None:
         return None
-    found = closest_sentence(question, texts, validator.embedder)
-    if found is None or not may_answer(question, found[1]):
-        return None
-    n, sentence = found
     try:
-        read = relevance(question, sentence)
+        found = closest_reading(question, texts, validator.embedder, relevance)
     except LLMError:
         return None
-    if read < settings.closest_threshold:
+    if found is None or found[2] < settings.closest_threshold:
         return None
+    n, sentence, read = found
     parts = parse_answer(text)
     shown = " ".join(s.text for s in parts.sections)
-    kept = [s for s in sentences(parts.summary) if s not in shown]
+    drafted = sentences(parts.summary) + sentences(parts.bottom_line)
+    kept = [s for s in dict.fromkeys(drafted) if s not in shown]
     if kept:
         parts.sections.append(Section(heading="Also found", text=" ".join(kept)))
     body, end = (sentence[:-1], sentence[-1]) if sentence[-1] in ".!?" else (sentence, ".")
-    parts.summary = f"{body} [{n}]{end}"
+    parts.summary = parts.bottom_line = f"{body} [{n}]{end}"
     return render_answer(parts), read
 
 
