@@ -198,6 +198,13 @@ def test_patterns_seen_on_unseen_data(validator: Validator, answer: str, accepte
         ("Doc Films is the name of the oldest film society.", []),
         ("Doc Films was the title of the oldest film society.", []),
         ("Doc Films named the oldest film society.", ["named"]),
+        # a closing that points at the passage, as measure gets it (markers taken off)
+        ("Doc Films is the oldest film society, as mentioned in passage.", []),
+        ("As stated in the passages, Doc Films is the oldest film society.", []),
+        (
+            "Doc Films is the oldest film society mentioned in the passage.",
+            ["mentioned", "passage"],
+        ),
     ],
 )
 def test_words_of_the_claims_own_framing_need_no_passage(claim: str, unmatched: list[str]) -> None:

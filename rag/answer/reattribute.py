@@ -18,9 +18,10 @@ from itertools import combinations
 
 from rag.text import cited_title, markers, strip_markers
 from rag.types import SentenceCheck
+from rag.validate.framing import unframed
 from rag.validate.support import measure
 from rag.validate.validator import CheckRun, Validator
-from rag.validate.wording import name_words, numbers, stems, unframed
+from rag.validate.wording import name_words, numbers, stems
 
 _TRIES = 2  # full checks spent on one sentence: the best single passage, the best pair
 

@@ -4,7 +4,6 @@ similarity. Pure and cheap."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -19,6 +18,7 @@ from rag.validate.frames import (
     swapped_words,
     unsaid_negation,
 )
+from rag.validate.framing import unframed
 from rag.validate.persons import changed_first_names
 from rag.validate.proximity import distant_numbers, own_count
 from rag.validate.relations import changed_relations, naming, negated_words
@@ -30,12 +30,9 @@ from rag.validate.wording import (
     numbers,
     stem,
     stems,
-    unframed,
 )
 
 _CLOSEST = 4  # windows the embedding compares a claim with
-# "X is the name of Y" says "X is Y": the words "the name of" are the claim's own, not a fact.
-_NAME_OF = re.compile(r"\b(is|was|are|were) the (?:name|title) of\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -96,7 +93,7 @@ def windows(parts: list[str]) -> list[str]:
 def measure(claim: str, cited: list[str]) -> Evidence:
     """Lexical evidence for `claim` (markers stripped) against the cited passages' texts."""
     joined = " ".join(cited)
-    claim = _NAME_OF.sub(r"\1", unframed(claim))
+    claim = unframed(claim)
     claim_stems = stems(claim)
     cited_stems = stems(joined)
     held = held_stems(claim_stems, cited_stems)

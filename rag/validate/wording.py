@@ -377,24 +377,3 @@ def dropped_qualifiers(claim: str, cited_sentence: str) -> list[str]:
         if group not in claim_groups and kept >= 2 and kept * 2 >= len(clause):
             out.append(word_of[group])
     return out
-
-
-_FRAME = re.compile(
-    r"^(?:(?:the\s+)?(?:sources?|passages?|documents?|articles?|texts?|reports?)\s+"
-    r"(?:say|says|said|state|states|stated|show|shows|showed|report|reports|reported|note|"
-    r"notes|noted|indicate|indicates|indicated|mention|mentions|mentioned)(?:\s+that)?|"
-    r"according\s+to\s+(?:the\s+)?(?:sources?|passages?|documents?|articles?|reports?),?)\s+",
-    re.I,
-)
-
-
-def unframed(claim: str) -> str:
-    """The claim without an opening that attributes it to the sources, which no passage says
-    of itself.
-
-    >>> unframed("The sources say that the bridge opened in 1890.")
-    'the bridge opened in 1890.'
-    >>> unframed("According to the passages, it opened in 1890.")
-    'it opened in 1890.'
-    """
-    return _FRAME.sub("", claim, count=1)
