@@ -52,10 +52,13 @@ class Silent:
 
 
 class RichReporter:
-    """A rich progress bar per task on stderr."""
+    """A rich progress bar per task on stderr; where stderr is no terminal (a log file), also
+    a line "task: done/total" at most every `every` seconds, since the bar is written there
+    only once its task is done."""
 
-    def __init__(self, console: Console | None = None) -> None:
+    def __init__(self, console: Console | None = None, every: float = 30.0) -> None:
         self.console = console or Console(stderr=True)
+        self.every = every
         self._shown: tuple[Progress, TaskID, str] | None = None  # the task on screen
 
     @contextlib.contextmanager
@@ -71,8 +74,17 @@ class RichReporter:
             task_id = progress.add_task(description, total=total)
             self._shown = (progress, task_id, description)
 
+            last, done = time.monotonic(), 0  # when a line was last written; items done
+
             def tick(n: int = 1) -> None:
+                nonlocal last, done
                 progress.advance(task_id, n)
+                done += n
+                now = time.monotonic()
+                if self.console.is_terminal or now - last < self.every or done >= total:
+                    return  # a terminal has the bar; at the end the bar is written anyway
+                last = now
+                progress.console.print(f"{escape(description)}: {done}/{total}")
 
             try:
                 yield tick
