@@ -9,6 +9,8 @@ characters a terminal would obey.
     [2, 1, 3, 4]
     >>> sorted(terms("What did the council vote on?"))
     ['council', 'vote']
+    >>> sorted(terms("She said his officers left."))
+    ['left', 'officers', 'said']
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ _BOUNDARY = re.compile(
 )
 _TERM = re.compile(r"[a-z0-9]+")
 _STOP_WORDS = (
-    "a an and are as at be by did do does for from has have how in is it its of on or that the "
-    "their there these this to was were what when where which who whom why will with"
+    "a an and are as at be by did do does for from has have he her his how in is it its of on "
+    "or she that the their there these they this to was were what when where which who whom "
+    "why will with"
 )
 _STOP = frozenset(_STOP_WORDS.split())
 # One citation marker: numbers separated by commas, ranges with a hyphen or en dash.

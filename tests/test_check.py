@@ -104,8 +104,8 @@ def test_a_changed_date_is_contradicted_when_the_judge_reads_it_so(index: Settin
 @pytest.mark.parametrize(
     ("claim", "fast_score"),
     [
-        ("The chief of police said his officers refuse to work with ICE [1].", 0.66),
-        ("The police chief stated that his officers decline to help ICE [1].", 0.58),
+        ("The chief of police said city officers refuse to work with ICE [1].", 0.66),
+        ("The police chief stated that city officers decline to help ICE [1].", 0.58),
     ],
 )
 def test_a_checked_claim_in_other_words_goes_to_the_judge(claim: str, fast_score: float) -> None:
