@@ -19,6 +19,7 @@ from rag.answer.policy import (
     Outcome,
     abstain,
     abstention,
+    as_made,
     checked_relevance,
     cut_down,
 )
@@ -197,8 +198,7 @@ class Composer:
             if not verdict.accepted or not verdict.sentences:
                 return nothing_held()
         # The checks of what is shown, with the re-attributions that made them.
-        composed = {c.text: c for c in [*wrap.summary, *(c for s in written for c in s.kept)]}
-        checks = [composed.get(c.text, c) for c in verdict.sentences]
+        checks = as_made([*wrap.summary, *(c for s in written for c in s.kept)], verdict)
         moved = any(c.reattributed for c in checks)
         status: AnswerStatus = "repaired" if dropped or moved else "accepted"
         outcome = Outcome(

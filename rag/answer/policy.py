@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from rag.answer.closest import closest_reading
@@ -291,9 +291,7 @@ def checked_relevance(
         text, read = closest
         verdict = validator.check(text, passages, run)
         if verdict.accepted:
-            # The checks as the composer made them keep their re-attributions.
-            made = {c.text: c for c in outcome.verdict.sentences}
-            verdict.sentences = [made.get(c.text, c) for c in verdict.sentences]
+            verdict.sentences = as_made(outcome.verdict.sentences, verdict)
             note = CLOSEST.format(was=p, p=read, t=validator.settings.closest_threshold)
             return Outcome(
                 text,
@@ -306,6 +304,13 @@ def checked_relevance(
                 relevance=read,
             )
     return abstain(outcome, passages, texts, validator, run, OFF_QUESTION.format(p=p, t=threshold))
+
+
+def as_made(made: Iterable[SentenceCheck], verdict: Verdict) -> list[SentenceCheck]:
+    """The checks of `verdict`, each as it was made among `made` where the sentence is the
+    same: checking shown text again keeps the re-attributions that made it."""
+    by_text = {c.text: c for c in made}
+    return [by_text.get(c.text, c) for c in verdict.sentences]
 
 
 def _closest(

@@ -79,7 +79,6 @@ creating the Channel River."]
         found.append(f"it asks about {', '.join(missing)}, which no passage found gives")
     if "words" in reads:
         found += [f"it says {w!r}, which no passage found says" for w in denying(question, joined)]
-    if "words" in reads:
         found += [
             f"it names {n!r}, which no passage found does"
             for n in changed_first_names(question, joined)
