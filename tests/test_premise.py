@@ -19,6 +19,13 @@ PASSAGES = [
     "Most hospital medications are unit-dose, or a single dose of medicine.",
     "William Rainey Harper became the university's first president in 1891. Both Harper and "
     "future president Robert Maynard Hutchins advocated a theoretical curriculum.",
+    "The French composer Olivier Messiaen used prime numbers to create ametrical music.",
+    "Studies suggest that temperatures and sea levels have been rising at the maximum rates.",
+    "In 1640 Pierre de Fermat stated Fermat's little theorem (later proved by Leibniz and Euler).",
+    "The Anglo-Norman language was eventually absorbed into the Anglo-Saxon language.",
+    "Sky's most popular channel was overtaken in 2010.",
+    "The Scottish Parliament's standing orders set down its committees.",
+    "The First Empire held the Spanish throne.",
 ]
 
 
@@ -51,6 +58,23 @@ PASSAGES = [
         # one person's first name put to another's last name
         ("In what year did Robert Harper become the first president?", "'Robert Harper'"),
         ("In what year did William Harper become the first president?", ""),
+        # a word with a negating prefix, either way round; a change of direction in any form
+        ("Which French composer used prime numbers for metrical music?", "'metrical' where"),
+        ("Which French composer used prime numbers for ametrical music?", ""),
+        ("What do studies suggest had been decreasing at the maximum rates?", "'decreasing'"),
+        ("What do studies suggest had been rising at the maximum rates?", ""),
+        # one name's thing given to another name
+        ("Besides Leibniz, who proved Euler's little theorem?", '"Euler\'s little theorem"'),
+        ("Besides Leibniz, who proved Fermat's little theorem?", ""),
+        ("When was Sky UK Limited's most popular channel overtaken?", ""),
+        ("What does the SP's standing orders set down?", ""),
+        # what a sentence says of X asked as what does it to X
+        ("What was absorbed into the Anglo-Norman language?", "turns that round"),
+        ("What was the Anglo-Norman language absorbed into?", ""),
+        ("What was absorbed into the Anglo-Saxon language?", ""),
+        # an ordinal in words, but "first"
+        ("When did the fifth empire hold the Spanish throne?", "fifth"),
+        ("When did the first empire hold the Spanish throne?", ""),
         # a name no passage found holds is not read: a multi-hop question names later hops
         ("Which river did Kublai's son cross before ruling Tibet?", ""),
     ],

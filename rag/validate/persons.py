@@ -5,6 +5,7 @@ makes one name tells the first name was changed."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from rag.validate.lexicon import only_a_name
@@ -66,4 +67,50 @@ def changed_first_names(claim: str, cited: str) -> list[str]:
             and only_a_name(run[0])
         ):
             out.append(" ".join(run))
+    return out
+
+
+_OWNED = re.compile(r"\b((?:[A-Z][\w-]*\s+)*[A-Z][\w-]+)['\u2019]s((?:\s+[a-z][\w-]*){1,3})")
+
+
+def _owner(run: str) -> set[str]:
+    """The words of an owner's name, without a sentence's opening "The" or "In"."""
+    return set(run.split()) - NOT_NAMES
+
+
+def changed_owners(claim: str, cited: str) -> list[str]:
+    """The claim's "Name's thing" where the cited text gives that thing, word for word, as
+    another name's and never as this one's: "Euler's little theorem" of "Fermat's little
+    theorem (later proved by Leibniz and Euler)".
+
+    >>> cited = "Fermat stated Fermat's little theorem, later proved by Leibniz and Euler."
+    >>> changed_owners("Who proved Euler's little theorem?", cited)
+    ["Euler's little theorem"]
+    >>> changed_owners("Who proved Fermat's little theorem?", cited)
+    []
+    >>> changed_owners("What was Britain's first king?", "It was Alfred's first victory.")
+    []
+    >>> changed_owners("What took Sky UK Limited's top spot?", "It took Sky's top spot.")
+    []
+    """
+    owners: dict[str, set[str]] = {}
+    for match in _OWNED.finditer(cited):
+        words = match.group(2).lower().split()
+        for end in range(2, len(words) + 1):
+            owners.setdefault(" ".join(words[:end]), set()).update(_owner(match.group(1)))
+    out = []
+    for match in _OWNED.finditer(claim):
+        run, words = match.group(1).split(), match.group(2).split()
+        owner = run[-1]
+        if owner.isupper():
+            continue  # an acronym ("the SP's standing orders") stands for a name written out
+        # "Sky UK Limited's" is Sky's: any word of the owner's name will do.
+        # The longest run of the claim's words (two at least: one word such as "first" is
+        # anyone's) the cited text gives an owner.
+        for end in range(len(words), 1, -1):
+            known = owners.get(" ".join(words[:end]).lower())
+            if known:
+                if not known & _owner(match.group(1)):
+                    out.append(f"{owner}'s {' '.join(words[:end])}")
+                break
     return out

@@ -7,7 +7,9 @@ year, amount or ordinal none of them holds; a verb that denies ("forbidden", "fa
 them says; a word the closest sentence says the opposite of ("right" / "left", "specific" /
 "general", "unencrypted" / "encrypted"); an order, direction or amount said otherwise ("after"
 / "before", "westward" / "easterly"); a "not" the sentence does not say; a thing the sentence
-does not name put for one it does ("cilia" / "ctenophores"). Not a name missing (a multi-hop
+does not name put for one it does ("cilia" / "ctenophores"); a name's thing given to another
+("Euler's little theorem" of "Fermat's"); a relation turned round ("What precedes X?" of "X
+precedes Y"). Not a name missing (a multi-hop
 question names what a later passage holds) nor any other word taken from elsewhere in the
 passage (questions do it as they paraphrase). The policy abstains on what it finds
 (rag/answer/policy.py).
@@ -22,8 +24,8 @@ from collections.abc import Sequence
 from rag.text import sentences
 from rag.validate.frames import NEGATES, NEGATIONS, swapped_words
 from rag.validate.lexicon import akin, opposed, parts_of_speech, synsets
-from rag.validate.persons import changed_first_names
-from rag.validate.relations import changed_relations, negated_words
+from rag.validate.persons import changed_first_names, changed_owners
+from rag.validate.relations import changed_relations, negated_words, turned_round
 from rag.validate.wording import missing_names, stem, stems
 
 # A question copies less of its passage's sentence than a claim does: its "what", "when",
@@ -81,7 +83,7 @@ creating the Channel River."]
         found += [f"it says {w!r}, which no passage found says" for w in denying(question, joined)]
         found += [
             f"it names {n!r}, which no passage found does"
-            for n in changed_first_names(question, joined)
+            for n in changed_first_names(question, joined) + changed_owners(question, joined)
         ]
     names = missing_names(_plain(question), _plain(joined)) if "names" in reads else []
     if names:
@@ -115,6 +117,11 @@ creating the Channel River."]
             found.append(f"it says {said!r} where the closest passage says {other!r}: {closest}")
         else:
             found.append(f"it says {said!r}, which the closest passage does not: {closest}")
+    if "words" in reads:
+        found += [
+            f"it asks what {verb} {rest}, where the closest passage turns that round: {closest}"
+            for verb, rest in turned_round(question, [closest, *singles])
+        ]
     return found
 
 
@@ -192,6 +199,8 @@ def missing_numbers(question: str, text: str) -> list[str]:
     []
     >>> missing_numbers("Who was his 3rd son, in the 2003-2004 season?", "His third son, 2003-04.")
     []
+    >>> missing_numbers("When was the third empire founded?", "The First Empire, the 2nd one.")
+    ['third']
     """
     held = {m.group(1).replace(",", "") for m in _NUMBER.finditer(text)}
     held |= {f"{m.group(1)[:2]}{m.group(2)}" for m in _SPAN.finditer(text)}  # "2003-04"
@@ -205,4 +214,9 @@ def missing_numbers(question: str, text: str) -> list[str]:
                 out.append(match.group())
         elif (suffix or float(digits) >= 100) and digits not in held:
             out.append(match.group())
+    # An ordinal in words too ("the third German empire" of passages that name a first), but
+    # "first", which a question says of what its passages call the earliest or original.
+    for word in re.findall(r"[a-z]+", question.lower()):
+        if _ORDINALS.get(word, 1) > 1 and str(_ORDINALS[word]) not in held:
+            out.append(word)
     return out

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import re
 
-from rag.validate.lexicon import opposed, synsets
-from rag.validate.wording import NAME, names
+from rag.validate.lexicon import opposed, parts_of_speech, synsets
+from rag.validate.wording import NAME, names, stem, stems
 
 _WORD = re.compile(r"[A-Za-z]+")
+_CLAUSE_WORD = re.compile(r"[A-Za-z0-9]+|[,;:]")
 # Relations between the same names that exclude each other: a claim that says "sung by" where
 # its passage says "written by" keeps every name and most words, and says something else. Each
 # group lists concepts, each concept its forms.
@@ -34,8 +35,9 @@ _RELATIONS = (
     ("higher", "lower"),
     ("larger largest bigger biggest", "smaller smallest"),
     (
-        "increase increased increases rose rise rises risen grew grown",
-        "decrease decreased decreases fell fall falls declined decline declines dropped",
+        "increase increased increases increasing rose rise rises risen rising grew grown growing",
+        "decrease decreased decreases decreasing fell fall falls falling declined decline "
+        "declines declining dropped dropping",
     ),
     ("oldest", "youngest"),
     ("north northern northward northerly", "south southern southward southerly"),
@@ -69,15 +71,13 @@ def role_word(word: str) -> bool:
     return concept is not None and concept[0] in _ROLES
 
 
-# Prefixes that turn a word into its opposite; only "un" and "non" are safe read backwards (a
-# word of the passage that starts with "in" or "dis" is rarely the opposite of its rest).
-_NEGATING = ("non", "un", "in", "im", "il", "ir", "dis")
-_NEGATING_BOTH_WAYS = ("non", "un")
+# Prefixes that turn a word into its opposite ("ametrical", "anaerobic", "illegal").
+_NEGATING = ("non", "un", "in", "im", "il", "ir", "dis", "an", "a")
 
 
 def negated_words(claim: str, cited: str) -> list[tuple[str, str]]:
     """(claim's word, cited word) where one is the other with a negating prefix, and the
-    claim lacks the cited form: "unencrypted" for "encrypted", "legal" for "illegal".
+    claim lacks the cited form: "unencrypted" for "encrypted", "metrical" for "ametrical".
 
     >>> negated_words("It shows unencrypted content.", "It shows encrypted content.")
     [('unencrypted', 'encrypted')]
@@ -85,29 +85,33 @@ def negated_words(claim: str, cited: str) -> list[tuple[str, str]]:
     []
     >>> negated_words("The deal was binding.", "The deal was nonbinding.")
     [('binding', 'nonbinding')]
+    >>> negated_words("He wrote metrical music.", "He wrote ametrical music.")
+    [('metrical', 'ametrical')]
     >>> negated_words("It was unknown then.", "It was unknown then; now it is known.")
     []
     >>> negated_words("It was discovered in 1850.", "It was covered in 1850.")
+    []
+    >>> negated_words("It went head first.", "It went ahead.")
     []
     """
     said = {w.lower() for w in _WORD.findall(cited)}
     words = {w.lower() for w in _WORD.findall(claim)}
     out = []
     for word in sorted(words - said):
-        for prefix in _NEGATING:
-            rest = word[len(prefix) :]
-            if word.startswith(prefix) and len(rest) >= 4 and rest in said:
-                # "discovered" is no opposite of "covered", nor "information" of "formation":
-                # where WordNet knows both words, it must call them opposites.
-                if not (synsets(word) and synsets(rest)) or opposed(word, rest):
-                    out.append((word, rest))
+        pairs = [(word[len(p) :], word) for p in _NEGATING if word.startswith(p)]
+        pairs += [(word, p + word) for p in _NEGATING]
+        for plain, prefixed in pairs:
+            other = prefixed if plain == word else plain
+            if len(plain) >= 4 and other in said and _opposite(plain, prefixed):
+                out.append((word, other))
                 break
-        else:
-            for prefix in _NEGATING_BOTH_WAYS:
-                if len(word) >= 4 and prefix + word in said:
-                    out.append((word, prefix + word))
-                    break
     return out
+
+
+def _opposite(plain: str, prefixed: str) -> bool:
+    # "discovered" is no opposite of "covered", nor "information" of "formation", nor "ahead"
+    # of "head": where WordNet knows both words, it must call them opposites.
+    return not (synsets(plain) and synsets(prefixed)) or opposed(plain, prefixed)
 
 
 def naming(claim: str, cited_sentences: list[str]) -> list[str]:
@@ -145,3 +149,70 @@ def changed_relations(claim: str, cited_sentence: str, roles: bool = True) -> li
         if other is not None:
             out.append((w, word_of[other]))
     return out
+
+
+# "What precedes ...", "What was absorbed into ...", "Who will be named ...": the question word
+# is the verb's subject. Groups: the verb as asked, the verb, the rest.
+_AUX = "is|are|was|were|has|have|had|will|would|can|could|may|might|must|should"
+_ASKS_WHO = re.compile(
+    rf"^\W*(?:what|who|which)\s+((?:(?:{_AUX})\s+(?:be\s+|been\s+|have\s+been\s+)?)?([a-z]+))\b(.*)",
+    re.I,
+)
+
+
+# Words that join a verb to its object, not the object itself ("absorbed into the language").
+_LINK_WORDS = (
+    "into onto upon about over under through between during against among across toward towards "
+    "within without than also not"
+)
+_LINKS = frozenset(_LINK_WORDS.split())
+_AUXILIARY = re.compile(r"\b(?:do|does|did|is|are|was|were|has|have|had|can|could|will|would)\b")
+
+
+def turned_round(question: str, sentences: list[str]) -> list[tuple[str, str]]:
+    """(verb as asked, the question's words after it) where the question asks what does
+    something to X ("What precedes the period of Anglo-Saxon architecture?") and the closest
+    sentence, the first of `sentences`, has X do it ("Anglo-Saxon architecture immediately
+    precedes the Norman architecture"): the words the question puts after the verb come before
+    it there (in its clause) and none of them after, and no sentence found has them after it.
+    The passages answer "what does X precede", which was not asked.
+
+    >>> s = "Anglo-Saxon architecture immediately precedes the Norman architecture."
+    >>> turned_round("What precedes the period of Anglo-Saxon architecture?", [s])
+    [('precedes', 'the period of Anglo-Saxon architecture')]
+    >>> turned_round("What precedes Norman architecture?", [s])
+    []
+    >>> turned_round("What did Anglo-Saxon architecture precede?", [s])
+    []
+    """
+    asked = _ASKS_WHO.match(question.strip())
+    if not asked or not sentences:
+        return []
+    said, verb, rest = asked.group(1), asked.group(2), asked.group(3).strip(" ?")
+    wanted = stems(rest) - _LINKS
+    # "What type of engine did it use?": an auxiliary after the verb asks for its object.
+    if "v" not in parts_of_speech(verb) or not wanted or _AUXILIARY.search(rest):
+        return []
+    sides = [_sides(stem(verb), s) for s in sentences]
+    if sides[0] is None:
+        return []
+    before, after = sides[0]
+    # Most of the words must be the sentence's: "the band f(x)" of a sentence on another band.
+    if len(wanted & (before | after)) * 2 <= len(wanted):
+        return []
+    if not (wanted & before) - after or wanted & after - before:
+        return []
+    if any(side and wanted & side[1] - side[0] for side in sides[1:]):
+        return []  # another sentence has it the asked way round
+    return [(said, rest)]
+
+
+def _sides(verb: str, sentence: str) -> tuple[frozenset[str], frozenset[str]] | None:
+    """The content stems of the clause before the sentence's first form of `verb` (from the
+    last comma, semicolon or colon) and of all after it; None if the sentence has none."""
+    words = [w.lower() for w in _CLAUSE_WORD.findall(sentence)]
+    at = next((i for i, w in enumerate(words) if stem(w) == verb), None)
+    if at is None:
+        return None
+    opens = max((i for i, w in enumerate(words[:at]) if w in ",;:"), default=-1)
+    return stems(" ".join(words[opens + 1 : at])), stems(" ".join(words[at + 1 :]))
