@@ -106,7 +106,9 @@ def items(labels: list[dict[str, Any]], musique: Path | None) -> list[DevItem]:
     for row in labels:
         dataset = row["dataset"]
         if dataset not in sources:
-            corpus, gold = corpus_of(dataset, musique)
+            # A line's "corpus" names the data set its passages are read from where its
+            # "dataset" names a group of claims apart ("squad2-held-out").
+            corpus, gold = corpus_of(row.get("corpus", dataset), musique)
             sources[dataset] = read_sources(corpus)
             questions[dataset] = read_questions(gold)
         passages = []

@@ -7,7 +7,8 @@ import io
 import pytest
 from rich.console import Console
 
-from rag.progress import RichReporter
+from rag.cli.common import reporter_for
+from rag.progress import RichReporter, Silent
 
 
 @pytest.mark.parametrize(
@@ -28,3 +29,9 @@ def test_a_log_file_sees_progress_before_the_task_ends(
             tick()
     written = [line.strip() for line in out.getvalue().splitlines()]
     assert [line for line in written if line.startswith("build: ")] == lines
+
+
+@pytest.mark.parametrize(("as_json", "kind"), [(False, RichReporter), (True, Silent)])
+def test_the_cli_shows_progress_unless_its_output_is_json(as_json: bool, kind: type) -> None:
+    """Under pytest stderr is no terminal, as with a log file: progress is still shown."""
+    assert isinstance(reporter_for(as_json), kind)
