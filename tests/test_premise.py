@@ -26,6 +26,9 @@ PASSAGES = [
     "Sky's most popular channel was overtaken in 2010.",
     "The Scottish Parliament's standing orders set down its committees.",
     "The First Empire held the Spanish throne.",
+    "Numerous signs of Huguenot presence can still be seen in the towns they settled.",
+    "The quick defeat of the Arab troops during the Six-Day War was a pivotal event.",
+    "The principles of the law were developed by the Court, and are not written in treaties.",
 ]
 
 
@@ -75,6 +78,15 @@ PASSAGES = [
         # an ordinal in words, but "first"
         ("When did the fifth empire hold the Spanish throne?", "fifth"),
         ("When did the first empire hold the Spanish throne?", ""),
+        # an adjective the closest sentence says the contrary of
+        ("In what city can few signs of Huguenot presence be seen?", "'few' where"),
+        ("In what city can many signs of Huguenot presence be seen?", ""),
+        # a hyphened word with its first part changed
+        ("What was the defeat of the Arab troops during the Seven-Day War?", "'seven-day'"),
+        ("What was the defeat of the Arab troops during the Six-Day War?", ""),
+        # a "not" of a verb the closest sentence says without one, though it negates another
+        ("Which entity did not develop the principles of the law?", "'not'"),
+        ("Which entity developed the principles of the law?", ""),
         # a name no passage found holds is not read: a multi-hop question names later hops
         ("Which river did Kublai's son cross before ruling Tibet?", ""),
     ],

@@ -166,6 +166,29 @@ def opposed(a: str, b: str) -> bool:
     return any(t in second for s in synsets(a) for symbol, t in _pointers(s) if symbol == "!")
 
 
+def _antonyms(word: str) -> frozenset[Synset]:
+    return frozenset(t for s in synsets(word) for symbol, t in _pointers(s) if symbol == "!")
+
+
+@lru_cache(maxsize=65536)
+def contrary(a: str, b: str) -> bool:
+    """Whether one word is the other's antonym or one pointer from it (a similar adjective,
+    a derived word): "few" / "numerous" (antonym "many", similar "numerous"), "mild" /
+    "severe", "decreasing" / "rising".
+
+    >>> contrary("few", "numerous"), contrary("mild", "severe"), contrary("decreasing", "rising")
+    (True, True, True)
+    >>> contrary("large", "big"), contrary("poor", "low"), contrary("old", "ancient")
+    (False, False, False)
+    """
+    if opposed(a, b):
+        return True
+    first, second = synsets(a), synsets(b)
+    return any(_antonyms(a) & ({s} | _neighbours(s)) for s in second) or any(
+        _antonyms(b) & ({s} | _neighbours(s)) for s in first
+    )
+
+
 @lru_cache(maxsize=65536)
 def akin(a: str, b: str) -> bool:
     """Whether one word may stand for the other: a sense in common, or senses one pointer apart

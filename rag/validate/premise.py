@@ -9,7 +9,8 @@ them says; a word the closest sentence says the opposite of ("right" / "left", "
 / "before", "westward" / "easterly"); a "not" the sentence does not say; a thing the sentence
 does not name put for one it does ("cilia" / "ctenophores"); a name's thing given to another
 ("Euler's little theorem" of "Fermat's"); a relation turned round ("What precedes X?" of "X
-precedes Y"). Not a name missing (a multi-hop
+precedes Y"); an adjective said to the contrary ("few" / "numerous"); a hyphened word with its
+first part changed ("Seven-Day" / "Six-Day"). Not a name missing (a multi-hop
 question names what a later passage holds) nor any other word taken from elsewhere in the
 passage (questions do it as they paraphrase). The policy abstains on what it finds
 (rag/answer/policy.py).
@@ -21,9 +22,9 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from rag.text import sentences
+from rag.text import sentences, terms
 from rag.validate.frames import NEGATES, NEGATIONS, swapped_words
-from rag.validate.lexicon import akin, opposed, parts_of_speech, synsets
+from rag.validate.lexicon import akin, contrary, opposed, parts_of_speech, synsets
 from rag.validate.persons import changed_first_names, changed_owners
 from rag.validate.relations import changed_relations, negated_words, turned_round
 from rag.validate.wording import missing_names, stem, stems
@@ -40,6 +41,7 @@ _DENYING_WORDS = (
 )
 _DENYING = frozenset(stem(w) for w in _DENYING_WORDS.split())
 _WORD = re.compile(r"[a-z]+")
+_CLAUSE_WORD = re.compile(r"[a-z]+|[,;:]", re.I)
 _SPAN = re.compile(r"\b(\d{4})[\u2013-](\d{2})\b")
 _ORDINAL_WORDS = "first second third fourth fifth sixth seventh eighth ninth tenth"
 _ORDINALS = {w: n for n, w in enumerate(_ORDINAL_WORDS.split(), start=1)}
@@ -111,6 +113,8 @@ creating the Channel River."]
     if "words" in reads:
         changes += added_negation(question, closest)
         changes += negated_words(question, closest)
+        changes += contrary_words(question, closest, joined)
+        changes += changed_compounds(question, joined)
         changes += changed_relations(question, closest, roles=False)
     for said, other in dict.fromkeys(changes):
         if other:
@@ -127,8 +131,10 @@ creating the Channel River."]
 
 def added_negation(question: str, sentence: str) -> list[tuple[str, str]]:
     """(word, "") for the question's "not", "never" or "no" when `sentence`, which restates
-    the question, negates nothing: "What is not prevented from entering an organism?" of
-    "physical barriers prevent pathogens from entering".
+    the question, negates nothing, or holds the verb the question negates with no "not"
+    before it: "What is not prevented from entering an organism?" of "physical barriers
+    prevent pathogens from entering"; "Which entity did not develop the principles?" of
+    "principles developed by the Court ... rules which are not expressly provided".
 
     >>> added_negation("What is not prevented from entering?", "Barriers prevent it entering.")
     [('not', '')]
@@ -136,10 +142,84 @@ def added_negation(question: str, sentence: str) -> list[tuple[str, str]]:
     [('not', '')]
     >>> added_negation("What is p if it is not 2?", "If p is a prime other than 2, it is odd.")
     []
+    >>> added_negation("Who did not develop it?", "It was developed by X and is not written.")
+    [('not', '')]
+    >>> added_negation("Who did not develop it?", "It was not developed by X.")
+    []
+    >>> added_negation("What charges no tuition?", "It is not public; it charges tuition.")
+    []
     """
     words = _WORD.findall(re.sub(r"n't\b", " not", question.lower()))  # "wasn't": was not
     said = [w for w in words if w in NEGATIONS]
-    return [] if not said or NEGATES.search(sentence) else [(said[0], "")]
+    if not said:
+        return []
+    if not NEGATES.search(sentence):
+        return [(said[0], "")]
+    # The verb a "not" or "never" negates ("did not develop"); "no tuition" negates a thing.
+    negated = next((w for w in words[words.index(said[0]) + 1 :] if terms(w)), "")
+    if said[0] == "no" or "v" not in parts_of_speech(negated):
+        return []
+    there = _CLAUSE_WORD.findall(re.sub(r"n't\b", " not", sentence.lower()))
+    at = [i for i, w in enumerate(there) if stem(w) == stem(negated)]
+    # Each form of the verb with no "not" among the four words before it.
+    if at and not any(NEGATES.search(" ".join(there[max(0, i - 4) : i])) for i in at):
+        return [(said[0], "")]
+    return []
+
+
+def contrary_words(question: str, sentence: str, text: str) -> list[tuple[str, str]]:
+    """(question's word, sentence's word) where a word of the question no passage holds is the
+    contrary (lexicon.contrary) of a word of the closest sentence the question does not hold:
+    "few signs" of "Numerous signs", "another mild drought" of "another severe drought".
+
+    >>> contrary_words("Where do few signs remain?", "Numerous signs remain there.", "")
+    [('few', 'numerous')]
+    >>> contrary_words("Where do many signs remain?", "Numerous signs remain there.", "")
+    []
+    >>> contrary_words("What charges no fee?", "Some charge a fee.", "")
+    []
+    """
+    held = stems(text) | stems(sentence)
+    # Adjectives only: a verb's many senses put "go" one pointer from "failed".
+    asked = [
+        w for w in terms(question) if stem(w) not in held and w not in NEGATIONS and _adjective(w)
+    ]
+    mine = stems(question)
+    said = [w for w in dict.fromkeys(_WORD.findall(sentence.lower())) if stem(w) not in mine]
+    out = []
+    for word in sorted(asked):
+        other = next((w for w in said if _adjective(w) and contrary(word, w)), None)
+        if other:
+            out.append((word, other))
+    return out
+
+
+def _adjective(word: str) -> bool:
+    """An adjective, never a verb ("few", "severe"; not "last", "failed")."""
+    parts = parts_of_speech(word)
+    return "a" in parts and "v" not in parts
+
+
+_COMPOUND = re.compile(r"\b([a-z0-9]+)-([a-z0-9]+(?:-[a-z0-9]+)*)\b")
+
+
+def changed_compounds(question: str, text: str) -> list[tuple[str, str]]:
+    """(question's hyphened word, the passages') where the passages hold its last part only
+    after another first part, not akin to the question's: "Seven-Day War" of "Six-Day War".
+
+    >>> changed_compounds("Who won the Seven-Day War?", "In the Six-Day War Israel won.")
+    [('seven-day', 'six-day')]
+    >>> changed_compounds("Who is the best-known poet?", "He is a well-known poet.")
+    []
+    """
+    held = {(m.group(1), m.group(2)) for m in _COMPOUND.finditer(text.lower())}
+    out = []
+    for match in _COMPOUND.finditer(question.lower()):
+        first, rest = match.groups()
+        others = [f for f, r in sorted(held) if r == rest and f != first]
+        if (first, rest) not in held and others and not akin(first, others[0]):
+            out.append((match.group(), f"{others[0]}-{rest}"))
+    return out
 
 
 def other_thing(question: str, sentence: str, said: str, other: str) -> bool:
