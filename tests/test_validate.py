@@ -158,6 +158,9 @@ TITLED = {
         ("The Stone Bridge, built in 1890, has three arches [3].", True),
         ("The fee to access the Stone Bridge is £15\u2013100,000 [3].", True),
         ("The Harlow Company built the Stone Bridge in 2004 [3].", False),
+        # a label that lists the claim is no number of it
+        ("Fact 1: The Stone Bridge, built in 1890, has three arches [3].", True),
+        ("Fact 2: The Stone Bridge, built in 1895, has three arches [3].", False),
         # a name in another number
         ("The Huguenot outpost was Charlesfort [4].", True),
         # a paraphrase, and a relation changed between the same names
@@ -195,6 +198,7 @@ def test_patterns_seen_on_unseen_data(validator: Validator, answer: str, accepte
     ("claim", "unmatched"),
     [
         ("The sources say that Doc Films is the oldest film society.", []),
+        ("Fact 1: Doc Films is the oldest film society.", []),
         ("Doc Films is the name of the oldest film society.", []),
         ("Doc Films was the title of the oldest film society.", []),
         ("Doc Films named the oldest film society.", ["named"]),

@@ -1,7 +1,7 @@
-"""What a claim says of its own telling, which no passage says of itself: an opening that
-credits the sources ("The sources say that ..."), a closing that points at them ("..., as
-mentioned in passage [1]"), and "is the name of" ("Doc Films is the name of the nation's
-oldest film society" says "Doc Films is ...")."""
+"""What a claim says of its own telling, which no passage says of itself: a label that lists
+it ("Fact 1:"), an opening that credits the sources ("The sources say that ..."), a closing
+that points at them ("..., as mentioned in passage [1]"), and "is the name of" ("Doc Films is
+the name of the nation's oldest film society" says "Doc Films is ...")."""
 
 from __future__ import annotations
 
@@ -22,6 +22,10 @@ _CLOSING = re.compile(
     rf",?\s+(?:as\s+{_SAID}\s+(?:in|by)|according\s+to)\s+{_TOLD}(?:\s+and)?\s*(?=[.!?]?$)",
     re.I,
 )
+# A label the model puts before a sentence as if listing them: "Fact 1:", "Point 2 -".
+_LABEL = re.compile(
+    r"^(?:fact|point|finding|claim|answer|note)(?:\s+\d{1,2})?\s*[:\u2013-]\s+", re.I
+)
 _NAME_OF = re.compile(r"\b(is|was|are|were) the (?:name|title) of\b", re.I)
 
 
@@ -36,5 +40,8 @@ def unframed(claim: str) -> str:
     'The war began in March 2011.'
     >>> unframed("Doc Films is the name of the oldest film society.")
     'Doc Films is the oldest film society.'
+    >>> unframed("Fact 2: A half decade later the tract had 267 homes.")
+    'A half decade later the tract had 267 homes.'
     """
-    return _NAME_OF.sub(r"\1", _CLOSING.sub("", _OPENING.sub("", claim, count=1)))
+    opened = _OPENING.sub("", _LABEL.sub("", claim, count=1), count=1)
+    return _NAME_OF.sub(r"\1", _CLOSING.sub("", opened))
