@@ -29,6 +29,8 @@ PASSAGES = [
     "Numerous signs of Huguenot presence can still be seen in the towns they settled.",
     "The quick defeat of the Arab troops during the Six-Day War was a pivotal event.",
     "The principles of the law were developed by the Court, and are not written in treaties.",
+    "The transformed cells of tumors express antigens that are not found on normal cells.",
+    "British operations in 1755 and 1756 in the frontier areas all failed.",
 ]
 
 
@@ -87,6 +89,11 @@ PASSAGES = [
         # a "not" of a verb the closest sentence says without one, though it negates another
         ("Which entity did not develop the principles of the law?", "'not'"),
         ("Which entity developed the principles of the law?", ""),
+        # a verb the closest sentence negates, asked as if it held; a verb turned into its antonym
+        ("What do tumors express that are found on normal cells?", "'not found'"),
+        ("What do tumors express that are not found on normal cells?", ""),
+        ("Why did British operations in 1755 and 1756 in the frontier areas succeed?", "'succeed'"),
+        ("Why did British operations in 1755 and 1756 in the frontier areas fail?", ""),
         # a name no passage found holds is not read: a multi-hop question names later hops
         ("Which river did Kublai's son cross before ruling Tibet?", ""),
     ],

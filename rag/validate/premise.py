@@ -10,7 +10,8 @@ them says; a word the closest sentence says the opposite of ("right" / "left", "
 does not name put for one it does ("cilia" / "ctenophores"); a name's thing given to another
 ("Euler's little theorem" of "Fermat's"); a relation turned round ("What precedes X?" of "X
 precedes Y"); an adjective said to the contrary ("few" / "numerous"); a hyphened word with its
-first part changed ("Seven-Day" / "Six-Day"). Not a name missing (a multi-hop
+first part changed ("Seven-Day" / "Six-Day"); a verb the closest sentence negates, asked as if
+it held ("found" / "not found"). Not a name missing (a multi-hop
 question names what a later passage holds) nor any other word taken from elsewhere in the
 passage (questions do it as they paraphrase). The policy abstains on what it finds
 (rag/answer/policy.py).
@@ -114,6 +115,7 @@ creating the Channel River."]
         changes += added_negation(question, closest)
         changes += negated_words(question, closest)
         changes += contrary_words(question, closest, joined)
+        changes += dropped_negation(question, closest)
         changes += changed_compounds(question, joined)
         changes += changed_relations(question, closest, roles=False)
     for said, other in dict.fromkeys(changes):
@@ -167,10 +169,41 @@ def added_negation(question: str, sentence: str) -> list[tuple[str, str]]:
     return []
 
 
+def dropped_negation(question: str, sentence: str) -> list[tuple[str, str]]:
+    """(verb, "not verb") where the question, negating nothing, holds a verb that the closest
+    sentence negates wherever it says it: "What do tumors express that are also found on
+    normal cells?" of "... antigens that are not found on normal cells".
+
+    >>> dropped_negation("What is found on normal cells?", "They are not found on normal cells.")
+    [('found', 'not found')]
+    >>> dropped_negation("What is found on tumor cells?", "Not found on A, it is found on B.")
+    []
+    >>> dropped_negation("What is not found on cells?", "They are not found on cells.")
+    []
+    >>> dropped_negation("Who could only propose some?", "It could not propose all, only some.")
+    []
+    """
+    asked = _WORD.findall(re.sub(r"n't\b", " not", question.lower()))
+    there = _CLAUSE_WORD.findall(re.sub(r"n't\b", " not", sentence.lower()))
+    # "could not propose what the level should be, only that there must be some": a sentence
+    # of "not ..., only ..." says what the verb does hold of.
+    if any(w in NEGATIONS for w in asked) or "only" in there:
+        return []
+    verbs = {stem(w): w for w in asked if terms(w) and "v" in parts_of_speech(w)}
+    out = []
+    for key, word in verbs.items():
+        at = [i for i, w in enumerate(there) if stem(w) == key]
+        # "not" right before it or one word before ("not always found").
+        if at and all(NEGATIONS & set(there[max(0, i - 2) : i]) for i in at):
+            out.append((word, f"not {there[at[0]]}"))
+    return out
+
+
 def contrary_words(question: str, sentence: str, text: str) -> list[tuple[str, str]]:
     """(question's word, sentence's word) where a word of the question no passage holds is the
     contrary (lexicon.contrary) of a word of the closest sentence the question does not hold:
-    "few signs" of "Numerous signs", "another mild drought" of "another severe drought".
+    "few signs" of "Numerous signs", "another mild drought" of "another severe drought", "Why
+    did the operations succeed?" of "the operations all failed".
 
     >>> contrary_words("Where do few signs remain?", "Numerous signs remain there.", "")
     [('few', 'numerous')]
@@ -178,20 +211,27 @@ def contrary_words(question: str, sentence: str, text: str) -> list[tuple[str, s
     []
     >>> contrary_words("What charges no fee?", "Some charge a fee.", "")
     []
+    >>> contrary_words("Why did the operations succeed?", "The operations failed.", "")
+    [('succeed', 'failed')]
     """
     held = stems(text) | stems(sentence)
-    # Adjectives only: a verb's many senses put "go" one pointer from "failed".
-    asked = [
-        w for w in terms(question) if stem(w) not in held and w not in NEGATIONS and _adjective(w)
-    ]
+    asked = [w for w in terms(question) if stem(w) not in held and w not in NEGATIONS]
     mine = stems(question)
     said = [w for w in dict.fromkeys(_WORD.findall(sentence.lower())) if stem(w) not in mine]
     out = []
     for word in sorted(asked):
-        other = next((w for w in said if _adjective(w) and contrary(word, w)), None)
+        other = next((w for w in said if _contrary(word, w)), None)
         if other:
             out.append((word, other))
     return out
+
+
+def _contrary(word: str, other: str) -> bool:
+    """WordNet's antonym, of any part of speech ("succeed" / "failed"); for two adjectives also
+    one pointer from it. Not for verbs: their many senses put "go" one pointer from "failed"."""
+    if _adjective(word) and _adjective(other):
+        return contrary(word, other)
+    return opposed(word, other)
 
 
 def _adjective(word: str) -> bool:
