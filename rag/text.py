@@ -80,6 +80,23 @@ def sentences(text: str) -> list[str]:
     return [text[s:e] for s, e in split_sentences(text)]
 
 
+_YES_NO = re.compile(
+    r"^\W*(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might|"
+    r"must|shall)\b",
+    re.I,
+)
+
+
+def asks_yes_no(question: str) -> bool:
+    """Whether a question asks yes or no ("Do officers cooperate with ICE?"): a passage saying
+    the opposite answers it ("No"), where it would deny another question's premise.
+
+    >>> asks_yes_no("Do officers cooperate with ICE?"), asks_yes_no("When did they cooperate?")
+    (True, False)
+    """
+    return bool(_YES_NO.match(question))
+
+
 def terms(text: str) -> set[str]:
     """Lowercased content words and numbers."""
     return {t for t in _TERM.findall(text.lower()) if t not in _STOP and len(t) > 1}

@@ -428,7 +428,7 @@ def test_a_question_the_sources_answer_otherwise_abstains(
         ("Do police help ICE?", True, "accepted"),  # asks for no kind of thing
         ("How many officers cooperate with ICE?", True, "abstained"),  # no number given
         ("How many officers cooperate with ICE?", False, "accepted"),
-        ("When did officers cooperate with ICE?", True, "abstained"),  # no time given
+        ("When did the police chief speak about ICE?", True, "abstained"),  # no time given
     ],
 )
 def test_an_answer_that_gives_nothing_of_the_kind_asked_abstains(

@@ -94,6 +94,10 @@ PASSAGES = [
         ("What do tumors express that are not found on normal cells?", ""),
         ("Why did British operations in 1755 and 1756 in the frontier areas succeed?", "'succeed'"),
         ("Why did British operations in 1755 and 1756 in the frontier areas fail?", ""),
+        # a yes/no question is answered "No" by the contrary, a count "none" by a "not"
+        ("Did British operations in 1755 and 1756 in the frontier areas succeed?", ""),
+        ("Are the antigens tumors express found on normal cells?", ""),
+        ("How many antigens tumors express are found on normal cells?", ""),
         # a name no passage found holds is not read: a multi-hop question names later hops
         ("Which river did Kublai's son cross before ruling Tibet?", ""),
     ],

@@ -26,17 +26,13 @@ from typing import Literal
 import numpy as np
 
 from rag.embed.base import Vectors
+from rag.text import asks_yes_no
 from rag.types import Hit
 
 QuestionKind = Literal["yes_no", "factoid", "open"]
 # Evidence hits -> (label, rows) per aspect: another way to group than by vectors.
 Grouping = Callable[[list[Hit]], list[tuple[str, list[int]]]]
 
-_YES_NO = re.compile(
-    r"^(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might|"
-    r"must|shall)\b",
-    re.I,
-)
 # Questions that ask for an account rather than one thing: how something happened, why, what
 # came of it. Every other question that is not yes/no asks for one thing (a name, a date, a
 # place, an amount, one of two), however it is worded ("X is what?", "The film ... starred who?").
@@ -52,7 +48,7 @@ def kind_of(question: str) -> QuestionKind:
     """yes_no (its bottom line opens with a verdict), open (an account: why, how) or factoid
     (one short section)."""
     text = question.strip()
-    if _YES_NO.match(text):
+    if asks_yes_no(text):
         return "yes_no"
     if _OPEN.match(text):
         return "open"

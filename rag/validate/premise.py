@@ -23,7 +23,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from rag.text import sentences, terms
+from rag.text import asks_yes_no, sentences, terms
 from rag.validate.frames import NEGATES, NEGATIONS, swapped_words
 from rag.validate.lexicon import akin, contrary, opposed, parts_of_speech, synsets
 from rag.validate.persons import changed_first_names, changed_owners
@@ -43,6 +43,7 @@ _DENYING_WORDS = (
 _DENYING = frozenset(stem(w) for w in _DENYING_WORDS.split())
 _WORD = re.compile(r"[a-z]+")
 _CLAUSE_WORD = re.compile(r"[a-z]+|[,;:]", re.I)
+_COUNT = re.compile(r"^\W*how\s+(?:many|much)\b", re.I)
 _SPAN = re.compile(r"\b(\d{4})[\u2013-](\d{2})\b")
 _ORDINAL_WORDS = "first second third fourth fifth sixth seventh eighth ninth tenth"
 _ORDINALS = {w: n for n, w in enumerate(_ORDINAL_WORDS.split(), start=1)}
@@ -92,7 +93,9 @@ creating the Channel River."]
     if names:
         found.append(f"it names {', '.join(names)}, which no passage found does")
     singles = [s for text in passages for s in (sentences(text) or [text])]
-    if not singles or not reads & {"words", "taken"}:
+    # A yes/no question the closest sentence says otherwise is answered "No" ("Did the
+    # operations succeed?" of "they all failed"): its words are not read against it.
+    if not singles or not reads & {"words", "taken"} or asks_yes_no(question):
         return found
     asked = stems(question)
     closest = max(singles, key=lambda s: len(asked & stems(s)))
@@ -182,12 +185,15 @@ def dropped_negation(question: str, sentence: str) -> list[tuple[str, str]]:
     []
     >>> dropped_negation("Who could only propose some?", "It could not propose all, only some.")
     []
+    >>> dropped_negation("How many officers cooperate?", "Officers do not cooperate.")
+    []
     """
     asked = _WORD.findall(re.sub(r"n't\b", " not", question.lower()))
     there = _CLAUSE_WORD.findall(re.sub(r"n't\b", " not", sentence.lower()))
     # "could not propose what the level should be, only that there must be some": a sentence
-    # of "not ..., only ..." says what the verb does hold of.
-    if any(w in NEGATIONS for w in asked) or "only" in there:
+    # of "not ..., only ..." says what the verb does hold of; "How many officers cooperate?"
+    # of "officers do not cooperate" is answered "none".
+    if any(w in NEGATIONS for w in asked) or "only" in there or _COUNT.match(question):
         return []
     verbs = {stem(w): w for w in asked if terms(w) and "v" in parts_of_speech(w)}
     out = []
