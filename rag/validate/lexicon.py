@@ -162,11 +162,12 @@ def opposed(a: str, b: str) -> bool:
     >>> opposed("cilia", "ctenophores")
     False
     """
-    second = synsets(b)
-    return any(t in second for s in synsets(a) for symbol, t in _pointers(s) if symbol == "!")
+    return bool(_antonyms(a) & synsets(b))
 
 
+@lru_cache(maxsize=65536)
 def _antonyms(word: str) -> frozenset[Synset]:
+    """The senses WordNet gives as antonyms of any sense of `word`."""
     return frozenset(t for s in synsets(word) for symbol, t in _pointers(s) if symbol == "!")
 
 

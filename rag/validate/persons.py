@@ -104,9 +104,9 @@ def changed_owners(claim: str, cited: str) -> list[str]:
         owner = run[-1]
         if owner.isupper():
             continue  # an acronym ("the SP's standing orders") stands for a name written out
-        # "Sky UK Limited's" is Sky's: any word of the owner's name will do.
         # The longest run of the claim's words (two at least: one word such as "first" is
-        # anyone's) the cited text gives an owner.
+        # anyone's) the cited text gives an owner; any word of the owner's name will do
+        # ("Sky UK Limited's" is Sky's).
         for end in range(len(words), 1, -1):
             known = owners.get(" ".join(words[:end]).lower())
             if known:

@@ -134,6 +134,11 @@ creating the Channel River."]
     return found
 
 
+def _spelled_out(text: str) -> str:
+    """Lower case, "n't" as " not": "wasn't" reads "was not"."""
+    return re.sub(r"n't\b", " not", text.lower())
+
+
 def added_negation(question: str, sentence: str) -> list[tuple[str, str]]:
     """(word, "") for the question's "not", "never" or "no" when `sentence`, which restates
     the question, negates nothing, or holds the verb the question negates with no "not"
@@ -154,7 +159,7 @@ def added_negation(question: str, sentence: str) -> list[tuple[str, str]]:
     >>> added_negation("What charges no tuition?", "It is not public; it charges tuition.")
     []
     """
-    words = _WORD.findall(re.sub(r"n't\b", " not", question.lower()))  # "wasn't": was not
+    words = _WORD.findall(_spelled_out(question))
     said = [w for w in words if w in NEGATIONS]
     if not said:
         return []
@@ -164,7 +169,7 @@ def added_negation(question: str, sentence: str) -> list[tuple[str, str]]:
     negated = next((w for w in words[words.index(said[0]) + 1 :] if terms(w)), "")
     if said[0] == "no" or "v" not in parts_of_speech(negated):
         return []
-    there = _CLAUSE_WORD.findall(re.sub(r"n't\b", " not", sentence.lower()))
+    there = _CLAUSE_WORD.findall(_spelled_out(sentence))
     at = [i for i, w in enumerate(there) if stem(w) == stem(negated)]
     # Each form of the verb with no "not" among the four words before it.
     if at and not any(NEGATES.search(" ".join(there[max(0, i - 4) : i])) for i in at):
@@ -188,8 +193,8 @@ def dropped_negation(question: str, sentence: str) -> list[tuple[str, str]]:
     >>> dropped_negation("How many officers cooperate?", "Officers do not cooperate.")
     []
     """
-    asked = _WORD.findall(re.sub(r"n't\b", " not", question.lower()))
-    there = _CLAUSE_WORD.findall(re.sub(r"n't\b", " not", sentence.lower()))
+    asked = _WORD.findall(_spelled_out(question))
+    there = _CLAUSE_WORD.findall(_spelled_out(sentence))
     # "could not propose what the level should be, only that there must be some": a sentence
     # of "not ..., only ..." says what the verb does hold of; "How many officers cooperate?"
     # of "officers do not cooperate" is answered "none".
