@@ -4,6 +4,7 @@ and the answers below the threshold are counted with how many of them held a gol
 
     python bench/relevance_check.py RUN_DIR [RUN_DIR ...] [--threshold 0.5]
     python bench/relevance_check.py --closest RUN_DIR [RUN_DIR ...]
+    python bench/relevance_check.py --premise RUN_DIR [RUN_DIR ...] [--out FILE]
 
 Runs of answerable questions show what the check costs; the gold answers an abstention would
 lose are those counted as "contained". With `--closest`, each answer the check stopped (its
@@ -11,6 +12,12 @@ stored reading below the threshold) is given the policy's second chance instead:
 passage sentence of its first RAG_ANSWER_K hits, given where it may stand as the answer
 (`may_answer`) and the judge reads it at RAG_CLOSEST_THRESHOLD; those given are counted by
 answerable (with a gold answer or without) and unanswerable question.
+
+With `--premise`, each shown answer is read as the policy's premise read does
+(rag.answer.closest.judged_premise: the passage sentence of its first RAG_ANSWER_K hits closest
+to the question, with its supported summary), and each run's abstention precision, recall and
+F1, abstained on answerable and gold answers kept are given at several thresholds, as if the
+answers read below them had abstained (threshold 0: the run as it was).
 """
 
 from __future__ import annotations
@@ -18,15 +25,20 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
-from rag.answer.closest import closest_reading
+from common import write_result
+
+from rag.answer.closest import closest_reading, judged_premise
 from rag.answer.policy import answered_part
 from rag.config import Settings, load_settings
 from rag.embed.encoder import load_embedder
-from rag.evaluate.metrics import answer_contained
+from rag.evaluate.metrics import answer_contained, precision_recall_f1
 from rag.llm.providers import open_model
 from rag.types import SentenceCheck, Verdict
-from rag.validate.relevance import Relevance
+from rag.validate.relevance import Premise, Relevance
+
+THRESHOLDS = (0.0, 0.3, 0.35, 0.4, 0.45, 0.5)
 
 
 def main() -> None:
@@ -35,10 +47,16 @@ def main() -> None:
     parser.add_argument("runs", type=Path, nargs="+")
     parser.add_argument("--threshold", type=float, default=None)
     parser.add_argument("--closest", action="store_true", help="the stopped: closest sentence")
+    parser.add_argument("--premise", action="store_true", help="shown answers: premise read")
+    parser.add_argument("--out", type=Path, default=None, help="--premise: write JSON here")
     args = parser.parse_args()
     settings = load_settings()
     threshold = args.threshold or settings.validator.relevance_threshold
-    relevance = Relevance(open_model(settings.llm.model, settings))
+    model = open_model(settings.llm.model, settings)
+    if args.premise:
+        _premise(args.runs, settings, Premise(model), args.out)
+        return
+    relevance = Relevance(model)
     if args.closest:
         for run in args.runs:
             _closest(run, settings, threshold, relevance)
@@ -92,6 +110,58 @@ def _closest(run: Path, settings: Settings, threshold: float, relevance: Relevan
         else:
             counts["answerable, with gold" if held else "answerable, without"] += 1
     print(f"{run}: stopped {stopped}; given {counts}")
+
+
+def _premise(runs: list[Path], settings: Settings, premise: Premise, out: Path | None) -> None:
+    """What the premise read at each of THRESHOLDS would do to the shown answers of `runs`."""
+    embedder = load_embedder(settings)
+    tables: dict[str, list[dict[str, Any]]] = {}
+    readings: list[dict[str, Any]] = []
+    for run in runs:
+        rows = []
+        for line in (run / "results.jsonl").open(encoding="utf-8"):
+            record = json.loads(line)
+            answer = record.get("answer") or {}
+            read = None
+            if answer and answer["status"] != "abstained":
+                checks = [SentenceCheck.model_validate(c) for c in answer["checks"]]
+                said = answered_part(answer["text"], Verdict(accepted=True, sentences=checks))
+                hits = answer["hits"][: settings.answer.k]
+                texts = {i: h["text"] for i, h in enumerate(hits, 1)}
+                found = judged_premise(record["question"], said, texts, embedder, premise)
+                read = None if found is None else round(found[1], 4)
+                readings.append({"run": run.name, "question": record["question"], "read": read})
+            rows.append((record, read))
+        tables[run.name] = [_scores(rows, t) for t in THRESHOLDS]
+        for cell in tables[run.name]:
+            print(f"{run.name} {cell}")
+    if out:
+        write_result(out, {"thresholds": THRESHOLDS, "runs": tables, "readings": readings})
+
+
+def _scores(rows: list[tuple[dict[str, Any], float | None]], threshold: float) -> dict[str, Any]:
+    """A run's abstention figures, the answers read below `threshold` counted as abstained."""
+    abstained = [
+        bool(r["scores"].get("abstained")) or (read is not None and read < threshold)
+        for r, read in rows
+    ]
+    answerable = [r["answerable"] for r, _ in rows]
+    cell: dict[str, Any] = {"threshold": threshold}
+    if not all(answerable):
+        found = precision_recall_f1(abstained, [not a for a in answerable])
+        cell |= {k: None if v is None else round(v, 3) for k, v in found.items()}
+    asked = sum(answerable)
+    wrong = sum(1 for a, ab in zip(answerable, abstained, strict=True) if a and ab)
+    kept = sum(
+        float(r["scores"].get("contained") or 0)
+        for (r, _), ab in zip(rows, abstained, strict=True)
+        if r["answerable"] and not ab
+    )
+    cell |= {
+        "abstained_on_answerable": round(wrong / asked, 3),
+        "contained": round(kept / asked, 3),
+    }
+    return cell
 
 
 if __name__ == "__main__":

@@ -292,13 +292,18 @@ def test_a_repeated_sentence_is_shown_once(index: Settings, mocked: ScriptedLite
     assert answer.status == "accepted" and answer.text.count("do not cooperate") == 1
 
 
-def _answerer(index: Settings, draft: str, relevance: Any) -> Answerer:
-    """An answerer in judge mode whose judge says yes and whose relevance check is given."""
+def _answerer(index: Settings, draft: str, relevance: Any, premise: Any = None) -> Answerer:
+    """An answerer in judge mode whose judge says yes and whose relevance check (and premise
+    read, if any) is given."""
     judging = index.updated(validate_mode="judge")
     embedder = HashEmbedder(model_id=DEFAULT_EMBED_MODEL)
     searcher = Searcher(IndexReader.open(index.index.dir), judging.search, embedder)
     validator = Validator(
-        judging.validator, embedder, judge=lambda claim, text: 1.0, relevance=relevance
+        judging.validator,
+        embedder,
+        judge=lambda claim, text: 1.0,
+        relevance=relevance,
+        premise=premise,
     )
     return Answerer(judging.answer, searcher, FakeChatModel([draft]), validator)
 
@@ -443,6 +448,51 @@ def test_an_answer_that_gives_nothing_of_the_kind_asked_abstains(
         assert "The police chief said officers do not cooperate with ICE [1]." in said
 
 
+@pytest.mark.parametrize(
+    ("read", "threshold", "status"),
+    [
+        (0.9, 0.4, "accepted"),
+        (0.4, 0.4, "accepted"),  # at the threshold
+        (0.39, 0.4, "abstained"),  # the question takes for granted what they do not say
+        (0.1, 0.0, "accepted"),  # turned off
+    ],
+)
+def test_a_question_the_closest_sentence_and_summary_do_not_bear_out_abstains(
+    index: Settings, read: float, threshold: float, status: str
+) -> None:
+    asked: list[tuple[str, str]] = []
+
+    def premise(question: str, evidence: str) -> float:
+        asked.append((question, evidence))
+        return read
+
+    checking = index.updated(premise_threshold=threshold)
+    answer = _answerer(checking, CHIEF, lambda q, a: 1.0, premise).ask("Do police help ICE?", k=2)
+    assert answer.status == status, answer.notes
+    if threshold == 0:
+        assert asked == []
+        return
+    # Read after the relevance check passed: the closest passage sentence, then the summary.
+    question, evidence = asked[0]
+    assert question == "Do police help ICE?"
+    assert evidence.endswith("The police chief said officers do not cooperate with ICE.")
+    if status == "abstained":
+        note = " ".join(answer.notes)
+        assert "the question takes for granted what the sources found do not say" in note
+        assert f"{read:.2f} against the threshold {threshold:.2f}" in note
+        said = answer.text.split("What the sources do say")[1]
+        assert "The police chief said officers do not cooperate with ICE [1]." in said
+
+
+def test_a_premise_read_that_fails_keeps_the_checked_answer_with_a_note(index: Settings) -> None:
+    def failing(question: str, evidence: str) -> float:
+        raise LLMError("the judge timed out")
+
+    answer = _answerer(index, CHIEF, lambda q, a: 1.0, failing).ask("Do police help ICE?", k=2)
+    assert answer.status == "accepted"
+    assert any("takes for granted was not read: the judge timed out" in n for n in answer.notes)
+
+
 def test_a_relevance_check_that_fails_keeps_the_checked_answer_with_a_note(
     index: Settings,
 ) -> None:
@@ -455,21 +505,23 @@ def test_a_relevance_check_that_fails_keeps_the_checked_answer_with_a_note(
 
 
 @pytest.mark.parametrize(
-    ("overrides", "on"),
+    ("overrides", "relevance", "premise"),
     [
-        ({"validate_mode": "judge"}, True),
-        ({"validate_mode": "strict"}, True),
-        ({"validate_mode": "fast"}, False),  # no judge, no relevance check
-        ({"validate_mode": "judge", "relevance_threshold": 0.0}, False),
+        ({"validate_mode": "judge"}, True, True),
+        ({"validate_mode": "strict"}, True, True),
+        ({"validate_mode": "fast"}, False, False),  # no judge, neither read
+        ({"validate_mode": "judge", "relevance_threshold": 0.0}, False, True),
+        ({"validate_mode": "judge", "premise_threshold": 0.0}, True, False),
     ],
 )
-def test_the_relevance_check_runs_with_a_judge_unless_turned_off(
-    index: Settings, overrides: dict[str, Any], on: bool
+def test_the_relevance_check_and_premise_read_run_with_a_judge_unless_turned_off(
+    index: Settings, overrides: dict[str, Any], relevance: bool, premise: bool
 ) -> None:
     settings = index.updated(**overrides)
     model = FakeChatModel(["ok"])
     validator = open_validator(settings, HashEmbedder(), judge_model=model)
-    assert (validator.relevance is not None) is on
+    assert (validator.relevance is not None) is relevance
+    assert (validator.premise is not None) is premise
 
 
 def test_an_answer_given_the_closest_sentence_keeps_the_drafts_reattributions(

@@ -20,13 +20,10 @@ from rag.answer.leaks import (
     cut_leaks,
     cut_sentences,
 )
-from rag.answer.policy import (
-    Outcome,
-    settle,
-    without_feedback,
-)
+from rag.answer.policy import Outcome, without_feedback
 from rag.answer.question import clean_question
 from rag.answer.section import OnSection
+from rag.answer.settle import settle
 from rag.answer.shape import drop_repeats
 from rag.answer.turn import OnProgress, Prompts, Turn
 from rag.config import AnswerSettings, Settings, load_settings
@@ -39,7 +36,7 @@ from rag.llm.providers import open_model
 from rag.retrieve.search import Searcher, open_searcher
 from rag.types import Answer
 from rag.validate.judge import Judge
-from rag.validate.relevance import Contradiction, Relevance
+from rag.validate.relevance import Contradiction, Premise, Relevance
 from rag.validate.validator import Validator
 
 
@@ -249,6 +246,7 @@ def open_validator(
         Judge(model),
         relevance=Relevance(model),
         contradiction=Contradiction(model),
+        premise=Premise(model),
     )
 
 

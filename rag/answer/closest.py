@@ -5,7 +5,8 @@ the relevance check then reads the summary as off the question and the answer ab
 though a passage given says it in one sentence ("... the majority are emptied before winter
 to clean them of plants and sediments"). That sentence, word for word with its number, is a
 summary the validator can check; the policy shows it where it may answer and the judge reads
-it as answering (policy.checked_relevance, RAG_CLOSEST_THRESHOLD).
+it as answering (settle.checked_relevance, RAG_CLOSEST_THRESHOLD). The same sentence, with the
+answer's summary, is what the judge reads for a question's premise (`judged_premise`).
 """
 
 from __future__ import annotations
@@ -93,3 +94,26 @@ def closest_reading(
         return None
     n, sentence = found
     return n, sentence, relevance(question, sentence)
+
+
+def judged_premise(
+    question: str,
+    said: str,
+    texts: Mapping[int, str],
+    embedder: Embedder,
+    premise: Callable[[str, str], float],
+) -> tuple[str, float] | None:
+    """(the sentence of `texts` closest to `question`, the judge's reading of whether it and
+    `said`, the answer's summary, say what the question takes for granted); None when the
+    passages have no sentence to read. A question written from a sentence with one detail
+    changed ("What condenses at 54.36 K?" of "Oxygen condenses at 90.20 K and freezes at
+    54.36 K") is answered in true, cited sentences that the relevance check reads as on the
+    question; read with the sentence it was written from, the change shows. The summary is
+    read too, so a multi-hop question whose closest sentence is one hop is not stopped for
+    the hop the summary adds (docs/validator.md)."""
+    found = closest_sentence(question, texts, embedder)
+    if found is None:
+        return None
+    sentence = found[1]
+    evidence = sentence if not said or said in sentence else f"{sentence} {said}"
+    return sentence, premise(question, evidence)

@@ -14,16 +14,9 @@ from rag.answer.aspects import AspectPlanner
 from rag.answer.assemble import build_answer, cite_shown
 from rag.answer.citations import Renumberer
 from rag.answer.plan import QuestionKind, kind_of, plan_aspects
-from rag.answer.policy import (
-    DECLINED,
-    Outcome,
-    abstain,
-    abstention,
-    as_made,
-    checked_relevance,
-    cut_down,
-)
+from rag.answer.policy import Outcome, abstain, abstention, cut_down
 from rag.answer.section import OnSection, SectionWriter, WrittenSection
+from rag.answer.settle import DECLINED, as_made, checked_relevance
 from rag.answer.shape import render_answer
 from rag.answer.turn import OnProgress, Prompts, Turn
 from rag.answer.wrapup import WrapUp, declined

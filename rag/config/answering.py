@@ -268,6 +268,16 @@ class ValidatorSettings(Group):
         "otherwise or not at all: a number or name none holds, a word the closest sentence "
         "says otherwise ('right turn' of a 'left turn'). Lexical, every mode.",
     )
+    premise_threshold: float = Field(
+        0.4,
+        alias="premise_threshold",
+        ge=0,
+        le=1,
+        description="The judge's probability that the passage sentence closest to the question "
+        "and the shown summary say what the question takes for granted, below which the "
+        "answer abstains; 0 turns the check off. Not in fast mode (chosen on the SQuAD 2.0 "
+        "runs of questions read while writing checks, confirmed on others: docs/validator.md).",
+    )
     asked_check: bool = Field(
         True,
         alias="asked_check",

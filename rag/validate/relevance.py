@@ -16,6 +16,17 @@ class Relevance(YesNo):
         return self.ask(question=question, answer=answer)
 
 
+class Premise(YesNo):
+    """Callable (question, evidence) -> probability the evidence (the passage sentence closest
+    to the question, and the answer's summary) says what the question takes for granted and
+    gives its answer (prompts/premise.md)."""
+
+    prompt_name = "premise"
+
+    def __call__(self, question: str, evidence: str) -> float:
+        return self.ask(question=question, evidence=evidence)
+
+
 class Contradiction(YesNo):
     """Callable (claim, passage) -> probability the passage says something the claim cannot be
     true with (a different name, number, date or outcome for the same thing)."""

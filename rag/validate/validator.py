@@ -63,16 +63,20 @@ class Validator:
         cache_size: int = 20000,
         relevance: RelevanceFn | None = None,
         contradiction: JudgeFn | None = None,
+        premise: RelevanceFn | None = None,
     ) -> None:
         """`relevance` reads a whole answer against its question (the answer policy asks it);
         `contradiction` reads whether a passage says the opposite of a claim (`rag check` asks
-        it). Like the judge, neither is used in fast mode."""
+        it); `premise` reads whether the passages say what a question takes for granted (the
+        policy asks it). Like the judge, none is used in fast mode."""
         self.settings = settings
         self.embedder = embedder
         self.judge = judge if settings.mode != "fast" else None
         on = settings.mode != "fast" and settings.relevance_threshold > 0
         self.relevance = relevance if on else None
         self.contradiction = contradiction if settings.mode != "fast" else None
+        reads = settings.mode != "fast" and settings.premise_threshold > 0
+        self.premise = premise if reads else None
         self._vectors: dict[str, np.ndarray] = {}
         self._cache_size = cache_size
         self._lock = threading.Lock()
