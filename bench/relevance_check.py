@@ -38,7 +38,7 @@ from rag.llm.providers import open_model
 from rag.types import SentenceCheck, Verdict
 from rag.validate.relevance import Premise, Relevance
 
-THRESHOLDS = (0.0, 0.3, 0.35, 0.4, 0.45, 0.5)
+THRESHOLDS = (0.0, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
 
 
 def main() -> None:

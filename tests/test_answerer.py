@@ -467,14 +467,15 @@ def test_a_question_the_closest_sentence_and_summary_do_not_bear_out_abstains(
         return read
 
     checking = index.updated(premise_threshold=threshold)
-    answer = _answerer(checking, CHIEF, lambda q, a: 1.0, premise).ask("Do police help ICE?", k=2)
+    answerer = _answerer(checking, CHIEF, lambda q, a: 1.0, premise)
+    answer = answerer.ask("What did the police chief say about ICE?", k=2)
     assert answer.status == status, answer.notes
     if threshold == 0:
         assert asked == []
         return
     # Read after the relevance check passed: the closest passage sentence, then the summary.
     question, evidence = asked[0]
-    assert question == "Do police help ICE?"
+    assert question == "What did the police chief say about ICE?"
     assert evidence.endswith("The police chief said officers do not cooperate with ICE.")
     if status == "abstained":
         note = " ".join(answer.notes)
@@ -488,9 +489,23 @@ def test_a_premise_read_that_fails_keeps_the_checked_answer_with_a_note(index: S
     def failing(question: str, evidence: str) -> float:
         raise LLMError("the judge timed out")
 
-    answer = _answerer(index, CHIEF, lambda q, a: 1.0, failing).ask("Do police help ICE?", k=2)
+    answerer = _answerer(index, CHIEF, lambda q, a: 1.0, failing)
+    answer = answerer.ask("What did the police chief say about ICE?", k=2)
     assert answer.status == "accepted"
     assert any("takes for granted was not read: the judge timed out" in n for n in answer.notes)
+
+
+def test_a_yes_no_question_is_not_read_for_its_premise(index: Settings) -> None:
+    """ "Do police help ICE?" is answered "officers do not cooperate": a yes/no question may take
+    for granted what its answer denies, so the judge is not asked of it."""
+    asked: list[str] = []
+
+    def premise(question: str, evidence: str) -> float:
+        asked.append(question)
+        return 0.0
+
+    answer = _answerer(index, CHIEF, lambda q, a: 1.0, premise).ask("Do police help ICE?", k=2)
+    assert answer.status == "accepted" and asked == []
 
 
 def test_a_relevance_check_that_fails_keeps_the_checked_answer_with_a_note(

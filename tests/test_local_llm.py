@@ -125,3 +125,34 @@ def test_the_local_judge_reads_yes_from_logprobs(claim: str, supported: bool) ->
         close_engines()
     assert 0.0 <= probability <= 1.0
     assert (probability >= 0.5) is supported
+
+
+_DROUGHT = (
+    "In 2010 the Amazon rainforest experienced another severe drought, in some ways more "
+    "extreme than the 2005 drought."
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "held"),
+    [
+        ("In what year did the Amazon rainforest experience another severe drought?", True),
+        # SQuAD 2.0's unanswerable question: one detail changed ("severe" -> "mild")
+        ("Amazon rain forest experienced another mild drought in what year", False),
+    ],
+)
+def test_the_local_judge_reads_a_changed_detail_of_a_question(question: str, held: bool) -> None:
+    pytest.importorskip("llama_cpp", reason="install the local extra: pip install -e '.[local]'")
+    from rag.config import load_settings
+    from rag.llm.local import close_engines
+    from rag.llm.providers import open_model
+    from rag.validate.relevance import Premise
+
+    settings = load_settings()
+    premise = Premise(open_model(settings.llm.model, settings))
+    try:
+        probability = premise(question, _DROUGHT)
+    finally:
+        close_engines()
+    assert (probability >= settings.validator.premise_threshold) is held, probability

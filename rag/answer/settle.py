@@ -22,7 +22,7 @@ from rag.answer.policy import (
 )
 from rag.answer.shape import parse_answer, render_answer
 from rag.errors import LLMError
-from rag.text import sentences
+from rag.text import asks_yes_no, sentences
 from rag.types import Section, SentenceCheck, Verdict
 from rag.validate.asked import asked_for, gives
 from rag.validate.claims import split_claims
@@ -254,7 +254,9 @@ def _premise_note(
     to `question` and the answer's supported summary as not saying what the question takes for
     granted (closest.judged_premise, RAG_PREMISE_THRESHOLD); None where it need not."""
     premise = validator.premise
-    if premise is None:
+    if premise is None or asks_yes_no(question):
+        # "Did the operations succeed?" of "they all failed" is answered "No": a yes/no
+        # question may take for granted what its answer denies.
         return None
     said = answered_part(outcome.text, outcome.verdict)
     try:
