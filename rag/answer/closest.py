@@ -106,11 +106,11 @@ def judged_premise(
     """(the sentence of `texts` closest to `question`, the judge's reading of whether it and
     `said`, the answer's summary, say what the question takes for granted); None when the
     passages have no sentence to read. A question written from a sentence with one detail
-    changed ("What condenses at 54.36 K?" of "Oxygen condenses at 90.20 K and freezes at
-    54.36 K") is answered in true, cited sentences that the relevance check reads as on the
-    question; read with the sentence it was written from, the change shows. The summary is
-    read too, so a multi-hop question whose closest sentence is one hop is not stopped for
-    the hop the summary adds (docs/validator.md)."""
+    changed ("Ideal strings transmit what delayed forces?" of "Ideal strings transmit tension
+    forces instantaneously ...") is answered in true, cited sentences that the relevance
+    check reads as on the question; read with the sentence it was written from, the change
+    shows. The summary is read too, so a multi-hop question whose closest sentence is one
+    hop is not stopped for the hop the summary adds (docs/validator.md)."""
     found = closest_sentence(question, texts, embedder)
     if found is None:
         return None
