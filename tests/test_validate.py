@@ -336,6 +336,13 @@ def test_no_claims_is_not_an_answer(validator: Validator) -> None:
         ),
         ("Here is what the sources say:", [("Here is what the sources say:", False)]),
         ("## Follow-up questions\n- Why did it close?", [("Why did it close?", False)]),
+        (  # a cited stop ends the sentence though the next opens with a lower-case title
+            "It was released in August 1992 [2]. squad-0214 The city grew [3].",
+            [
+                ("It was released in August 1992 [2].", True),
+                ("squad-0214 The city grew [3].", True),
+            ],
+        ),
     ],
 )
 def test_split_claims(text: str, expected: list[tuple[str, bool]]) -> None:

@@ -76,13 +76,19 @@ def split_section(text: str) -> tuple[str, str]:
 _LIST_NUMBER = re.compile(r"(?m)^[ \t]*\d{1,2}[.)][ \t]+(?=\S)")
 _BOLD_LABEL = re.compile(r"\*\*[^*\n]{1,80}\*\*[ \t]*:[ \t]*")
 _COPIED_GAP = re.compile(r"(?<=[.!?])[ \t]*\u2026[ \t]*(?=\[\d|$|[A-Z\"'])", re.M)
+# A label the model lists its sentences with ("Fact 1: In 1914 ..."), at a sentence's start.
+_FACT_LABEL = re.compile(
+    r"(?:^|(?<=[.!?]\s)|(?<=\]\s))[ \t]*(?:fact|point|finding|claim)[ \t]+\d{1,2}"
+    r"[ \t]*[:\u2013-][ \t]+",
+    re.I | re.M,
+)
 
 
 def unechoed(text: str, question: str) -> str:
     """`text` without what the model copied of its prompt's scaffolding: the question (with
     "Question:" or without) opening a line, a list number opening a line, a bold label
-    ("**Regulation**: ") and the gap mark "…" after a copied sentence. A copied passage
-    header is `unheaded`'s.
+    ("**Regulation**: "), a label listing a sentence ("Fact 1: ") and the gap mark "…" after
+    a copied sentence. A copied passage header is `unheaded`'s.
 
     >>> unechoed("Question: What was developed\\n1. Baran developed it [1].", "What was developed")
     'Baran developed it [1].'
@@ -90,12 +96,15 @@ def unechoed(text: str, question: str) -> str:
     'Report P-2626 followed. [1] It ended. Then'
     >>> unechoed("Why did it end? **Money**: Funds ran out [1].", "Why did it end?")
     'Funds ran out [1].'
+    >>> unechoed("Fact 1: In 1914 it opened [1]. Fact 2: It closed [2].", "When?")
+    'In 1914 it opened [1]. It closed [2].'
     """
     asked = r"\s+".join(re.escape(w) for w in question.strip().rstrip("?").split())
     text = re.sub(rf"(?im)^[ \t]*question[ \t]*:[ \t]*(?:{asked})?[ \t]*\??[ \t]*\n?", "", text)
     if asked:  # the question itself opening a line, before what the model says of it
         text = re.sub(rf"(?im)^[ \t]*{asked}[ \t]*\?[ \t]*(?=\S)", "", text)
-    return _COPIED_GAP.sub(" ", _BOLD_LABEL.sub("", _LIST_NUMBER.sub("", text))).strip()
+    text = _FACT_LABEL.sub("", _BOLD_LABEL.sub("", _LIST_NUMBER.sub("", text)))
+    return _COPIED_GAP.sub(" ", text).strip()
 
 
 def unheaded(text: str, headers: list[tuple[str, str | None, str]]) -> str:

@@ -14,6 +14,7 @@ from rag.text import MARKER, cited_numbers, split_sentences
 _HEADING = re.compile(r"^\s*#{1,6}\s+\S|^\s*\*\*[^*]+\*\*\s*:?\s*$")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
 _LEADING_MARKERS = re.compile(rf"^(?:\s*{MARKER.pattern})+")
+_CITED_STOP = re.compile(rf"({MARKER.pattern}[.!?])\s+(?=[a-z])")
 _CHECKED_ON = re.compile(r"^_?Checked on .*_?$", re.I)
 _NO_ANSWER = re.compile(
     r"\b(?:sources?|passages?)\b.{0,40}\b(?:do(?:es)? not|don't|doesn't|cannot|can't)\b"
@@ -78,6 +79,10 @@ def line_sentences(line: str) -> list[str]:
     """Sentences of one line; markers that open a sentence go back to the one before it."""
     # "No. The chief said ..." : the splitter keeps "No." with what follows (as in "No. 5").
     line = re.sub(r"^((?:Yes|No)[.!])\s+(?=[A-Z])", "\\1\n", line)
+    # A cited sentence's stop ends it whatever follows: a small model writes a passage's
+    # lower-case title ("... in August 1992 [2]. squad-0214 The passage ...") as the next
+    # sentence's first word.
+    line = _CITED_STOP.sub("\\1\n", line)
     parts = [line[a:b] for a, b in split_sentences(line)]
     out: list[str] = []
     for part in parts:
