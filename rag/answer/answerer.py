@@ -172,7 +172,7 @@ class Answerer:
         return drop_repeats(without_feedback(start + fixed.text))
 
     def check(self, turn: Turn, draft: str, on_progress: OnProgress | None) -> Outcome:
-        """Validate the draft; repair it, cut it down or abstain (policy.py)."""
+        """Validate the draft; repair it, cut it down or abstain (settle.py)."""
         return settle(
             drop_repeats(draft),
             turn.passages,

@@ -4,7 +4,7 @@ answer of true, cited sentences that hold none ("Most are concentrated in Alsace
 another question; SQuAD 2.0's unanswerable questions draw such answers from passages that
 hold the words but not the thing asked. Read from the words that ask ("how many", "what
 year", an opening "when" with no other question word after it): a kind a question does not
-name is never required. The policy abstains on what it finds (rag/answer/policy.py).
+name is never required. The policy abstains on what it finds (rag/answer/settle.py).
 """
 
 from __future__ import annotations

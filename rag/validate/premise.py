@@ -14,7 +14,7 @@ first part changed ("Seven-Day" / "Six-Day"); a verb the closest sentence negate
 it held ("found" / "not found"). Not a name missing (a multi-hop
 question names what a later passage holds) nor any other word taken from elsewhere in the
 passage (questions do it as they paraphrase). The policy abstains on what it finds
-(rag/answer/policy.py).
+(rag/answer/settle.py).
 """
 
 from __future__ import annotations
