@@ -182,12 +182,8 @@ def checked_relevance(
         outcome.notes.append(f"whether the answer answers the question was not checked: {exc}")
         return outcome
     threshold = validator.settings.relevance_threshold
-    if p >= threshold:
-        unsaid = _premise_note(outcome, question, texts, validator)
-        return (
-            outcome if unsaid is None else abstain(outcome, passages, texts, validator, run, unsaid)
-        )
-    closest = _closest(question, outcome.text, texts, validator)
+    shown = outcome if p >= threshold else None
+    closest = None if shown else _closest(question, outcome.text, texts, validator)
     if closest is not None:
         text, read = closest
         verdict = validator.check(text, passages, run)
@@ -204,11 +200,11 @@ def checked_relevance(
                 notes=[*outcome.notes, note],
                 relevance=read,
             )
-            unsaid = _premise_note(shown, question, texts, validator)
-            return (
-                shown if unsaid is None else abstain(shown, passages, texts, validator, run, unsaid)
-            )
-    return abstain(outcome, passages, texts, validator, run, OFF_QUESTION.format(p=p, t=threshold))
+    if shown is None:
+        note = OFF_QUESTION.format(p=p, t=threshold)
+        return abstain(outcome, passages, texts, validator, run, note)
+    unsaid = _premise_note(shown, question, texts, validator)
+    return shown if unsaid is None else abstain(shown, passages, texts, validator, run, unsaid)
 
 
 def as_made(made: Iterable[SentenceCheck], verdict: Verdict) -> list[SentenceCheck]:
