@@ -69,8 +69,7 @@ def main() -> None:
             answer = record.get("answer")
             if not answer or answer["status"] == "abstained":
                 continue
-            checks = [SentenceCheck.model_validate(c) for c in answer["checks"]]
-            said = answered_part(answer["text"], Verdict(accepted=True, sentences=checks))
+            said = _said(answer)
             held = float(record["scores"].get("contained", 0))
             shown += 1
             contained += held
@@ -81,6 +80,17 @@ def main() -> None:
             f"{run}: {shown} answers shown ({contained:.0f} with a gold answer); "
             f"{below} below {threshold} ({below_contained:.0f} with a gold answer)"
         )
+
+
+def _said(answer: dict[str, Any]) -> str:
+    """A stored answer's supported summary, as the policy reads it (answered_part)."""
+    checks = [SentenceCheck.model_validate(c) for c in answer["checks"]]
+    return answered_part(answer["text"], Verdict(accepted=True, sentences=checks))
+
+
+def _texts(answer: dict[str, Any], settings: Settings) -> dict[int, str]:
+    """The text of a stored answer's first RAG_ANSWER_K hits, numbered as it was given them."""
+    return {i: h["text"] for i, h in enumerate(answer["hits"][: settings.answer.k], 1)}
 
 
 def _closest(run: Path, settings: Settings, threshold: float, relevance: Relevance) -> None:
@@ -95,9 +105,7 @@ def _closest(run: Path, settings: Settings, threshold: float, relevance: Relevan
             continue
         kind = "answerable" if record["answerable"] else "unanswerable"
         stopped[kind] += 1
-        hits = answer["hits"][: settings.answer.k]
-        texts = {i: h["text"] for i, h in enumerate(hits, 1)}
-        found = closest_reading(question, texts, embedder, relevance)
+        found = closest_reading(question, _texts(answer, settings), embedder, relevance)
         if not found:
             continue
         _, sentence, read = found
@@ -124,11 +132,8 @@ def _premise(runs: list[Path], settings: Settings, premise: Premise, out: Path |
             answer = record.get("answer") or {}
             read = None
             if answer and answer["status"] != "abstained":
-                checks = [SentenceCheck.model_validate(c) for c in answer["checks"]]
-                said = answered_part(answer["text"], Verdict(accepted=True, sentences=checks))
-                hits = answer["hits"][: settings.answer.k]
-                texts = {i: h["text"] for i, h in enumerate(hits, 1)}
-                found = judged_premise(record["question"], said, texts, embedder, premise)
+                texts = _texts(answer, settings)
+                found = judged_premise(record["question"], _said(answer), texts, embedder, premise)
                 read = None if found is None else round(found[1], 4)
                 readings.append({"run": run.name, "question": record["question"], "read": read})
             rows.append((record, read))
