@@ -9,16 +9,31 @@ from __future__ import annotations
 import importlib
 import json
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from helpers.commands import offline_env, offline_runner
 
+from rag.config import Settings, load_settings
 from rag.errors import LLMError
 from rag.llm.local import model_file
+from rag.llm.model import ChatModel
 from rag.text import cited_numbers
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def embedded() -> Iterator[tuple[ChatModel, Settings]]:
+    """The packaged model, opened once for the tests that ask it directly, and its settings."""
+    pytest.importorskip("llama_cpp", reason="install the local extra: pip install -e '.[local]'")
+    from rag.llm.local import close_engines
+    from rag.llm.providers import open_model
+
+    settings = load_settings()
+    yield open_model(settings.llm.model, settings), settings
+    close_engines()
 
 
 def test_a_missing_part_names_the_install_command(tmp_path: Path) -> None:
@@ -110,19 +125,13 @@ def test_demo_question_with_the_embedded_model(wheel_bin: Path, tmp_path: Path) 
         ("The bakery opened in 1985.", False),
     ],
 )
-def test_the_local_judge_reads_yes_from_logprobs(claim: str, supported: bool) -> None:
-    pytest.importorskip("llama_cpp", reason="install the local extra: pip install -e '.[local]'")
-    from rag.config import load_settings
-    from rag.llm.local import close_engines
-    from rag.llm.providers import open_model
+def test_the_local_judge_reads_yes_from_logprobs(
+    embedded: tuple[ChatModel, Settings], claim: str, supported: bool
+) -> None:
     from rag.validate.judge import Judge
 
-    settings = load_settings()
-    judge = Judge(open_model(settings.llm.model, settings))
-    try:
-        probability = judge(claim, "[1] The bakery opens every day of the week, including Sundays.")
-    finally:
-        close_engines()
+    judge = Judge(embedded[0])
+    probability = judge(claim, "[1] The bakery opens every day of the week, including Sundays.")
     assert 0.0 <= probability <= 1.0
     assert (probability >= 0.5) is supported
 
@@ -142,17 +151,11 @@ _DROUGHT = (
         ("Amazon rain forest experienced another mild drought in what year", False),
     ],
 )
-def test_the_local_judge_reads_a_changed_detail_of_a_question(question: str, held: bool) -> None:
-    pytest.importorskip("llama_cpp", reason="install the local extra: pip install -e '.[local]'")
-    from rag.config import load_settings
-    from rag.llm.local import close_engines
-    from rag.llm.providers import open_model
+def test_the_local_judge_reads_a_changed_detail_of_a_question(
+    embedded: tuple[ChatModel, Settings], question: str, held: bool
+) -> None:
     from rag.validate.relevance import Premise
 
-    settings = load_settings()
-    premise = Premise(open_model(settings.llm.model, settings))
-    try:
-        probability = premise(question, _DROUGHT)
-    finally:
-        close_engines()
+    model, settings = embedded
+    probability = Premise(model)(question, _DROUGHT)
     assert (probability >= settings.validator.premise_threshold) is held, probability
