@@ -24,6 +24,7 @@ import unicodedata
 from collections.abc import Sequence
 
 from rag.text import asks_yes_no, sentences, terms
+from rag.validate.asked import asked_for
 from rag.validate.frames import NEGATES, NEGATIONS, swapped_words
 from rag.validate.lexicon import akin, contrary, opposed, parts_of_speech, synsets
 from rag.validate.persons import changed_first_names, changed_owners
@@ -43,7 +44,6 @@ _DENYING_WORDS = (
 _DENYING = frozenset(stem(w) for w in _DENYING_WORDS.split())
 _WORD = re.compile(r"[a-z]+")
 _CLAUSE_WORD = re.compile(r"[a-z]+|[,;:]", re.I)
-_COUNT = re.compile(r"^\W*how\s+(?:many|much)\b", re.I)
 _SPAN = re.compile(r"\b(\d{4})[\u2013-](\d{2})\b")
 _ORDINAL_WORDS = "first second third fourth fifth sixth seventh eighth ninth tenth"
 _ORDINALS = {w: n for n, w in enumerate(_ORDINAL_WORDS.split(), start=1)}
@@ -198,7 +198,7 @@ def dropped_negation(question: str, sentence: str) -> list[tuple[str, str]]:
     # "could not propose what the level should be, only that there must be some": a sentence
     # of "not ..., only ..." says what the verb does hold of; "How many officers cooperate?"
     # of "officers do not cooperate" is answered "none".
-    if any(w in NEGATIONS for w in asked) or "only" in there or _COUNT.match(question):
+    if any(w in NEGATIONS for w in asked) or "only" in there or asked_for(question) == "a number":
         return []
     verbs = {stem(w): w for w in asked if terms(w) and "v" in parts_of_speech(w)}
     out = []
