@@ -22,6 +22,7 @@ from rag.llm.model import ChatModel, Generation, OnToken
 from rag.llm.prompts import Prompt
 from rag.text import MARKER, parse_marker, strip_markers
 from rag.types import CheckedSection, SentenceCheck
+from rag.validate.framing import LISTING
 from rag.validate.validator import CheckRun, Validator
 from rag.validate.wording import stems
 
@@ -78,8 +79,7 @@ _BOLD_LABEL = re.compile(r"\*\*[^*\n]{1,80}\*\*[ \t]*:[ \t]*")
 _COPIED_GAP = re.compile(r"(?<=[.!?])[ \t]*\u2026[ \t]*(?=\[\d|$|[A-Z\"'])", re.M)
 # A label the model lists its sentences with ("Fact 1: In 1914 ..."), at a sentence's start.
 _FACT_LABEL = re.compile(
-    r"(?:^|(?<=[.!?]\s)|(?<=\]\s))[ \t]*(?:fact|point|finding|claim)[ \t]+\d{1,2}"
-    r"[ \t]*[:\u2013-][ \t]+",
+    rf"(?:^|(?<=[.!?]\s)|(?<=\]\s))[ \t]*{LISTING}[ \t]+\d{{1,2}}[ \t]*[:\u2013-][ \t]+",
     re.I | re.M,
 )
 

@@ -22,10 +22,9 @@ _CLOSING = re.compile(
     rf",?\s+(?:as\s+{_SAID}\s+(?:in|by)|according\s+to)\s+{_TOLD}(?:\s+and)?\s*(?=[.!?]?$)",
     re.I,
 )
-# A label the model puts before a sentence as if listing them: "Fact 1:", "Point 2 -".
-_LABEL = re.compile(
-    r"^(?:fact|point|finding|claim|answer|note)(?:\s+\d{1,2})?\s*[:\u2013-]\s+", re.I
-)
+# The words a label puts before a sentence as if listing them: "Fact 1:", "Point 2 -".
+LISTING = r"(?:fact|point|finding|claim)"
+_LABEL = re.compile(rf"^(?:{LISTING}|answer|note)(?:\s+\d{{1,2}})?\s*[:\u2013-]\s+", re.I)
 _NAME_OF = re.compile(r"\b(is|was|are|were) the (?:name|title) of\b", re.I)
 
 
