@@ -343,6 +343,15 @@ def test_no_claims_is_not_an_answer(validator: Validator) -> None:
                 ("squad-0214 The city grew [3].", True),
             ],
         ),
+        (  # a list run onto one line: each item is a sentence, a dash inside one is not
+            "Packets were routed by Baran. - Davies named it packet switching [1]. - It "
+            "spread from 1969 \u2013 1975 [2].",
+            [
+                ("Packets were routed by Baran.", True),
+                ("Davies named it packet switching [1].", True),
+                ("It spread from 1969 \u2013 1975 [2].", True),
+            ],
+        ),
     ],
 )
 def test_split_claims(text: str, expected: list[tuple[str, bool]]) -> None:

@@ -15,6 +15,8 @@ _HEADING = re.compile(r"^\s*#{1,6}\s+\S|^\s*\*\*[^*]+\*\*\s*:?\s*$")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
 _LEADING_MARKERS = re.compile(rf"^(?:\s*{MARKER.pattern})+")
 _CITED_STOP = re.compile(rf"({MARKER.pattern}[.!?])\s+(?=[a-z])")
+# A list run onto one line: "... Yuan dynasty. - The major achievements were ... [1]."
+_INLINE_ITEM = re.compile(rf"([.!?](?:\s*{MARKER.pattern})*)\s+[-*\u2022\u2013]\s+(?=\S)")
 _CHECKED_ON = re.compile(r"^_?Checked on .*_?$", re.I)
 _NO_ANSWER = re.compile(
     r"\b(?:sources?|passages?)\b.{0,40}\b(?:do(?:es)? not|don't|doesn't|cannot|can't)\b"
@@ -83,6 +85,8 @@ def line_sentences(line: str) -> list[str]:
     # lower-case title ("... in August 1992 [2]. squad-0214 The passage ...") as the next
     # sentence's first word.
     line = _CITED_STOP.sub("\\1\n", line)
+    # A small model runs a list onto one line; each item is a sentence of its own.
+    line = _INLINE_ITEM.sub("\\1\n", line)
     parts = [line[a:b] for a, b in split_sentences(line)]
     out: list[str] = []
     for part in parts:
