@@ -31,6 +31,7 @@ PASSAGES = [
     "The principles of the law were developed by the Court, and are not written in treaties.",
     "The transformed cells of tumors express antigens that are not found on normal cells.",
     "British operations in 1755 and 1756 in the frontier areas all failed.",
+    "As of March 2015, the Islamic State controlled territory of ten million people.",
 ]
 
 
@@ -98,6 +99,10 @@ PASSAGES = [
         ("Did British operations in 1755 and 1756 in the frontier areas succeed?", ""),
         ("Are the antigens tumors express found on normal cells?", ""),
         ("How many antigens tumors express are found on normal cells?", ""),
+        # a month of a year the passages give only with another month; a hyphened "non-"
+        ("Whom did the Islamic State control as of February 2015?", "February 2015"),
+        ("Whom did the Islamic State control as of March 2015?", ""),
+        ("Whom did the non-Islamic State control as of March 2015?", "'non-islamic' where"),
         # a name no passage found holds is not read: a multi-hop question names later hops
         ("Which river did Kublai's son cross before ruling Tibet?", ""),
     ],

@@ -350,4 +350,38 @@ def missing_numbers(question: str, text: str) -> list[str]:
     for word in re.findall(r"[a-z]+", question.lower()):
         if _ORDINALS.get(word, 1) > 1 and str(_ORDINALS[word]) not in held:
             out.append(word)
-    return out
+    return out + changed_months(question, text)
+
+
+_MONTHS = "January February March April May June July August September October November December"
+_MONTH_YEAR = re.compile(
+    rf"\b({'|'.join(_MONTHS.split())})\s+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?(\d{{4}})\b"
+)
+_DAY_MONTH_YEAR = re.compile(rf"\b\d{{1,2}}\s+({'|'.join(_MONTHS.split())})\s+(\d{{4}})\b")
+
+
+def changed_months(question: str, text: str) -> list[str]:
+    """The question's "Month YYYY" where `text` gives that year only with other months: "as
+    of February 2015" of passages that say "As of March 2015". A year the text gives with no
+    month may be any month of it, so it is not read.
+
+    >>> changed_months("Who ruled as of February 2015?", "As of March 2015, it ruled.")
+    ['February 2015']
+    >>> changed_months("Who ruled in February 2015?", "On 3 February 2015 and in March 2015.")
+    []
+    >>> changed_months("Who ruled in February 2015?", "In 2015 it ruled.")
+    []
+    """
+    given = {
+        (m.group(1), m.group(2))
+        for pattern in (_MONTH_YEAR, _DAY_MONTH_YEAR)
+        for m in pattern.finditer(text)
+    }
+    years = {year for _, year in given}
+    return [
+        f"{month} {year}"
+        for month, year in dict.fromkeys(
+            (m.group(1), m.group(2)) for m in _MONTH_YEAR.finditer(question)
+        )
+        if year in years and (month, year) not in given
+    ]

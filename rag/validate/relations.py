@@ -93,18 +93,35 @@ def negated_words(claim: str, cited: str) -> list[tuple[str, str]]:
     []
     >>> negated_words("It went head first.", "It went ahead.")
     []
+    >>> negated_words("What is the non-Islamic State?", "The Islamic State is a group.")
+    [('non-islamic', 'islamic')]
+    >>> negated_words("The Islamic State is a group.", "It fought non-Islamic states.")
+    []
     """
-    said = {w.lower() for w in _WORD.findall(cited)}
-    words = {w.lower() for w in _WORD.findall(claim)}
+    said, words = _words(cited), _words(claim)
     out = []
-    for word in sorted(words - said):
+    for word in sorted(words.keys() - said.keys()):
         pairs = [(word[len(p) :], word) for p in _NEGATING if word.startswith(p)]
         pairs += [(word, p + word) for p in _NEGATING]
         for plain, prefixed in pairs:
             other = prefixed if plain == word else plain
             if len(plain) >= 4 and other in said and _opposite(plain, prefixed):
-                out.append((word, other))
+                out.append((words[word], said[other]))
                 break
+    return out
+
+
+_PREFIX_HYPHEN = re.compile(r"\b(non|un)-([A-Za-z]+)", re.I)
+
+
+def _words(text: str) -> dict[str, str]:
+    """The lower-case words of `text`, each as written, and each "non-"/"un-" word joined as
+    one ("nonislamic", written "non-islamic", as well as "non" and "islamic"): a text that says
+    "non-Islamic" and "Islamic" elsewhere holds both; only a text with no "non-Islamic" lacks
+    it."""
+    out = {w.lower(): w.lower() for w in _WORD.findall(text)}
+    for match in _PREFIX_HYPHEN.finditer(text):
+        out["".join(match.groups()).lower()] = match.group().lower()
     return out
 
 
