@@ -17,7 +17,9 @@ With `--premise`, each shown answer is read as the policy's premise read does
 (rag.answer.closest.judged_premise: the passage sentence of its first RAG_ANSWER_K hits closest
 to the question, with its supported summary), and each run's abstention precision, recall and
 F1, abstained on answerable and gold answers kept are given at several thresholds, as if the
-answers read below them had abstained (threshold 0: the run as it was).
+answers read below them had abstained (threshold 0: the run as it was); then with a higher
+threshold for the questions whose closest sentence restates them (holds a share of their word
+stems, RAG_PREMISE_RESTATED_SHARE), RAG_PREMISE_THRESHOLD for the rest, at several of both.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import Any
 
 from common import write_result
 
-from rag.answer.closest import closest_reading, judged_premise
+from rag.answer.closest import PremiseRead, closest_reading, judged_premise
 from rag.answer.policy import answered_part
 from rag.config import Settings, load_settings
 from rag.embed.encoder import load_embedder
@@ -39,6 +41,8 @@ from rag.types import SentenceCheck, Verdict
 from rag.validate.relevance import Premise, Relevance
 
 THRESHOLDS = (0.0, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
+RESTATED_THRESHOLDS = (0.6, 0.65, 0.7, 0.75)
+RESTATED_SHARES = (0.6, 0.7, 0.8, 0.9, 1.0)
 
 
 def main() -> None:
@@ -121,40 +125,76 @@ def _closest(run: Path, settings: Settings, threshold: float, relevance: Relevan
 
 
 def _premise(runs: list[Path], settings: Settings, premise: Premise, out: Path | None) -> None:
-    """What the premise read at each of THRESHOLDS would do to the shown answers of `runs`."""
+    """What the premise read at each of THRESHOLDS would do to the shown answers of `runs`, and
+    at RESTATED_THRESHOLDS for the questions their closest sentence restates."""
     embedder = load_embedder(settings)
     tables: dict[str, list[dict[str, Any]]] = {}
     readings: list[dict[str, Any]] = []
+    general = settings.validator.premise_threshold
     for run in runs:
-        rows = []
+        rows: list[tuple[dict[str, Any], PremiseRead | None]] = []
         for line in (run / "results.jsonl").open(encoding="utf-8"):
             record = json.loads(line)
             answer = record.get("answer") or {}
-            read = None
+            found = None
             if answer and answer["status"] != "abstained":
                 texts = _texts(answer, settings)
                 found = judged_premise(record["question"], _said(answer), texts, embedder, premise)
-                read = None if found is None else round(found[1], 4)
-                readings.append({"run": run.name, "question": record["question"], "read": read})
-            rows.append((record, read))
-        tables[run.name] = [_scores(rows, t) for t in THRESHOLDS]
-        for cell in tables[run.name]:
+                readings.append(
+                    {
+                        "run": run.name,
+                        "question": record["question"],
+                        "read": None if found is None else round(found.read, 4),
+                        "held": None if found is None else round(found.held, 3),
+                    }
+                )
+            rows.append((record, found))
+        cells = [_scores(rows, t) for t in THRESHOLDS]
+        cells += [
+            _scores(rows, general, high, share)
+            for share in RESTATED_SHARES
+            for high in RESTATED_THRESHOLDS
+        ]
+        tables[run.name] = cells
+        for cell in cells:
             print(f"{run.name} {cell}")
     if out:
-        write_result(out, {"thresholds": THRESHOLDS, "runs": tables, "readings": readings})
+        write_result(
+            out,
+            {
+                "thresholds": THRESHOLDS,
+                "restated": {"thresholds": RESTATED_THRESHOLDS, "shares": RESTATED_SHARES},
+                "runs": tables,
+                "readings": readings,
+            },
+        )
 
 
-def _scores(rows: list[tuple[dict[str, Any], float | None]], threshold: float) -> dict[str, Any]:
-    """A run's abstention figures, the answers read below `threshold` counted as abstained."""
+def _scores(
+    rows: list[tuple[dict[str, Any], PremiseRead | None]],
+    threshold: float,
+    restated: float | None = None,
+    share: float = 1.0,
+) -> dict[str, Any]:
+    """A run's abstention figures, the answers read below `threshold` counted as abstained, or
+    below `restated` where the closest sentence holds `share` of the question's stems."""
+
+    def below(found: PremiseRead) -> bool:
+        return found.read < (
+            restated if restated is not None and found.held >= share else threshold
+        )
+
     abstained = [
-        bool(r["scores"].get("abstained")) or (read is not None and read < threshold)
-        for r, read in rows
+        bool(r["scores"].get("abstained")) or (found is not None and below(found))
+        for r, found in rows
     ]
     answerable = [r["answerable"] for r, _ in rows]
     cell: dict[str, Any] = {"threshold": threshold}
+    if restated is not None:
+        cell |= {"restated": restated, "share": share}
     if not all(answerable):
-        found = precision_recall_f1(abstained, [not a for a in answerable])
-        cell |= {k: None if v is None else round(v, 3) for k, v in found.items()}
+        scored = precision_recall_f1(abstained, [not a for a in answerable])
+        cell |= {k: None if v is None else round(v, 3) for k, v in scored.items()}
     asked = sum(answerable)
     wrong = sum(1 for a, ab in zip(answerable, abstained, strict=True) if a and ab)
     kept = sum(

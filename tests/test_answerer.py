@@ -449,16 +449,21 @@ def test_an_answer_that_gives_nothing_of_the_kind_asked_abstains(
 
 
 @pytest.mark.parametrize(
-    ("read", "threshold", "status"),
+    ("read", "changed", "threshold", "status"),
     [
-        (0.9, 0.4, "accepted"),
-        (0.4, 0.4, "accepted"),  # at the threshold
-        (0.39, 0.4, "abstained"),  # the question takes for granted what they do not say
-        (0.1, 0.0, "accepted"),  # turned off
+        # the closest sentence holds 4 of the question's 5 word stems: it restates it
+        (0.9, {}, 0.7, "accepted"),
+        (0.7, {}, 0.7, "accepted"),  # at the threshold
+        (0.69, {}, 0.7, "abstained"),  # the question takes for granted what they do not say
+        # not restating (a share of 0.9 asked): the general threshold
+        (0.69, {"premise_restated_share": 0.9}, 0.4, "accepted"),
+        (0.4, {"premise_restated_share": 0.9}, 0.4, "accepted"),
+        (0.39, {"premise_restated_share": 0.9}, 0.4, "abstained"),
+        (0.1, {"premise_threshold": 0.0}, 0.0, "accepted"),  # turned off
     ],
 )
 def test_a_question_the_closest_sentence_and_summary_do_not_bear_out_abstains(
-    index: Settings, read: float, threshold: float, status: str
+    index: Settings, read: float, changed: dict[str, float], threshold: float, status: str
 ) -> None:
     asked: list[tuple[str, str]] = []
 
@@ -466,7 +471,7 @@ def test_a_question_the_closest_sentence_and_summary_do_not_bear_out_abstains(
         asked.append((question, evidence))
         return read
 
-    checking = index.updated(premise_threshold=threshold)
+    checking = index.updated(**changed)
     answerer = _answerer(checking, CHIEF, lambda q, a: 1.0, premise)
     answer = answerer.ask("What did the police chief say about ICE?", k=2)
     assert answer.status == status, answer.notes

@@ -13,7 +13,7 @@ from rag.errors import ConfigError
 def test_every_field_is_described() -> None:
     groups = [info.default_factory for info in Settings.model_fields.values()]
     fields = [f for group in groups for f in group.model_fields.values()]  # type: ignore[union-attr]
-    assert len(fields) == len(FLAT) == 77
+    assert len(fields) == len(FLAT) == 79
     assert all(field.description for field in fields)
 
 

@@ -12,6 +12,7 @@ answer's summary, is what the judge reads for a question's premise (`judged_prem
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import NamedTuple
 
 from rag.embed.base import Embedder
 from rag.text import sentences
@@ -96,24 +97,35 @@ def closest_reading(
     return n, sentence, relevance(question, sentence)
 
 
+class PremiseRead(NamedTuple):
+    """The judge's premise read of a question (`judged_premise`)."""
+
+    sentence: str  # the passage sentence closest to the question
+    read: float  # the judge's probability that it and the summary say what the question takes
+    held: float  # the share of the question's word stems the sentence holds
+
+
 def judged_premise(
     question: str,
     said: str,
     texts: Mapping[int, str],
     embedder: Embedder,
     premise: Callable[[str, str], float],
-) -> tuple[str, float] | None:
-    """(the sentence of `texts` closest to `question`, the judge's reading of whether it and
-    `said`, the answer's summary, say what the question takes for granted); None when the
-    passages have no sentence to read. A question written from a sentence with one detail
-    changed ("Ideal strings transmit what delayed forces?" of "Ideal strings transmit tension
-    forces instantaneously ...") is answered in true, cited sentences that the relevance
-    check reads as on the question; read with the sentence it was written from, the change
-    shows. The summary is read too, so a multi-hop question whose closest sentence is one
-    hop is not stopped for the hop the summary adds (docs/validator.md)."""
+) -> PremiseRead | None:
+    """The sentence of `texts` closest to `question`, the judge's reading of whether it and
+    `said`, the answer's summary, say what the question takes for granted, and how much of
+    the question the sentence restates; None when the passages have no sentence to read. A
+    question written from a sentence with one detail changed ("Ideal strings transmit what
+    delayed forces?" of "Ideal strings transmit tension forces instantaneously ...") is
+    answered in true, cited sentences that the relevance check reads as on the question; read
+    with the sentence it was written from, the change shows. The summary is read too, so a
+    multi-hop question whose closest sentence is one hop is not stopped for the hop the
+    summary adds (docs/validator.md)."""
     found = closest_sentence(question, texts, embedder)
     if found is None:
         return None
     sentence = found[1]
     evidence = sentence if not said or said in sentence else f"{sentence} {said}"
-    return sentence, premise(question, evidence)
+    asked = stems(question)
+    held = len(asked & stems(sentence)) / max(len(asked), 1)
+    return PremiseRead(sentence, premise(question, evidence), held)

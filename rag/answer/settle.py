@@ -21,6 +21,7 @@ from rag.answer.policy import (
     repair_notes,
 )
 from rag.answer.shape import parse_answer, render_answer
+from rag.config import ValidatorSettings
 from rag.errors import LLMError
 from rag.text import asks_yes_no, sentences
 from rag.types import Section, SentenceCheck, Verdict
@@ -243,6 +244,21 @@ def _closest(
     return render_answer(parts), read
 
 
+def premise_threshold(settings: ValidatorSettings, held: float) -> float:
+    """The premise read's threshold for a question whose closest passage sentence holds the
+    share `held` of its word stems: a sentence that restates the question, with the answer,
+    reads high; one detail changed, it reads in the middle, where a question spread over
+    passages (its closest sentence one hop) may read too.
+
+    >>> s = ValidatorSettings()
+    >>> premise_threshold(s, 1.0), premise_threshold(s, 0.5)
+    (0.7, 0.4)
+    """
+    if held >= settings.premise_restated_share:
+        return settings.premise_restated_threshold
+    return settings.premise_threshold
+
+
 def _premise_note(
     outcome: Outcome, question: str, texts: Mapping[int, str], validator: Validator
 ) -> str | None:
@@ -261,12 +277,13 @@ def _premise_note(
         note = f"whether the sources say what the question takes for granted was not read: {exc}"
         outcome.notes.append(note)
         return None
-    threshold = validator.settings.premise_threshold
-    if found is None or found[1] >= threshold:
+    if found is None:
         return None
-    sentence, p = found
+    threshold = premise_threshold(validator.settings, found.held)
+    if found.read >= threshold:
+        return None
     reason = (
         f"the judge read the passage sentence closest to it and the answer as not saying it, "
-        f"{p:.2f} against the threshold {threshold:.2f}: {sentence}"
+        f"{found.read:.2f} against the threshold {threshold:.2f}: {found.sentence}"
     )
     return FALSE_PREMISE.format(reason=reason)

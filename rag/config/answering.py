@@ -278,6 +278,25 @@ class ValidatorSettings(Group):
         "answer abstains; 0 turns the check off. Not in fast mode (chosen on the SQuAD 2.0 "
         "runs of questions read while writing checks, confirmed on others: docs/validator.md).",
     )
+    premise_restated_threshold: float = Field(
+        0.7,
+        alias="premise_restated_threshold",
+        ge=0,
+        le=1,
+        description="The premise read's threshold for a question its closest passage sentence "
+        "restates (holds RAG_PREMISE_RESTATED_SHARE of its word stems or more): such a question "
+        "with one detail changed reads in the middle, one the sentence answers reads high. "
+        "Chosen with RAG_PREMISE_THRESHOLD on the same runs (docs/validator.md).",
+    )
+    premise_restated_share: float = Field(
+        0.8,
+        alias="premise_restated_share",
+        ge=0,
+        le=1,
+        description="The share of the question's word stems its closest passage sentence must "
+        "hold for RAG_PREMISE_RESTATED_THRESHOLD to apply; 1 means only a sentence holding "
+        "them all.",
+    )
     asked_check: bool = Field(
         True,
         alias="asked_check",
