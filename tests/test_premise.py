@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from rag.validate.asked import asked_for, gives
 from rag.validate.premise import false_premises
 
 PASSAGES = [
@@ -121,3 +122,23 @@ def test_a_question_no_sentence_restates_is_not_read_word_by_word() -> None:
     question = "When was the last time the Olympics were held in the country that sells the vodka?"
     passages = ["This was the first time that Korea had hosted the Winter Olympics in 2018."]
     assert false_premises(question, passages) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "given"),
+    [
+        ("How many Huguenots were in France?", "Most are concentrated in Alsace.", False),
+        ("How many Huguenots were in France?", "About 2 million lived there.", True),
+        ("In what year was the fort built?", "It was built in 1555.", True),
+        ("In what year was the fort built?", "It was built in the spring.", False),
+        ("When did the oil crisis begin?", "It began when they declared an embargo.", True),
+        # a digit inside a formula or code gives no number nor time
+        ("When will the greenhouse effect reach alarming levels?", "CO2 caused half of it.", False),
+        ("How many ships sank?", "Twelve ships sank in the storm.", True),
+        ("When they trade, whose wages rise?", "Wages of the skilled rise.", True),  # asks who
+    ],
+)
+def test_the_asked_kind_and_whether_an_answer_gives_it(
+    question: str, answer: str, given: bool
+) -> None:
+    assert gives(asked_for(question), answer) is given

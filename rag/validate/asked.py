@@ -30,7 +30,8 @@ _TIME_WORDS = (
 _MONTHS = frozenset(_MONTH_WORDS.split())
 _AMOUNTS = frozenset(_AMOUNT_WORDS.split())
 _TIMES = _MONTHS | frozenset(_TIME_WORDS.split())
-_NUMBER = re.compile(r"\d")
+# A digit, but not one inside a formula or code ("CO2", "H2O"), which gives no number.
+_NUMBER = re.compile(r"(?<![A-Za-z])\d")
 _WORD = re.compile(r"[a-z]+")
 _YEAR = re.compile(r"\b\d{3,4}s?\b|\b\d{2}(?:st|nd|rd|th)\b")
 # What each kind of question must be given, by the words that open it.
@@ -66,6 +67,8 @@ def gives(kind: str, answer: str) -> bool:
     (True, True)
     >>> gives("a time", "It began when they declared an embargo."), gives("a month", "In 1349.")
     (True, False)
+    >>> gives("a time", "CO2 caused over half the greenhouse effect."), gives("a time", "In 1990.")
+    (False, True)
     """
     words = set(_WORD.findall(answer.lower()))
     numbers = bool(_NUMBER.search(answer)) or bool(words & NUMBER_WORDS.keys())
