@@ -283,10 +283,9 @@ class ValidatorSettings(Group):
         alias="premise_restated_threshold",
         ge=0,
         le=1,
-        description="The premise read's threshold for a question its closest passage sentence "
-        "restates (holds RAG_PREMISE_RESTATED_SHARE of its word stems or more): such a question "
-        "with one detail changed reads in the middle, one the sentence answers reads high. "
-        "Chosen with RAG_PREMISE_THRESHOLD on the same runs (docs/validator.md).",
+        description="The premise read's threshold where the closest passage sentence restates "
+        "the question (holds RAG_PREMISE_RESTATED_SHARE of its word stems): with one detail "
+        "changed it reads in the middle, answered it reads high (docs/validator.md).",
     )
     premise_restated_share: float = Field(
         0.8,
@@ -294,8 +293,7 @@ class ValidatorSettings(Group):
         ge=0,
         le=1,
         description="The share of the question's word stems its closest passage sentence must "
-        "hold for RAG_PREMISE_RESTATED_THRESHOLD to apply; 1 means only a sentence holding "
-        "them all.",
+        "hold for RAG_PREMISE_RESTATED_THRESHOLD to apply (1: all of them).",
     )
     asked_check: bool = Field(
         True,
