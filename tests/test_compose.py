@@ -17,6 +17,7 @@ from helpers.fakes import FakeChatModel, HashEmbedder, ScriptedLiteLLM, scripted
 
 from rag.answer.answerer import Answerer
 from rag.answer.aspects import read_groups
+from rag.answer.closest import nearest_first
 from rag.answer.grammar import SectionShape, WrapupShape
 from rag.answer.plan import choose_evidence, group_aspects, kind_of, plan_aspects
 from rag.answer.reattribute import candidates, linked, reattribute
@@ -526,3 +527,25 @@ def test_the_openai_stream_sends_checked_sections_aside_then_the_answer(
     text = "".join(c or "" for c in content)
     assert all(s["text"] in text for s in sections)
     assert chunks[-1]["rag"]["status"] == "accepted"
+
+
+@pytest.mark.parametrize(
+    ("question", "texts", "first"),
+    [
+        # the sentence that says the question's own words leads
+        (
+            "Are Minneapolis police helping ICE?",
+            [
+                "Six agencies hold agreements with federal immigration authorities.",
+                "Minneapolis police officers do not help ICE with enforcement.",
+            ],
+            1,
+        ),
+        # the same text twice: the earlier one
+        ("When did the bridge open?", ["The bridge opened in 1890."] * 2, 0),
+    ],
+)
+def test_findings_nearest_the_question_first(question: str, texts: list[str], first: int) -> None:
+    order = nearest_first(question, texts, HashEmbedder())
+    assert sorted(order) == list(range(len(texts)))
+    assert order[0] == first

@@ -51,12 +51,21 @@ def closest_sentence(
     ]
     if not found:
         return None
-    vectors = embedder.encode([question, *(s for _, s in found)])
+    return found[nearest_first(question, [s for _, s in found], embedder)[0]]
+
+
+def nearest_first(question: str, texts: list[str], embedder: Embedder) -> list[int]:
+    """Positions of `texts`, nearest to `question` first: the cosine of their vectors plus the
+    share of the question's word stems each holds (each from 0 to 1), earlier first on a tie."""
+    if not texts:
+        return []
+    vectors = embedder.encode([question, *texts])
     cosines = vectors[1:] @ vectors[0]
     asked = stems(question)
-    share = [len(asked & stems(s)) / max(len(asked), 1) for _, s in found]
-    best = max(range(len(found)), key=lambda i: (float(cosines[i]) + share[i], -i))
-    return found[best]
+    scores = [
+        float(cosines[i]) + len(asked & stems(t)) / max(len(asked), 1) for i, t in enumerate(texts)
+    ]
+    return sorted(range(len(texts)), key=lambda i: (-scores[i], i))
 
 
 def may_answer(question: str, sentence: str) -> bool:

@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from rag.answer.closest import nearest_first
 from rag.answer.grammar import WrapupShape
 from rag.answer.plan import QuestionKind
 from rag.answer.policy import on_question
@@ -147,14 +148,13 @@ class WrapUp:
         )
 
     def _closest(self, question: str, findings: list[SentenceCheck]) -> list[int]:
-        """Positions of `findings`, closest to the question first (cosine of their vectors)."""
-        if not findings:
-            return []
-        vectors = self.validator.embedder.encode(
-            [question, *(strip_markers(c.text) for c in findings)]
+        """Positions of `findings`, closest to the question first, as for the closest passage
+        sentence (closest.nearest_first): near in sense and saying the question's own words,
+        so "officers do not cooperate with ICE" leads before a sentence on another agency's
+        ICE agreement."""
+        return nearest_first(
+            question, [strip_markers(c.text) for c in findings], self.validator.embedder
         )
-        scores = vectors[1:] @ vectors[0]
-        return sorted(range(len(findings)), key=lambda i: (-float(scores[i]), i))
 
     def _complete(
         self,
