@@ -13,10 +13,21 @@ import re
 
 from rag.validate.wording import NUMBER_WORDS
 
-_MONTH_WORDS = (
-    "january february march april may june july august september october november december "
-    "jan feb mar apr jun jul aug sep sept oct nov dec"
+MONTH_NAMES = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
 )
+_MONTH_WORDS = " ".join(MONTH_NAMES) + " jan feb mar apr jun jul aug sep sept oct nov dec"
 _AMOUNT_WORDS = (
     "hundred hundreds thousand thousands million millions billion billions trillion dozen "
     "dozens half quarter twice once none no few several many numerous single double"

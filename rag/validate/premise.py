@@ -24,7 +24,7 @@ import unicodedata
 from collections.abc import Sequence
 
 from rag.text import asks_yes_no, sentences, terms
-from rag.validate.asked import asked_for
+from rag.validate.asked import MONTH_NAMES, asked_for
 from rag.validate.frames import NEGATES, NEGATIONS, swapped_words
 from rag.validate.lexicon import akin, contrary, opposed, parts_of_speech, synsets
 from rag.validate.persons import changed_first_names, changed_owners
@@ -353,11 +353,9 @@ def missing_numbers(question: str, text: str) -> list[str]:
     return out + changed_months(question, text)
 
 
-_MONTHS = "January February March April May June July August September October November December"
-_MONTH_YEAR = re.compile(
-    rf"\b({'|'.join(_MONTHS.split())})\s+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?(\d{{4}})\b"
-)
-_DAY_MONTH_YEAR = re.compile(rf"\b\d{{1,2}}\s+({'|'.join(_MONTHS.split())})\s+(\d{{4}})\b")
+_MONTH = "|".join(m.capitalize() for m in MONTH_NAMES)  # a name's capital: "May", not "may"
+_MONTH_YEAR = re.compile(rf"\b({_MONTH})\s+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?(\d{{4}})\b")
+_DAY_MONTH_YEAR = re.compile(rf"\b\d{{1,2}}\s+({_MONTH})\s+(\d{{4}})\b")
 
 
 def changed_months(question: str, text: str) -> list[str]:
