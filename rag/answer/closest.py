@@ -62,10 +62,13 @@ def nearest_first(question: str, texts: list[str], embedder: Embedder) -> list[i
     vectors = embedder.encode([question, *texts])
     cosines = vectors[1:] @ vectors[0]
     asked = stems(question)
-    scores = [
-        float(cosines[i]) + len(asked & stems(t)) / max(len(asked), 1) for i, t in enumerate(texts)
-    ]
+    scores = [float(cosines[i]) + held_share(asked, t) for i, t in enumerate(texts)]
     return sorted(range(len(texts)), key=lambda i: (-scores[i], i))
+
+
+def held_share(asked: frozenset[str], text: str) -> float:
+    """The share of a question's word stems (`asked`) that `text` holds, from 0 to 1."""
+    return len(asked & stems(text)) / max(len(asked), 1)
 
 
 def may_answer(question: str, sentence: str) -> bool:
@@ -135,6 +138,4 @@ def judged_premise(
         return None
     sentence = found[1]
     evidence = sentence if not said or said in sentence else f"{sentence} {said}"
-    asked = stems(question)
-    held = len(asked & stems(sentence)) / max(len(asked), 1)
-    return PremiseRead(sentence, premise(question, evidence), held)
+    return PremiseRead(sentence, premise(question, evidence), held_share(stems(question), sentence))
