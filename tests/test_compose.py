@@ -20,7 +20,7 @@ from rag.answer.aspects import read_groups
 from rag.answer.closest import nearest_first
 from rag.answer.grammar import SectionShape, WrapupShape
 from rag.answer.plan import choose_evidence, group_aspects, kind_of, plan_aspects
-from rag.answer.reattribute import candidates, linked, reattribute
+from rag.answer.reattribute import adds_a_fact, candidates, linked, reattribute
 from rag.answer.wrapup import disagreements, verdict_of
 from rag.cli.app import cli
 from rag.cli.common import Runtime
@@ -419,12 +419,63 @@ def test_two_passages_hold_a_claim_only_when_linked(case: str) -> None:
         ),
         # Unlinked passages are not paired, however many words they hold between them.
         ({1: "Ann Lee\nAnn Lee won a race.", 2: "Rowing\nThe Oslo event was in 1990."}, []),
+        # A passage that lends one word of it ("race") does not make a pair: the single.
+        (
+            {
+                1: "Ann Lee\nAnn Lee won the Oslo event in 1990.",
+                2: "Ann Lee\nAnn Lee likes a race.",
+            },
+            [[1]],
+        ),
         # A flagged passage (the year beside other words) is not proposed.
         ({1: "Ann Lee\nAnn Lee won the Oslo race, not in 1990 but later."}, []),
     ],
 )
 def test_candidates(passages: dict[int, str], expected: list[list[int]]) -> None:
     assert candidates("Ann Lee won the Oslo race in 1990.", passages, 3) == expected
+
+
+# What each passage of a pair must hold of the claim that the other lacks (patterns of pairs the
+# judge accepted in stored runs, where the second passage gave one word from another subject).
+ADDS = {
+    "a number": ("Kiss formed in 1973.", "The year was 1973.", "Kiss formed.", True),
+    "a name of two words": (
+        "Barnaby Joyce leads the party.",
+        "Barnaby Joyce\nJoyce is an MP.",
+        "The party\nIts leader since 2016.",
+        True,
+    ),
+    "three words": (
+        "The zaju show mixed classical poetry.",
+        "Classical poetry was mixed in.",
+        "The zaju show.",
+        True,
+    ),
+    "one word from another subject": (
+        "After Kusala's uprising, Tugh Temur abdicated.",
+        "The November Uprising was defeated.",
+        "Tugh Temur abdicated in favour of Kusala.",
+        False,
+    ),
+    "two ordinary words": (
+        "The French thought Christianity would uplift other regions.",
+        "Missions went to other regions.",
+        "The French brought Christianity to uplift.",
+        False,
+    ),
+    "one name word": (
+        "The University of Chicago has the Harvard Library.",
+        "Chicago\nThe University of Chicago was founded.",
+        "Harvard\nThe Harvard Library is the largest University library.",
+        False,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", ADDS, ids=list(ADDS))
+def test_a_passage_adds_a_fact_to_a_pair(case: str) -> None:
+    claim, own, other, expected = ADDS[case]
+    assert adds_a_fact(claim, own, other) is expected
 
 
 def _found(text: str, n: int) -> SentenceCheck:

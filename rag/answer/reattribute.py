@@ -24,6 +24,10 @@ from rag.validate.validator import CheckRun, Validator
 from rag.validate.wording import name_words, numbers, stems
 
 _TRIES = 2  # full checks spent on one sentence: the best single passage, the best pair
+# What a passage must add to a pair, of the claim's and beyond the other passage: a number, a
+# name of two words or more, or this many words. One word more ("uprising", "other regions",
+# "another") is what a passage on something else holds by chance.
+_ADDED_WORDS = 3
 
 
 def cite(sentence: str, numbers: list[int]) -> str:
@@ -60,10 +64,30 @@ def linked(claim: str, first: str, second: str) -> bool:
     return all(name_words(head, anywhere=True) & said for head in heads)
 
 
+def adds_a_fact(claim: str, own: str, other: str) -> bool:
+    """Whether passage `own` holds a part of `claim` that passage `other` lacks: a number, two
+    name words, or three words; so that a pair is two passages each giving a fact of it, not
+    one passage that gives it and another that lends a word.
+
+    >>> claim = "Ann Lee won the Oslo race in 1990."
+    >>> adds_a_fact(claim, "The Oslo race was in 1990.", "Ann Lee won the Oslo race.")
+    True
+    >>> adds_a_fact(claim, "A race day.", "Ann Lee won the Oslo event in 1990.")
+    False
+    """
+    if (numbers(own) - numbers(other)) & numbers(claim):
+        return True
+    named = name_words(claim, anywhere=True)
+    if len((name_words(own, anywhere=True) - name_words(other, anywhere=True)) & named) >= 2:
+        return True
+    return len((stems(own) - stems(other)) & stems(claim)) >= _ADDED_WORDS
+
+
 def candidates(sentence: str, passages: Mapping[int, str], most: int = _TRIES) -> list[list[int]]:
     """Citations worth a full check, most promising first: the best single passage and the
     best pair, by the share of the sentence's words they hold (a pair only where each passage
-    adds words, so one passage that holds it all is not cited twice), among those holding its
+    adds a fact of it, `adds_a_fact`, so one passage that holds it is not cited twice, nor
+    propped up by a word from another), among those holding its
     numbers with no flag raised; the better of the two first (the single on a tie), then the
     rest by that share.
 
@@ -82,12 +106,11 @@ def candidates(sentence: str, passages: Mapping[int, str], most: int = _TRIES) -
     singles = [(len(held[n][0]) / len(words), [n]) for n in passages if held[n][1] == wanted]
     pairs = []
     for a, b in combinations(sorted(passages), 2):
-        both = held[a][0] | held[b][0]
-        if both == held[a][0] or both == held[b][0] or held[a][1] | held[b][1] != wanted:
+        one, two = passages[a], passages[b]
+        if held[a][1] | held[b][1] != wanted or not linked(claim, one, two):
             continue
-        if not linked(claim, passages[a], passages[b]):
-            continue
-        pairs.append((len(both) / len(words), [a, b]))
+        if adds_a_fact(claim, one, two) and adds_a_fact(claim, two, one):
+            pairs.append((len(held[a][0] | held[b][0]) / len(words), [a, b]))
     # The flag check reads the passages (the layer's slow part): only for the best few.
     ranked = sorted(
         (c for c in singles + pairs if c[0] > 0), key=lambda c: (-c[0], len(c[1]), c[1])
