@@ -437,44 +437,50 @@ def test_candidates(passages: dict[int, str], expected: list[list[int]]) -> None
 
 # What each passage of a pair must hold of the claim that the other lacks (patterns of pairs the
 # judge accepted in stored runs, where the second passage gave one word from another subject).
-ADDS = {
-    "a number": ("Kiss formed in 1973.", "The year was 1973.", "Kiss formed.", True),
-    "a name of two words": (
-        "Barnaby Joyce leads the party.",
-        "Barnaby Joyce\nJoyce is an MP.",
-        "The party\nIts leader since 2016.",
-        True,
-    ),
-    "three words": (
-        "The zaju show mixed classical poetry.",
-        "Classical poetry was mixed in.",
-        "The zaju show.",
-        True,
-    ),
-    "one word from another subject": (
-        "After Kusala's uprising, Tugh Temur abdicated.",
-        "The November Uprising was defeated.",
-        "Tugh Temur abdicated in favour of Kusala.",
-        False,
-    ),
-    "two ordinary words": (
-        "The French thought Christianity would uplift other regions.",
-        "Missions went to other regions.",
-        "The French brought Christianity to uplift.",
-        False,
-    ),
-    "one name word": (
-        "The University of Chicago has the Harvard Library.",
-        "Chicago\nThe University of Chicago was founded.",
-        "Harvard\nThe Harvard Library is the largest University library.",
-        False,
-    ),
-}
-
-
-@pytest.mark.parametrize("case", ADDS, ids=list(ADDS))
-def test_a_passage_adds_a_fact_to_a_pair(case: str) -> None:
-    claim, own, other, expected = ADDS[case]
+@pytest.mark.parametrize(
+    ("claim", "own", "other", "expected"),
+    [
+        pytest.param(
+            "Kiss formed in 1973.", "The year was 1973.", "Kiss formed.", True, id="a number"
+        ),
+        pytest.param(
+            "Barnaby Joyce leads the party.",
+            "Barnaby Joyce\nJoyce is an MP.",
+            "The party\nIts leader since 2016.",
+            True,
+            id="a name of two words",
+        ),
+        pytest.param(
+            "The zaju show mixed classical poetry.",
+            "Classical poetry was mixed in.",
+            "The zaju show.",
+            True,
+            id="three words",
+        ),
+        pytest.param(
+            "After Kusala's uprising, Tugh Temur abdicated.",
+            "The November Uprising was defeated.",
+            "Tugh Temur abdicated in favour of Kusala.",
+            False,
+            id="one word from another subject",
+        ),
+        pytest.param(
+            "The French thought Christianity would uplift other regions.",
+            "Missions went to other regions.",
+            "The French brought Christianity to uplift.",
+            False,
+            id="two ordinary words",
+        ),
+        pytest.param(
+            "The University of Chicago has the Harvard Library.",
+            "Chicago\nThe University of Chicago was founded.",
+            "Harvard\nThe Harvard Library is the largest University library.",
+            False,
+            id="one name word",
+        ),
+    ],
+)
+def test_a_passage_adds_a_fact_to_a_pair(claim: str, own: str, other: str, expected: bool) -> None:
     assert adds_a_fact(claim, own, other) is expected
 
 
