@@ -17,7 +17,8 @@ With `--premise`, each shown answer is read as the policy's premise read does
 (rag.answer.closest.judged_premise: the passage sentence of its first RAG_ANSWER_K hits closest
 to the question, with its supported summary), and each run's abstention precision, recall and
 F1, abstained on answerable and gold answers kept are given at several thresholds, as if the
-answers read below them had abstained (threshold 0: the run as it was); then with a higher
+answers read below them had abstained (threshold 0: no read; an answer the run's own premise
+read stopped counts as shown before it, read as its note says); then with a higher
 threshold for the questions whose closest sentence restates them (holds a share of their word
 stems, RAG_PREMISE_RESTATED_SHARE), RAG_PREMISE_THRESHOLD for the rest, at several of both.
 """
@@ -26,12 +27,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from common import write_result
 
-from rag.answer.closest import PremiseRead, closest_reading, judged_premise
+from rag.answer.closest import PremiseRead, closest_reading, held_share, judged_premise
 from rag.answer.policy import answered_part
 from rag.config import Settings, load_settings
 from rag.embed.encoder import load_embedder
@@ -39,6 +41,7 @@ from rag.evaluate.metrics import answer_contained, precision_recall_f1
 from rag.llm.providers import open_model
 from rag.types import SentenceCheck, Verdict
 from rag.validate.relevance import Premise, Relevance
+from rag.validate.wording import stems
 
 THRESHOLDS = (0.0, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
 RESTATED_THRESHOLDS = (0.6, 0.65, 0.7, 0.75)
@@ -136,10 +139,14 @@ def _premise(runs: list[Path], settings: Settings, premise: Premise, out: Path |
         for line in (run / "results.jsonl").open(encoding="utf-8"):
             record = json.loads(line)
             answer = record.get("answer") or {}
-            found = None
-            if answer and answer["status"] != "abstained":
+            found = _stopped(record["question"], answer) if answer else None
+            if found is not None:
+                # Stopped by the run's own premise read: shown before it, read as it was.
+                record = {**record, "scores": _shown_scores(record, answer)}
+            elif answer and answer["status"] != "abstained":
                 texts = _texts(answer, settings)
                 found = judged_premise(record["question"], _said(answer), texts, embedder, premise)
+            if found is not None or (answer and answer["status"] != "abstained"):
                 readings.append(
                     {
                         "run": run.name,
@@ -168,6 +175,31 @@ def _premise(runs: list[Path], settings: Settings, premise: Premise, out: Path |
                 "readings": readings,
             },
         )
+
+
+_STOPPED = re.compile(
+    r"as not saying it, ([0-9.]+) against the threshold [0-9.]+: (.*)\), so the answer abstains"
+)
+
+
+def _stopped(question: str, answer: dict[str, Any]) -> PremiseRead | None:
+    """The premise read that stopped a stored answer, from its note (a run made with the read
+    on): the sentence and reading the note gives."""
+    for note in answer.get("notes", []):
+        found = _STOPPED.search(note)
+        if found:
+            sentence = found.group(2)
+            return PremiseRead(
+                sentence, float(found.group(1)), held_share(stems(question), sentence)
+            )
+    return None
+
+
+def _shown_scores(record: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+    """A stopped answer's scores as if shown: not abstained, holding a gold answer where what
+    its abstention shows of the sources does."""
+    held = answer_contained(answer["text"], record["gold_answers"] or [])
+    return {**record["scores"], "abstained": 0.0, "contained": float(bool(held))}
 
 
 def _scores(

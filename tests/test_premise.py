@@ -33,6 +33,7 @@ PASSAGES = [
     "The transformed cells of tumors express antigens that are not found on normal cells.",
     "British operations in 1755 and 1756 in the frontier areas all failed.",
     "As of March 2015, the Islamic State controlled territory of ten million people.",
+    "The Aare provides much of the Rhine's discharge at the Dutch border.",
 ]
 
 
@@ -104,6 +105,9 @@ PASSAGES = [
         ("Whom did the Islamic State control as of February 2015?", "February 2015"),
         ("Whom did the Islamic State control as of March 2015?", ""),
         ("Whom did the non-Islamic State control as of March 2015?", "'non-islamic' where"),
+        # a name put for another before the same word, the sentence not holding it
+        ("How much of the Rhine's discharge is at the French border?", "'french' where"),
+        ("How much of the Rhine's discharge is at the Dutch border?", ""),
         # a name no passage found holds is not read: a multi-hop question names later hops
         ("Which river did Kublai's son cross before ruling Tibet?", ""),
     ],

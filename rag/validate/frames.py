@@ -139,6 +139,41 @@ def swapped_words(
     return list(dict.fromkeys(out))
 
 
+def swapped_names(question: str, sentence: str) -> list[tuple[str, str]]:
+    """(question's name, sentence's name) where a question that copies `sentence` around one
+    spot puts one name for another there, before the same word and after copied words, and
+    the sentence does not hold the question's name: "How much water does the Rhine discharge
+    at the French border?" of "... a fifth of the discharge at the Dutch border". A name the
+    sentence holds elsewhere, or one standing for the other ("US" / "American"), is no swap.
+
+    >>> s = "It provides a fifth of the discharge at the Dutch border."
+    >>> swapped_names("How much is the discharge at the French border?", s)
+    [('french', 'dutch')]
+    >>> swapped_names("How much is the discharge at the Dutch border?", s)
+    []
+    >>> swapped_names("How much does it provide at the French border?", s + " French border.")
+    []
+    """
+    ours, theirs = _words(question), _words(sentence)
+    named, their_named = _named(question), _named(sentence)
+    blocks = difflib.SequenceMatcher(None, ours, theirs, autojunk=False).get_opcodes()
+    held = {stem(w) for w in theirs}
+    out = []
+    for k in range(1, len(blocks) - 1):
+        tag, i1, i2, j1, j2 = blocks[k]
+        if tag != "replace" or i2 - i1 != 1 or j2 - j1 != 1:
+            continue
+        if not (named[i1] and their_named[j1]) or blocks[k - 1][0] != "equal":
+            continue
+        after = blocks[k + 1]
+        if after[0] != "equal" or not _content(ours[after[1]]):
+            continue
+        said, other = ours[i1], theirs[j1]
+        if stem(said) not in held and not akin(said, other):
+            out.append((said, other))
+    return out
+
+
 def _other_kind(
     ours: list[str], theirs: list[str], head: str, others: list[list[str]]
 ) -> list[tuple[str, str]]:

@@ -11,7 +11,8 @@ does not name put for one it does ("cilia" / "ctenophores"); a name's thing give
 ("Euler's little theorem" of "Fermat's"); a relation turned round ("What precedes X?" of "X
 precedes Y"); an adjective said to the contrary ("few" / "numerous"); a hyphened word with its
 first part changed ("Seven-Day" / "Six-Day"); a verb the closest sentence negates, asked as if
-it held ("found" / "not found"). Not a name missing (a multi-hop
+it held ("found" / "not found"); a name put for another before the same word ("the French
+border" / "the Dutch border"). Not a name missing (a multi-hop
 question names what a later passage holds) nor any other word taken from elsewhere in the
 passage (questions do it as they paraphrase). The policy abstains on what it finds
 (rag/answer/settle.py).
@@ -25,7 +26,7 @@ from collections.abc import Sequence
 
 from rag.text import asks_yes_no, sentences, terms
 from rag.validate.asked import MONTH_NAMES, asked_for
-from rag.validate.frames import NEGATES, NEGATIONS, swapped_words
+from rag.validate.frames import NEGATES, NEGATIONS, swapped_names, swapped_words
 from rag.validate.lexicon import akin, contrary, opposed, parts_of_speech, synsets
 from rag.validate.persons import changed_first_names, changed_owners
 from rag.validate.relations import changed_relations, negated_words, turned_round
@@ -47,7 +48,7 @@ _CLAUSE_WORD = re.compile(r"[a-z]+|[,;:]", re.I)
 _SPAN = re.compile(r"\b(\d{4})[\u2013-](\d{2})\b")
 _ORDINAL_WORDS = "first second third fourth fifth sixth seventh eighth ninth tenth"
 _ORDINALS = {w: n for n, w in enumerate(_ORDINAL_WORDS.split(), start=1)}
-READS = frozenset(("numbers", "words"))
+READS = frozenset(("numbers", "words", "swapped names"))
 _NUMBER = re.compile(r"(?<![\w.])(\d+(?:,\d{3})*(?:\.\d+)?)(st|nd|rd|th|'s|s)?\b", re.I)
 
 
@@ -64,7 +65,8 @@ def false_premises(
 ) -> list[str]:
     """What `question` says that the passages do not, one line each; empty when nothing.
     `reads` and `covered` are the measured options (bench/premise_check.py): what is read
-    ("numbers", "words", and off by default "names" none holds, "taken" words from elsewhere),
+    ("numbers", "words", "swapped names", and off by default "names" none holds, "taken" words
+    from elsewhere),
     and the share of the question's words its closest sentence must hold for "words".
 
     >>> passages = ["The Rhine took a left turn, creating the Channel River.", "It is long."]
@@ -121,6 +123,8 @@ creating the Channel River."]
         changes += dropped_negation(question, closest)
         changes += changed_compounds(question, joined)
         changes += changed_relations(question, closest, roles=False)
+    if "swapped names" in reads:
+        changes += swapped_names(question, closest)
     for said, other in dict.fromkeys(changes):
         if other:
             found.append(f"it says {said!r} where the closest passage says {other!r}: {closest}")
