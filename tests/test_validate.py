@@ -139,6 +139,11 @@ TITLED = {
         "William Rainey Harper became the university's first president in 1891. Both Harper and "
         "future president Robert Maynard Hutchins advocated a theoretical curriculum.",
     ),
+    10: cited_text(
+        "Arab world",
+        "The defeat of the Arab troops during the Six-Day War was a pivotal event. The Seven "
+        "Years' War was fought in Europe.",
+    ),
 }
 
 
@@ -187,6 +192,9 @@ TITLED = {
         ("Robert Harper became the university's first president in 1891 [9].", False),
         ("William Harper became the university's first president in 1891 [9].", True),
         ("Harper became the university's first president in 1891 [9].", True),
+        # a hyphened word with its first part changed, the number held by another war
+        ("The defeat of the Arab troops during the Seven-Day War was a pivotal event [10].", False),
+        ("The defeat of the Arab troops during the Six-Day War was a pivotal event [10].", True),
     ],
 )
 def test_patterns_seen_on_unseen_data(validator: Validator, answer: str, accepted: bool) -> None:

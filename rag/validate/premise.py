@@ -26,7 +26,13 @@ from collections.abc import Sequence
 
 from rag.text import asks_yes_no, sentences, terms
 from rag.validate.asked import MONTH_NAMES, asked_for
-from rag.validate.frames import NEGATES, NEGATIONS, swapped_names, swapped_words
+from rag.validate.frames import (
+    NEGATES,
+    NEGATIONS,
+    changed_compounds,
+    swapped_names,
+    swapped_words,
+)
 from rag.validate.lexicon import akin, contrary, opposed, parts_of_speech, synsets
 from rag.validate.persons import changed_first_names, changed_owners
 from rag.validate.relations import changed_relations, negated_words, turned_round
@@ -253,28 +259,6 @@ def _adjective(word: str) -> bool:
     """An adjective, never a verb ("few", "severe"; not "last", "failed")."""
     parts = parts_of_speech(word)
     return "a" in parts and "v" not in parts
-
-
-_COMPOUND = re.compile(r"\b([a-z0-9]+)-([a-z0-9]+(?:-[a-z0-9]+)*)\b")
-
-
-def changed_compounds(question: str, text: str) -> list[tuple[str, str]]:
-    """(question's hyphened word, the passages') where the passages hold its last part only
-    after another first part, not akin to the question's: "Seven-Day War" of "Six-Day War".
-
-    >>> changed_compounds("Who won the Seven-Day War?", "In the Six-Day War Israel won.")
-    [('seven-day', 'six-day')]
-    >>> changed_compounds("Who is the best-known poet?", "He is a well-known poet.")
-    []
-    """
-    held = {(m.group(1), m.group(2)) for m in _COMPOUND.finditer(text.lower())}
-    out = []
-    for match in _COMPOUND.finditer(question.lower()):
-        first, rest = match.groups()
-        others = [f for f, r in sorted(held) if r == rest and f != first]
-        if (first, rest) not in held and others and not akin(first, others[0]):
-            out.append((match.group(), f"{others[0]}-{rest}"))
-    return out
 
 
 def other_thing(question: str, sentence: str, said: str, other: str) -> bool:

@@ -13,6 +13,7 @@ from rag.text import sentences, terms
 from rag.validate.frames import (
     added_words,
     changed_agent,
+    changed_compounds,
     changed_pronoun,
     moved_place,
     swapped_words,
@@ -154,7 +155,7 @@ def _changed(
     `best` is its closest sentence or pair, `single` its closest sentence."""
     found = negated_words(claim, joined) + changed_pronoun(claim, joined)
     found += added_words(claim, joined) + moved_place(claim, singles)
-    found += unsaid_negation(claim, singles)
+    found += unsaid_negation(claim, singles) + changed_compounds(claim, joined)
     if best:
         found += changed_relations(claim, " ".join([best, *naming(claim, singles)]))
         # "unencrypted" of a sentence that says "encrypted", the passage's other word elsewhere
