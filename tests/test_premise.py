@@ -34,6 +34,8 @@ PASSAGES = [
     "British operations in 1755 and 1756 in the frontier areas all failed.",
     "As of March 2015, the Islamic State controlled territory of ten million people.",
     "The Aare provides much of the Rhine's discharge at the Dutch border.",
+    "Specifically, members must be over 18 and must be citizens of the UK or EU citizens "
+    "resident in the UK.",
 ]
 
 
@@ -108,6 +110,10 @@ PASSAGES = [
         # a name put for another before the same word, the sentence not holding it
         ("How much of the Rhine's discharge is at the French border?", "'french' where"),
         ("How much of the Rhine's discharge is at the Dutch border?", ""),
+        # a "not" the question adds, read on a sentence holding less of it (40%, not 60%)
+        ("Which job does not require that the member be a citizen of the UK?", "'not'"),
+        ("Which job does require that the member be a citizen of the UK?", ""),
+        ("Which job does not require that the member have a job?", ""),
         # a name no passage found holds is not read: a multi-hop question names later hops
         ("Which river did Kublai's son cross before ruling Tibet?", ""),
     ],

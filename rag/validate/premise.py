@@ -42,6 +42,7 @@ from rag.validate.wording import missing_names, stem, stems
 # "did" and the word it asks for are not in it.
 _QUESTION_COPY = 0.3
 _COVERED = 0.6  # share of the question's words its closest sentence must hold to be read
+_NEGATION_COVERED = 0.4  # the share for a "not" the question adds, read on a looser sentence
 # Verbs that say "not" of what follows them: "What form are most hospital medications forbidden
 # from being?" of a passage that says what form they are.
 _DENYING_WORDS = (
@@ -54,7 +55,7 @@ _CLAUSE_WORD = re.compile(r"[a-z]+|[,;:]", re.I)
 _SPAN = re.compile(r"\b(\d{4})[\u2013-](\d{2})\b")
 _ORDINAL_WORDS = "first second third fourth fifth sixth seventh eighth ninth tenth"
 _ORDINALS = {w: n for n, w in enumerate(_ORDINAL_WORDS.split(), start=1)}
-READS = frozenset(("numbers", "words", "swapped names"))
+READS = frozenset(("numbers", "words", "swapped names", "loose negation"))
 _NUMBER = re.compile(r"(?<![\w.])(\d+(?:,\d{3})*(?:\.\d+)?)(st|nd|rd|th|'s|s)?\b", re.I)
 
 
@@ -71,8 +72,8 @@ def false_premises(
 ) -> list[str]:
     """What `question` says that the passages do not, one line each; empty when nothing.
     `reads` and `covered` are the measured options (bench/premise_check.py): what is read
-    ("numbers", "words", "swapped names", and off by default "names" none holds, "taken" words
-    from elsewhere),
+    ("numbers", "words", "swapped names", "loose negation", and off by default "names" none
+    holds, "taken" words from elsewhere),
     and the share of the question's words its closest sentence must hold for "words".
 
     >>> passages = ["The Rhine took a left turn, creating the Channel River.", "It is long."]
@@ -107,9 +108,17 @@ creating the Channel River."]
         return found
     asked = stems(question)
     closest = max(singles, key=lambda s: len(asked & stems(s)))
-    if len(asked & stems(closest)) < covered * len(asked):
+    held = len(asked & stems(closest))
+    if held < covered * len(asked):
         # No sentence restates the question: a multi-hop question's words are spread over
-        # passages, and its closest sentence is about another of its hops.
+        # passages, and its closest sentence is about another of its hops. A "not" it adds
+        # is read on less ("Which job does not require that the member be a citizen of the
+        # UK?" of "members must be ... a citizen of the United Kingdom").
+        if "loose negation" in reads and held >= _NEGATION_COVERED * len(asked):
+            found += [
+                f"it says {said!r}, which the closest passage does not: {closest}"
+                for said, _ in added_negation(question, closest)
+            ]
         return found
     swapped = swapped_words(question, closest, singles, copied=_QUESTION_COPY)
     # Of the words a claim may not add, a question adds only a negation: "how long did it last"
