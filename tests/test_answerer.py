@@ -451,14 +451,16 @@ def test_an_answer_that_gives_nothing_of_the_kind_asked_abstains(
 @pytest.mark.parametrize(
     ("read", "changed", "threshold", "status"),
     [
-        # the closest sentence holds 4 of the question's 5 word stems: it restates it
-        (0.9, {}, 0.7, "accepted"),
-        (0.7, {}, 0.7, "accepted"),  # at the threshold
-        (0.69, {}, 0.7, "abstained"),  # the question takes for granted what they do not say
-        # not restating (a share of 0.9 asked): the general threshold
-        (0.69, {"premise_restated_share": 0.9}, 0.4, "accepted"),
-        (0.4, {"premise_restated_share": 0.9}, 0.4, "accepted"),
-        (0.39, {"premise_restated_share": 0.9}, 0.4, "abstained"),
+        # by default one threshold, whatever the closest sentence holds
+        (0.69, {}, 0.4, "accepted"),
+        (0.4, {}, 0.4, "accepted"),  # at the threshold
+        (0.39, {}, 0.4, "abstained"),  # the question takes for granted what they do not say
+        # a restated threshold set: the closest sentence holds 4 of the question's 5 word stems
+        (0.9, {"premise_restated_threshold": 0.7}, 0.7, "accepted"),
+        (0.7, {"premise_restated_threshold": 0.7}, 0.7, "accepted"),
+        (0.69, {"premise_restated_threshold": 0.7}, 0.7, "abstained"),
+        # ... and not restating (a share of 0.9 asked): the general threshold
+        (0.69, {"premise_restated_threshold": 0.7, "premise_restated_share": 0.9}, 0.4, "accepted"),
         (0.1, {"premise_threshold": 0.0}, 0.0, "accepted"),  # turned off
     ],
 )

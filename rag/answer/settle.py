@@ -248,13 +248,17 @@ def premise_threshold(settings: ValidatorSettings, held: float) -> float:
     """The premise read's threshold for a question whose closest passage sentence holds the
     share `held` of its word stems: a sentence that restates the question, with the answer,
     reads high; one detail changed, it reads in the middle, where a question spread over
-    passages (its closest sentence one hop) may read too.
+    passages (its closest sentence one hop) may read too. Off by default (0: the general
+    threshold): on fresh runs it stopped answers holding their gold answer.
 
     >>> s = ValidatorSettings()
     >>> premise_threshold(s, 1.0), premise_threshold(s, 0.5)
+    (0.4, 0.4)
+    >>> s = ValidatorSettings(premise_restated_threshold=0.7)
+    >>> premise_threshold(s, 1.0), premise_threshold(s, 0.5)
     (0.7, 0.4)
     """
-    if held >= settings.premise_restated_share:
+    if settings.premise_restated_threshold and held >= settings.premise_restated_share:
         return settings.premise_restated_threshold
     return settings.premise_threshold
 
