@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from itertools import combinations
+from typing import NamedTuple
 
 from rag.text import cited_title, markers, strip_markers
 from rag.types import SentenceCheck
@@ -64,6 +65,22 @@ def linked(claim: str, first: str, second: str) -> bool:
     return all(name_words(head, anywhere=True) & said for head in heads)
 
 
+class _Held(NamedTuple):
+    """What of a claim one passage holds: its word stems, numbers and name words."""
+
+    words: frozenset[str]
+    numbers: set[str]
+    names: frozenset[str]
+
+
+def _held(claim: str, text: str) -> _Held:
+    return _Held(
+        stems(text) & stems(claim),
+        numbers(text) & numbers(claim),
+        name_words(text, anywhere=True) & name_words(claim, anywhere=True),
+    )
+
+
 def adds_a_fact(claim: str, own: str, other: str) -> bool:
     """Whether passage `own` holds a part of `claim` that passage `other` lacks: a number, two
     name words, or three words; so that a pair is two passages each giving a fact of it, not
@@ -75,12 +92,15 @@ def adds_a_fact(claim: str, own: str, other: str) -> bool:
     >>> adds_a_fact(claim, "A race day.", "Ann Lee won the Oslo event in 1990.")
     False
     """
-    if (numbers(own) - numbers(other)) & numbers(claim):
-        return True
-    named = name_words(claim, anywhere=True)
-    if len((name_words(own, anywhere=True) - name_words(other, anywhere=True)) & named) >= 2:
-        return True
-    return len((stems(own) - stems(other)) & stems(claim)) >= _ADDED_WORDS
+    return _adds(_held(claim, own), _held(claim, other))
+
+
+def _adds(own: _Held, other: _Held) -> bool:
+    return (
+        bool(own.numbers - other.numbers)
+        or len(own.names - other.names) >= 2
+        or len(own.words - other.words) >= _ADDED_WORDS
+    )
 
 
 def candidates(sentence: str, passages: Mapping[int, str], most: int = _TRIES) -> list[list[int]]:
@@ -102,15 +122,16 @@ def candidates(sentence: str, passages: Mapping[int, str], most: int = _TRIES) -
     words, wanted = stems(claim), numbers(claim)
     if not words:
         return []
-    held = {n: (stems(text) & words, numbers(text) & wanted) for n, text in passages.items()}
-    singles = [(len(held[n][0]) / len(words), [n]) for n in passages if held[n][1] == wanted]
+    held = {n: _held(claim, text) for n, text in passages.items()}
+    singles = [(len(h.words) / len(words), [n]) for n, h in held.items() if h.numbers == wanted]
     pairs = []
     for a, b in combinations(sorted(passages), 2):
-        one, two = passages[a], passages[b]
-        if held[a][1] | held[b][1] != wanted or not linked(claim, one, two):
+        if held[a].numbers | held[b].numbers != wanted:
             continue
-        if adds_a_fact(claim, one, two) and adds_a_fact(claim, two, one):
-            pairs.append((len(held[a][0] | held[b][0]) / len(words), [a, b]))
+        if not linked(claim, passages[a], passages[b]):
+            continue
+        if _adds(held[a], held[b]) and _adds(held[b], held[a]):
+            pairs.append((len(held[a].words | held[b].words) / len(words), [a, b]))
     # The flag check reads the passages (the layer's slow part): only for the best few.
     ranked = sorted(
         (c for c in singles + pairs if c[0] > 0), key=lambda c: (-c[0], len(c[1]), c[1])

@@ -142,11 +142,11 @@ def swapped_words(
 _COMPOUND = re.compile(r"\b([a-z0-9]+)-([a-z0-9]+(?:-[a-z0-9]+)*)\b")
 
 
-def changed_compounds(question: str, text: str) -> list[tuple[str, str]]:
-    """(hyphened word, the passages') where a question or claim says a hyphened word whose last
-    part the passages hold only after another first part, not akin to its own: "Seven-Day
-    War" of "Six-Day War" (a question's premise, or a claim cited to a passage that has it
-    and one that says "Seven Years' War").
+def changed_compounds(said: str, text: str) -> list[tuple[str, str]]:
+    """(hyphened word, the passages') where `said`, a question or a claim, has a hyphened word
+    whose last part the passages (`text`) hold only after another first part, not akin to its
+    own: "Seven-Day War" of "Six-Day War" (a question's premise, or a claim cited to a passage
+    that has it and one that says "Seven Years' War").
 
     >>> changed_compounds("Who won the Seven-Day War?", "In the Six-Day War Israel won.")
     [('seven-day', 'six-day')]
@@ -155,7 +155,7 @@ def changed_compounds(question: str, text: str) -> list[tuple[str, str]]:
     """
     held = {(m.group(1), m.group(2)) for m in _COMPOUND.finditer(text.lower())}
     out = []
-    for match in _COMPOUND.finditer(question.lower()):
+    for match in _COMPOUND.finditer(said.lower()):
         first, rest = match.groups()
         others = [f for f, r in sorted(held) if r == rest and f != first]
         if (first, rest) not in held and others and not akin(first, others[0]):

@@ -115,10 +115,7 @@ creating the Channel River."]
         # is read on less ("Which job does not require that the member be a citizen of the
         # UK?" of "members must be ... a citizen of the United Kingdom").
         if "loose negation" in reads and held >= _NEGATION_COVERED * len(asked):
-            found += [
-                f"it says {said!r}, which the closest passage does not: {closest}"
-                for said, _ in added_negation(question, closest)
-            ]
+            found += _described(added_negation(question, closest), closest)
         return found
     swapped = swapped_words(question, closest, singles, copied=_QUESTION_COPY)
     # Of the words a claim may not add, a question adds only a negation: "how long did it last"
@@ -140,17 +137,23 @@ creating the Channel River."]
         changes += changed_relations(question, closest, roles=False)
     if "swapped names" in reads:
         changes += swapped_names(question, closest)
-    for said, other in dict.fromkeys(changes):
-        if other:
-            found.append(f"it says {said!r} where the closest passage says {other!r}: {closest}")
-        else:
-            found.append(f"it says {said!r}, which the closest passage does not: {closest}")
+    found += _described(changes, closest)
     if "words" in reads:
         found += [
             f"it asks what {verb} {rest}, where the closest passage turns that round: {closest}"
             for verb, rest in turned_round(question, [closest, *singles])
         ]
     return found
+
+
+def _described(changes: list[tuple[str, str]], closest: str) -> list[str]:
+    """A line for each (question's word, closest sentence's word or "") change, once."""
+    return [
+        f"it says {said!r} where the closest passage says {other!r}: {closest}"
+        if other
+        else f"it says {said!r}, which the closest passage does not: {closest}"
+        for said, other in dict.fromkeys(changes)
+    ]
 
 
 def _spelled_out(text: str) -> str:
