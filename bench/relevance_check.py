@@ -5,6 +5,7 @@ and the answers below the threshold are counted with how many of them held a gol
     python bench/relevance_check.py RUN_DIR [RUN_DIR ...] [--threshold 0.5]
     python bench/relevance_check.py --closest RUN_DIR [RUN_DIR ...]
     python bench/relevance_check.py --premise RUN_DIR [RUN_DIR ...] [--out FILE]
+    python bench/relevance_check.py --pointing RUN_DIR [RUN_DIR ...] [--out FILE]
 
 Runs of answerable questions show what the check costs; the gold answers an abstention would
 lose are those counted as "contained". With `--closest`, each answer the check stopped (its
@@ -21,6 +22,12 @@ answers read below them had abstained (threshold 0: no read; an answer the run's
 read stopped counts as shown before it, read as its note says); then with a higher
 threshold for the questions whose closest sentence restates them (holds a share of their word
 stems, RAG_PREMISE_RESTATED_SHARE), RAG_PREMISE_THRESHOLD for the rest, at several of both.
+
+With `--pointing`, each shown answer whose summary opens with a word pointing outside it ("It
+was founded by ...", rag.validate.asked.pointing_opening) is given what the policy now gives it:
+the closest passage sentence where the judge reads it at RAG_CLOSEST_THRESHOLD and it opens
+with no such word, else an abstention; each run's figures before and after, and each such
+answer, are given.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from rag.embed.encoder import load_embedder
 from rag.evaluate.metrics import answer_contained, precision_recall_f1
 from rag.llm.providers import open_model
 from rag.types import SentenceCheck, Verdict
+from rag.validate.asked import pointing_opening
 from rag.validate.relevance import Premise, Relevance
 from rag.validate.wording import stems
 
@@ -55,7 +63,8 @@ def main() -> None:
     parser.add_argument("--threshold", type=float, default=None)
     parser.add_argument("--closest", action="store_true", help="the stopped: closest sentence")
     parser.add_argument("--premise", action="store_true", help="shown answers: premise read")
-    parser.add_argument("--out", type=Path, default=None, help="--premise: write JSON here")
+    parser.add_argument("--pointing", action="store_true", help="shown answers: pointing opening")
+    parser.add_argument("--out", type=Path, default=None, help="write JSON here")
     args = parser.parse_args()
     settings = load_settings()
     threshold = args.threshold or settings.validator.relevance_threshold
@@ -64,6 +73,9 @@ def main() -> None:
         _premise(args.runs, settings, Premise(model), args.out)
         return
     relevance = Relevance(model)
+    if args.pointing:
+        _pointing(args.runs, settings, relevance, args.out)
+        return
     if args.closest:
         for run in args.runs:
             _closest(run, settings, threshold, relevance)
@@ -125,6 +137,59 @@ def _closest(run: Path, settings: Settings, threshold: float, relevance: Relevan
         else:
             counts["answerable, with gold" if held else "answerable, without"] += 1
     print(f"{run}: stopped {stopped}; given {counts}")
+
+
+def _pointing(runs: list[Path], settings: Settings, relevance: Relevance, out: Path | None) -> None:
+    """Each run's figures before and after its shown answers whose summary opens with a
+    pointing word are given the closest passage sentence or abstain."""
+    embedder = load_embedder(settings)
+    tables: dict[str, dict[str, Any]] = {}
+    cases: list[dict[str, Any]] = []
+    for run in runs:
+        before: list[dict[str, Any]] = []
+        after: list[dict[str, Any]] = []
+        for line in (run / "results.jsonl").open(encoding="utf-8"):
+            record = json.loads(line)
+            before.append(record)
+            answer = record.get("answer") or {}
+            shown = bool(answer) and answer["status"] != "abstained"
+            word = pointing_opening(_said(answer)) if shown else ""
+            if not word:
+                after.append(record)
+                continue
+            found = closest_reading(
+                record["question"], _texts(answer, settings), embedder, relevance
+            )
+            gold = record["gold_answers"] or []
+            given = (
+                found is not None
+                and found[2] >= settings.validator.closest_threshold
+                and not pointing_opening(found[1])
+            )
+            held = given and found is not None and answer_contained(found[1], gold)
+            scores = {"abstained": 0.0 if given else 1.0, "contained": float(bool(held))}
+            after.append({**record, "scores": {**record["scores"], **scores}})
+            cases.append(
+                {
+                    "run": run.name,
+                    "question": record["question"],
+                    "answerable": record["answerable"],
+                    "summary": _said(answer),
+                    "held_gold": bool(record["scores"].get("contained")),
+                    "closest": None if found is None else found[1],
+                    "read": None if found is None else round(found[2], 4),
+                    "given": given,
+                }
+            )
+        tables[run.name] = {
+            "before": _scores([(r, None) for r in before], 0.0),
+            "after": _scores([(r, None) for r in after], 0.0),
+        }
+        print(f"{run.name}: {tables[run.name]['before']} -> {tables[run.name]['after']}")
+    for case in cases:
+        print(case)
+    if out:
+        write_result(out, {"runs": tables, "answers": cases})
 
 
 def _premise(runs: list[Path], settings: Settings, premise: Premise, out: Path | None) -> None:

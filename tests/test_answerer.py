@@ -448,6 +448,32 @@ def test_an_answer_that_gives_nothing_of_the_kind_asked_abstains(
         assert "The police chief said officers do not cooperate with ICE [1]." in said
 
 
+POINTING = "## Summary\nThey do not cooperate with ICE [1].\n"
+
+
+@pytest.mark.parametrize(
+    ("draft", "changed", "status", "note"),
+    [
+        (CHIEF, {}, "accepted", ""),  # names who it is about
+        # "They" points to what the summary does not name; the closest passage sentence does
+        (POINTING, {}, "repaired", 'it opens with "They", naming nothing'),
+        (POINTING, {"closest_sentence": False}, "abstained", 'opens with "They", which points'),
+        (POINTING, {"asked_check": False}, "accepted", ""),
+    ],
+)
+def test_a_summary_that_does_not_name_what_it_is_about_gives_way_or_abstains(
+    index: Settings, draft: str, changed: dict[str, bool], status: str, note: str
+) -> None:
+    answer = _answerer(index.updated(**changed), draft, lambda question, answer: 1.0).ask(
+        "Do police help ICE?", k=2
+    )
+    assert answer.status == status, answer.notes
+    assert note in " ".join(answer.notes)
+    if status == "repaired":
+        chief = "The police chief said officers do not cooperate with ICE [1]."
+        assert answer.sections.summary == chief
+
+
 @pytest.mark.parametrize(
     ("read", "changed", "threshold", "status"),
     [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.validate.asked import asked_for, gives
+from rag.validate.asked import asked_for, gives, pointing_opening
 from rag.validate.premise import false_premises
 
 PASSAGES = [
@@ -152,3 +152,26 @@ def test_the_asked_kind_and_whether_an_answer_gives_it(
     question: str, answer: str, given: bool
 ) -> None:
     assert gives(asked_for(question), answer) is given
+
+
+@pytest.mark.parametrize(
+    ("answer", "word"),
+    [
+        # seen in SQuAD runs: each a true sentence whose subject is in the passage before it
+        ("It was founded by former ARPA IPTO director Larry Roberts.", "It"),
+        ("This caused an uproar among the Chinese.", "This"),
+        ("**These crops** were introduced during the Yuan dynasty.", "These"),
+        ("They also plot and combine measurements of geological structures.", "They"),
+        ("Its capital is Oslo.", "Its"),
+        # names what it is about
+        ("Telenet was founded by Larry Roberts.", ""),
+        ("Items of this kind are rare.", ""),
+        ("Theodore Roosevelt won.", ""),  # "The..." opens a name, not a pointing word
+        ("They Flew Alone is a 1942 British biopic.", ""),  # a title
+        # an "it" that points to nothing: a cleft or "it is known that"
+        ("It was only the orbit of Mercury that the law did not explain.", ""),
+        ("It is estimated that 400 people died.", ""),
+    ],
+)
+def test_an_answer_opening_with_a_word_that_points_outside_it(answer: str, word: str) -> None:
+    assert pointing_opening(answer) == word

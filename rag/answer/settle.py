@@ -25,7 +25,7 @@ from rag.config import ValidatorSettings
 from rag.errors import LLMError
 from rag.text import asks_yes_no, sentences
 from rag.types import Section, SentenceCheck, Verdict
-from rag.validate.asked import asked_for, gives
+from rag.validate.asked import asked_for, gives, pointing_opening
 from rag.validate.claims import split_claims
 from rag.validate.premise import false_premises
 from rag.validate.validator import CheckRun, Validator
@@ -43,11 +43,18 @@ NOT_GIVEN = (
     "the question asks for {kind} and the answer's summary gives none, so it answers another "
     "question; it abstains and shows what the sources do say"
 )
-CLOSEST = (
-    "the drafted summary did not answer the question as asked (the relevance check read "
-    "{was:.2f}); the passage sentence closest to the question does (read {p:.2f}, at least "
-    "{t:.2f}), so it stands as the summary, word for word"
+POINTING = (
+    'the answer\'s summary opens with "{word}", which points to something it does not name, '
+    "so on its own it does not answer the question; it abstains and shows what the sources do say"
 )
+CLOSEST = (
+    "the drafted summary did not answer the question as asked ({why}); the passage sentence "
+    "closest to the question does (read {p:.2f}, at least {t:.2f}), so it stands as the "
+    "summary, word for word"
+)
+_READ = "the relevance check read {p:.2f}"
+_OPENS = 'it opens with "{word}", naming nothing'
+
 DECLINED = (
     "the answer's own summary says the sources do not answer the question, so it abstains and "
     "shows its supported sentences as what the sources do say"
@@ -168,13 +175,17 @@ def checked_relevance(
         if premises:
             note = FALSE_PREMISE.format(reason=premises[0])
             return abstain(outcome, passages, texts, validator, run, note)
-    kind = asked_for(question)
-    if validator.settings.asked_check and kind:
+    kind, pointing = asked_for(question), ""
+    if validator.settings.asked_check:
         summary = answered_part(outcome.text, outcome.verdict)
-        if not gives(kind, summary):
+        if kind and not gives(kind, summary):
             return abstain(outcome, passages, texts, validator, run, NOT_GIVEN.format(kind=kind))
+        pointing = pointing_opening(summary)
     relevance = validator.relevance
     if relevance is None:
+        if pointing:
+            note = POINTING.format(word=pointing)
+            return abstain(outcome, passages, texts, validator, run, note)
         return outcome
     said = answered_part(outcome.text, outcome.verdict, parts)
     try:
@@ -183,14 +194,15 @@ def checked_relevance(
         outcome.notes.append(f"whether the answer answers the question was not checked: {exc}")
         return outcome
     threshold = validator.settings.relevance_threshold
-    shown = outcome if p >= threshold else None
-    closest = None if shown else _closest(question, outcome.text, texts, validator)
+    shown = outcome if p >= threshold and not pointing else None
+    closest = None if shown else _closest(question, outcome.text, texts, validator, pointing)
     if closest is not None:
         text, read = closest
         verdict = validator.check(text, passages, run)
         if verdict.accepted:
             verdict.sentences = as_made(outcome.verdict.sentences, verdict)
-            note = CLOSEST.format(was=p, p=read, t=validator.settings.closest_threshold)
+            why = _OPENS.format(word=pointing) if pointing else _READ.format(p=p)
+            note = CLOSEST.format(why=why, p=read, t=validator.settings.closest_threshold)
             shown = Outcome(
                 text,
                 "repaired",
@@ -202,7 +214,7 @@ def checked_relevance(
                 relevance=read,
             )
     if shown is None:
-        note = OFF_QUESTION.format(p=p, t=threshold)
+        note = POINTING.format(word=pointing) if pointing else OFF_QUESTION.format(p=p, t=threshold)
         return abstain(outcome, passages, texts, validator, run, note)
     unsaid = _premise_note(shown, question, texts, validator)
     return shown if unsaid is None else abstain(shown, passages, texts, validator, run, unsaid)
@@ -216,13 +228,14 @@ def as_made(made: Iterable[SentenceCheck], verdict: Verdict) -> list[SentenceChe
 
 
 def _closest(
-    question: str, text: str, texts: Mapping[int, str], validator: Validator
+    question: str, text: str, texts: Mapping[int, str], validator: Validator, pointing: str = ""
 ) -> tuple[str, float] | None:
     """`text` with its summary replaced by the passage sentence of `texts` closest to
     `question` (closest.py), and the judge's reading of that sentence, where it may stand as
     the answer (`may_answer`) and the judge reads it as answering; None otherwise. The sentence
     is the bottom line too: the drafted one comes to what the replaced summary said. Their sentences
-    stay in their sections (one draft's, in none, go to one of their own)."""
+    stay in their sections (one draft's, in none, go to one of their own). Where the summary
+    was set aside for its `pointing` opening word, a sentence opening with one is none."""
     settings, relevance = validator.settings, validator.relevance
     if not settings.closest_sentence or relevance is None:
         return None
@@ -231,6 +244,8 @@ def _closest(
     except LLMError:
         return None
     if found is None or found[2] < settings.closest_threshold:
+        return None
+    if pointing and pointing_opening(found[1]):
         return None
     n, sentence, read = found
     parts = parse_answer(text)

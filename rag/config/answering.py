@@ -298,9 +298,9 @@ class ValidatorSettings(Group):
     asked_check: bool = Field(
         True,
         alias="asked_check",
-        description="Abstain when the answer's summary does not give the kind of thing the "
-        "question asks for: a number for 'how many', a year for 'what year', a time for "
-        "'when'. Lexical, every mode.",
+        description="Abstain when the answer's summary does not give the kind of thing asked "
+        "('how many': a number; 'what year': a year; 'when': a time), or opens with a word "
+        "pointing to what it does not name ('It was founded by ...'). Lexical, every mode.",
     )
 
     @model_validator(mode="after")

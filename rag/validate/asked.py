@@ -4,13 +4,16 @@ answer of true, cited sentences that hold none ("Most are concentrated in Alsace
 another question; SQuAD 2.0's unanswerable questions draw such answers from passages that
 hold the words but not the thing asked. Read from the words that ask ("how many", "what
 year", an opening "when" with no other question word after it): a kind a question does not
-name is never required. The policy abstains on what it finds (rag/answer/settle.py).
+name is never required. An answer that opens with a word pointing outside it ("It was
+founded by ...") does not say what it is about either. The policy abstains on what it finds
+(rag/answer/settle.py).
 """
 
 from __future__ import annotations
 
 import re
 
+from rag.text import sentences
 from rag.validate.wording import NUMBER_WORDS
 
 MONTH_NAMES = (
@@ -55,6 +58,40 @@ _ASKS = (
     # "When rich countries trade ..., whose wages rise?" asks who; only a "when" alone asks when.
     ("a time", re.compile(r"^\s*when\b(?!.*\b(?:who|whom|whose|what|which|where|why|how)\b)")),
 )
+
+
+# Words that, opening an answer, point to what it does not name ("It was founded by ...").
+_POINTING_WORDS = "it its this these that those they them their he his she her"
+_POINTING = frozenset(_POINTING_WORDS.split())
+# "It is known that ...", "It was Newton who ...": an "it" that points to nothing before it.
+_EMPTY_IT = re.compile(
+    r"^it\s+(?:is|was|has been|had been|seems|seemed|appears|appeared)\b.*\b(?:that|who|whether)\b"
+)
+
+
+def pointing_opening(answer: str) -> str:
+    """The word opening `answer` that points to something the answer does not name ("It",
+    "This", "They"), or "" if it opens otherwise. Read on its own, such an answer does not say
+    what it is about: "It was founded by Larry Roberts" answered "Who created ARPANET?" of a
+    passage whose "it" is Telenet.
+
+    >>> pointing_opening("It was founded by Larry Roberts."), pointing_opening("**This field** ...")
+    ('It', 'This')
+    >>> pointing_opening("Telenet was founded by Larry Roberts."), pointing_opening("Its capital.")
+    ('', 'Its')
+    >>> pointing_opening("It was only the orbit of Mercury that the law did not explain.")
+    ''
+    >>> pointing_opening("They Flew Alone is a 1942 British biopic about Amy Johnson.")
+    ''
+    """
+    opening = answer.lstrip(" *_\"'“")
+    first = re.match(r"[A-Za-z]+", opening)
+    if first is None or first.group().lower() not in _POINTING:
+        return ""
+    if re.match(r"[A-Za-z]+\s+[A-Z]", opening):
+        return ""  # a title or name: "They Flew Alone (1942) is ...", "He Jiankui"
+    said = sentences(opening)
+    return "" if _EMPTY_IT.match((said[0] if said else opening).lower()) else first.group()
 
 
 def asked_for(question: str) -> str:
