@@ -144,6 +144,11 @@ TITLED = {
         "The defeat of the Arab troops during the Six-Day War was a pivotal event. The Seven "
         "Years' War was fought in Europe.",
     ),
+    11: cited_text(
+        "Steam engine",
+        "Piston steam engines ruled until 1900. The weight of boilers makes the power-to-weight "
+        "ratio of a steam plant lower than for internal combustion engines.",
+    ),
 }
 
 
@@ -195,6 +200,15 @@ TITLED = {
         # a hyphened word with its first part changed, the number held by another war
         ("The defeat of the Arab troops during the Seven-Day War was a pivotal event [10].", False),
         ("The defeat of the Arab troops during the Six-Day War was a pivotal event [10].", True),
+        # a comparison held against another thing, every word in the passage
+        (
+            "The power-to-weight ratio of a steam plant is lower than that of a steam engine [11].",
+            False,
+        ),
+        (
+            "The power-to-weight ratio of a steam plant is lower than for combustion engines [11].",
+            True,
+        ),
     ],
 )
 def test_patterns_seen_on_unseen_data(validator: Validator, answer: str, accepted: bool) -> None:

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import re
 
-from rag.validate.lexicon import opposed, parts_of_speech, synsets
-from rag.validate.wording import NAME, names, stem, stems
+from rag.text import terms
+from rag.validate.lexicon import akin, opposed, parts_of_speech, synsets
+from rag.validate.wording import NAME, NUMBER_WORDS, names, stem, stems
 
 _WORD = re.compile(r"[A-Za-z]+")
 _CLAUSE_WORD = re.compile(r"[A-Za-z0-9]+|[,;:]")
@@ -233,3 +234,46 @@ def _sides(verb: str, sentence: str) -> tuple[frozenset[str], frozenset[str]] | 
         return None
     opens = max((i for i, w in enumerate(words[:at]) if w in ",;:"), default=-1)
     return stems(" ".join(words[opens + 1 : at])), stems(" ".join(words[at + 1 :]))
+
+
+# What a comparison holds against: the words after "than", to the clause's end.
+_THAN = re.compile(r"\bthan\b([^,;:.()]*)", re.IGNORECASE)
+_CLAUSE_END = re.compile(r"\b(?:and|but|since|because|which|who|while|when|as|whereas)\b")
+_COUNTING = frozenset(("hundred", "thousand", "million", "billion", "trillion"))
+_COUNT_FIRST = re.compile(rf"\s*(?:\d|(?:a|an|the)?\s*(?:{'|'.join(NUMBER_WORDS)})\b)")
+
+
+def _compared(text: str) -> list[str]:
+    """The first three content words a comparison holds against ("than for internal combustion
+    engines" -> internal, combustion, engines); none where "than" is followed by a number
+    ("more than 670": a number's qualifier, which the number check reads)."""
+    found = _THAN.search(text)
+    if found is None:
+        return []
+    rest = _CLAUSE_END.split(found.group(1).lower())[0]
+    if _COUNT_FIRST.match(rest):
+        return []
+    return [w for w in _WORD.findall(rest) if w in terms(w) and w not in _COUNTING][:3]
+
+
+def changed_comparison(claim: str, cited_sentence: str) -> list[tuple[str, str]]:
+    """(claim's, sentence's) where both compare with "than" and the claim holds its thing
+    against another: words of its own there, not akin to the sentence's own ("lower than that
+    of a steam engine" of "lower than for internal combustion engines"). A number after "than"
+    is the number check's.
+
+    >>> s = "Boilers make the ratio of a steam plant lower than for internal combustion engines."
+    >>> changed_comparison("The ratio of a steam plant is lower than that of a steam engine.", s)
+    [('steam engine', 'internal combustion engines')]
+    >>> changed_comparison("The ratio of a steam plant is lower than for combustion engines.", s)
+    []
+    >>> changed_comparison("It drew more than 670 arrests.", "More than 670 people were held.")
+    []
+    """
+    ours, theirs = _compared(claim), _compared(cited_sentence)
+    our_stems, their_stems = {stem(w) for w in ours}, {stem(w) for w in theirs}
+    own = [w for w in ours if stem(w) not in their_stems]
+    other = [w for w in theirs if stem(w) not in our_stems]
+    if not own or not other or any(akin(a, b) for a in own for b in other):
+        return []
+    return [(" ".join(ours), " ".join(theirs))]

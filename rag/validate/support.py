@@ -22,7 +22,7 @@ from rag.validate.frames import (
 from rag.validate.framing import unframed
 from rag.validate.persons import changed_first_names
 from rag.validate.proximity import distant_numbers, own_count
-from rag.validate.relations import changed_relations, naming, negated_words
+from rag.validate.relations import changed_comparison, changed_relations, naming, negated_words
 from rag.validate.wording import (
     dropped_qualifiers,
     held_stems,
@@ -160,7 +160,7 @@ def _changed(
         found += changed_relations(claim, " ".join([best, *naming(claim, singles)]))
         # "unencrypted" of a sentence that says "encrypted", the passage's other word elsewhere
         found += negated_words(claim, single) + swapped_words(claim, best, singles)
-        found += changed_agent(claim, best)
+        found += changed_agent(claim, best) + changed_comparison(claim, best)
     return list(dict.fromkeys(found))
 
 
