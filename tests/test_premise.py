@@ -36,6 +36,8 @@ PASSAGES = [
     "The Aare provides much of the Rhine's discharge at the Dutch border.",
     "Specifically, members must be over 18 and must be citizens of the UK or EU citizens "
     "resident in the UK.",
+    "Thus we see that squaring is not more difficult than multiplication.",
+    "Parliament typically sits Tuesdays, Wednesdays and Thursdays from early January.",
 ]
 
 
@@ -99,6 +101,9 @@ PASSAGES = [
         ("What do tumors express that are not found on normal cells?", ""),
         ("Why did British operations in 1755 and 1756 in the frontier areas succeed?", "'succeed'"),
         ("Why did British operations in 1755 and 1756 in the frontier areas fail?", ""),
+        # ... or an adjective it negates
+        ("What is more difficult than multiplication?", "'not more'"),
+        ("What is not more difficult than multiplication?", ""),
         # a yes/no question is answered "No" by the contrary, a count "none" by a "not"
         ("Did British operations in 1755 and 1756 in the frontier areas succeed?", ""),
         ("Are the antigens tumors express found on normal cells?", ""),
@@ -110,6 +115,9 @@ PASSAGES = [
         # a name put for another before the same word, the sentence not holding it
         ("How much of the Rhine's discharge is at the French border?", "'french' where"),
         ("How much of the Rhine's discharge is at the Dutch border?", ""),
+        # ... or as the question's last word, after copied words
+        ("What typically sits Tuesdays, Wednesdays, and Fridays?", "'fridays' where"),
+        ("What typically sits Tuesdays, Wednesdays, and Thursdays?", ""),
         # a "not" the question adds, read on a sentence holding less of it (40%, not 60%)
         ("Which job does not require that the member be a citizen of the UK?", "'not'"),
         ("Which job does require that the member be a citizen of the UK?", ""),

@@ -166,9 +166,10 @@ def changed_compounds(said: str, text: str) -> list[tuple[str, str]]:
 def swapped_names(question: str, sentence: str) -> list[tuple[str, str]]:
     """(question's name, sentence's name) where a question that copies `sentence` around one
     spot puts one name for another there, before the same word and after copied words, and
-    the sentence does not hold the question's name: "How much water does the Rhine discharge
-    at the French border?" of "... a fifth of the discharge at the Dutch border". A name the
-    sentence holds elsewhere, or one standing for the other ("US" / "American"), is no swap.
+    the sentence does not hold the question's name ("How much water does the Rhine discharge
+    at the French border?" of "... the discharge at the Dutch border"), or as its last word
+    after three copied ones. A name the sentence holds elsewhere, or one standing for the
+    other ("US" / "American"), is no swap.
 
     >>> s = "It provides a fifth of the discharge at the Dutch border."
     >>> swapped_names("How much is the discharge at the French border?", s)
@@ -177,20 +178,23 @@ def swapped_names(question: str, sentence: str) -> list[tuple[str, str]]:
     []
     >>> swapped_names("How much does it provide at the French border?", s + " French border.")
     []
+    >>> swapped_names("What sits Tuesdays and Fridays?", "It sits Tuesdays and Thursdays in June.")
+    [('fridays', 'thursdays')]
     """
     ours, theirs = _words(question), _words(sentence)
     named, their_named = _named(question), _named(sentence)
     blocks = difflib.SequenceMatcher(None, ours, theirs, autojunk=False).get_opcodes()
     held = {stem(w) for w in theirs}
     out = []
-    for k in range(1, len(blocks) - 1):
+    for k in range(1, len(blocks)):
         tag, i1, i2, j1, j2 = blocks[k]
-        if tag != "replace" or i2 - i1 != 1 or j2 - j1 != 1:
+        last = i2 == len(ours) and blocks[k - 1][2] - blocks[k - 1][1] >= 3
+        if tag != "replace" or i2 - i1 != 1 or (j2 - j1 != 1 and not last):
             continue
         if not (named[i1] and their_named[j1]) or blocks[k - 1][0] != "equal":
             continue
-        after = blocks[k + 1]
-        if after[0] != "equal" or not _content(ours[after[1]]):
+        after = blocks[k + 1] if k + 1 < len(blocks) else None
+        if not last and (after is None or after[0] != "equal" or not _content(ours[after[1]])):
             continue
         said, other = ours[i1], theirs[j1]
         if stem(said) not in held and not akin(said, other):

@@ -199,6 +199,9 @@ def added_negation(question: str, sentence: str) -> list[tuple[str, str]]:
     return []
 
 
+_SAID_OF = frozenset(("v", "a"))  # a verb or adjective ("not more difficult than ...")
+
+
 def dropped_negation(question: str, sentence: str) -> list[tuple[str, str]]:
     """(verb, "not verb") where the question, negating nothing, holds a verb that the closest
     sentence negates wherever it says it: "What do tumors express that are also found on
@@ -222,7 +225,7 @@ def dropped_negation(question: str, sentence: str) -> list[tuple[str, str]]:
     # of "officers do not cooperate" is answered "none".
     if any(w in NEGATIONS for w in asked) or "only" in there or asked_for(question) == "a number":
         return []
-    verbs = {stem(w): w for w in asked if terms(w) and "v" in parts_of_speech(w)}
+    verbs = {stem(w): w for w in asked if terms(w) and parts_of_speech(w) & _SAID_OF}
     out = []
     for key, word in verbs.items():
         at = [i for i, w in enumerate(there) if stem(w) == key]
