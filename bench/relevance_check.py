@@ -153,7 +153,10 @@ def _pointing(runs: list[Path], settings: Settings, relevance: Relevance, out: P
             before.append(record)
             answer = record.get("answer") or {}
             shown = bool(answer) and answer["status"] != "abstained"
-            word = pointing_opening(_said(answer)) if shown else ""
+            # A summary that is already the closest sentence stood after the relevance check
+            # stopped the drafted one; the pointing check reads drafted summaries only.
+            drafted = not any(_CLOSEST_NOTE in n for n in answer.get("notes", []))
+            word = pointing_opening(_said(answer)) if shown and drafted else ""
             if not word:
                 after.append(record)
                 continue
@@ -242,6 +245,7 @@ def _premise(runs: list[Path], settings: Settings, premise: Premise, out: Path |
         )
 
 
+_CLOSEST_NOTE = "so it stands as the summary, word for word"
 _STOPPED = re.compile(
     r"as not saying it, ([0-9.]+) against the threshold [0-9.]+: (.*)\), so the answer abstains"
 )

@@ -171,9 +171,11 @@ def test_the_asked_kind_and_whether_an_answer_gives_it(
         ("**These crops** were introduced during the Yuan dynasty.", "These"),
         ("They also plot and combine measurements of geological structures.", "They"),
         ("Its capital is Oslo.", "Its"),
+        ("The other three are in a residential neighborhood.", "The other"),
         # names what it is about
         ("Telenet was founded by Larry Roberts.", ""),
         ("Items of this kind are rare.", ""),
+        ("The others' names are lost.", ""),
         ("Theodore Roosevelt won.", ""),  # "The..." opens a name, not a pointing word
         ("They Flew Alone is a 1942 British biopic.", ""),  # a title
         # an "it" that points to nothing: a cleft or "it is known that"

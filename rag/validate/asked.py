@@ -63,6 +63,7 @@ _ASKS = (
 # Words that, opening an answer, point to what it does not name ("It was founded by ...").
 _POINTING_WORDS = "it its this these that those they them their he his she her"
 _POINTING = frozenset(_POINTING_WORDS.split())
+_OTHER = re.compile(r"the (?:other|latter|former)\b", re.IGNORECASE)  # "The other three are ..."
 # "It is known that ...", "It was Newton who ...": an "it" that points to nothing before it.
 _EMPTY_IT = re.compile(
     r"^it\s+(?:is|was|has been|had been|seems|seemed|appears|appeared)\b.*\b(?:that|who|whether)\b"
@@ -85,6 +86,9 @@ def pointing_opening(answer: str) -> str:
     ''
     """
     opening = answer.lstrip(" *_\"'“")
+    other = _OTHER.match(opening)
+    if other:
+        return other.group()
     first = re.match(r"[A-Za-z]+", opening)
     if first is None or first.group().lower() not in _POINTING:
         return ""
