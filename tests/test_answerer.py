@@ -474,6 +474,15 @@ def test_a_summary_that_does_not_name_what_it_is_about_gives_way_or_abstains(
         assert answer.sections.summary == chief
 
 
+def test_without_a_judge_a_summary_that_does_not_name_what_it_is_about_abstains(
+    index: Settings,
+) -> None:
+    answer = _answerer(index, POINTING, None).ask("Do police help ICE?", k=2)
+    assert answer.status == "abstained" and answer.relevance is None
+    assert 'opens with "They", which points' in " ".join(answer.notes)
+    assert "They do not cooperate with ICE [1]." in answer.text.split("What the sources do say")[1]
+
+
 @pytest.mark.parametrize(
     ("read", "changed", "threshold", "status"),
     [

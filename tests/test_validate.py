@@ -149,6 +149,11 @@ TITLED = {
         "Piston steam engines ruled until 1900. The weight of boilers makes the power-to-weight "
         "ratio of a steam plant lower than for internal combustion engines.",
     ),
+    12: cited_text(
+        "Schools in Nepal",
+        "Many of the schools have the name Public School appended to them, such as the Galaxy "
+        "Public School in Kathmandu, though they are private schools.",
+    ),
 }
 
 
@@ -207,6 +212,22 @@ TITLED = {
         ),
         (
             "The power-to-weight ratio of a steam plant is lower than for combustion engines [11].",
+            True,
+        ),
+        # a clause of the claim's own the cited text does not hold, beside one it does
+        (
+            "Many of the schools have the name Public School appended to them, such as the Galaxy "
+            "Public School in Kathmandu, which is a common practice everywhere [12].",
+            False,
+        ),
+        (
+            "When the committee reached a decision, many of the schools have the name Public "
+            "School appended to them, such as the Galaxy Public School in Kathmandu [12].",
+            False,
+        ),
+        (
+            "Many of the schools have the name Public School appended to them, as the sources "
+            "say, such as the Galaxy Public School in Kathmandu [12].",
             True,
         ),
     ],

@@ -165,7 +165,8 @@ def checked_relevance(
     abstention that shows it as what the sources do say: first when the question takes for
     granted what the passages do not say (validate/premise.py), then when its summary does not
     give the kind of thing asked (validate/asked.py), then when the judge reads its supported
-    sentences of `parts` as not answering it, nor the passage sentence closest to it, and last
+    sentences of `parts` as not answering it, or its summary opens with a word pointing to what
+    it does not name, and the passage sentence closest to it does not answer either, and last
     when the judge reads that sentence and the answer as not saying what the question takes
     for granted (`_premise_note`)."""
     if outcome.status == "abstained" or not question:

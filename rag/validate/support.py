@@ -4,6 +4,7 @@ similarity. Pure and cheap."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -148,6 +149,40 @@ def unjoined(claim_stems: frozenset[str], cited: list[str]) -> bool:
     )
 
 
+# Where a claim's clauses part, within its sentences (a list may run on): punctuation, a dash.
+_CLAUSE_BREAK = re.compile(r"[,;:()]|\s[-\u2013\u2014]\s")
+# A clause about the sources, not about the world ("The sources give different figures:").
+_ABOUT_SOURCES = re.compile(r"\b(?:passages?|sources?)\b", re.IGNORECASE)
+_CLAUSE_WORDS = 3  # content words a clause needs to be read on its own
+
+
+def unheld_clauses(claim: str, cited: str) -> list[str]:
+    """The clauses of a claim of two or more that the cited text does not hold: of three
+    content words or more, fewer than half there. A claim may restate its cited sentence and
+    add a clause of its own ("..., which is a common practice in Nepal"), or open with the
+    question's premise ("When a commission reached a decision, the Parliament must vote ...").
+
+    >>> cited = "Many schools have the name Public School appended to them."
+    >>> unheld_clauses("Many schools have the name Public School appended to them, "
+    ...     "which is a common practice in Nepal.", cited)
+    ['which is a common practice in Nepal.']
+    >>> unheld_clauses("Many schools, as the sources say, have the name Public School.", cited)
+    []
+    >>> unheld_clauses("Schools in Nepal follow a common practice.", cited)  # one clause
+    []
+    """
+    have = stems(cited)
+    clauses = [c.strip() for s in sentences(claim) or [claim] for c in _CLAUSE_BREAK.split(s)]
+    read = [(c, stems(c)) for c in clauses if len(stems(c)) >= _CLAUSE_WORDS]
+    if len(read) < 2:
+        return []
+    return [
+        c
+        for c, words in read
+        if not _ABOUT_SOURCES.search(c) and 2 * len(held_stems(words, have)) < len(words)
+    ]
+
+
 def _changed(
     claim: str, best: str, single: str, singles: list[str], joined: str
 ) -> list[tuple[str, str]]:
@@ -156,6 +191,7 @@ def _changed(
     found = negated_words(claim, joined) + changed_pronoun(claim, joined)
     found += added_words(claim, joined) + moved_place(claim, singles)
     found += unsaid_negation(claim, singles) + changed_compounds(claim, joined)
+    found += [(clause, "") for clause in unheld_clauses(claim, joined)]
     if best:
         found += changed_relations(claim, " ".join([best, *naming(claim, singles)]))
         # "unencrypted" of a sentence that says "encrypted", the passage's other word elsewhere
