@@ -150,13 +150,20 @@ def _pointing(runs: list[Path], settings: Settings, relevance: Relevance, out: P
         after: list[dict[str, Any]] = []
         for line in (run / "results.jsonl").open(encoding="utf-8"):
             record = json.loads(line)
-            before.append(record)
             answer = record.get("answer") or {}
+            if any(_POINTING_NOTE in n for n in answer.get("notes", [])):
+                # Stopped by the run's own check: shown before it, its summary the first
+                # sentence of what the abstention shows (now read again, as any other).
+                record = {**record, "scores": _shown_scores(record, answer)}
+                said = answer["text"].split("\n## 1. ")[1].split("\n", 2)[1]
+                answer = {**answer, "status": "shown", "notes": [], "summary_said": said}
+            before.append(record)
             shown = bool(answer) and answer["status"] != "abstained"
             # A summary that is already the closest sentence stood after the relevance check
             # stopped the drafted one; the pointing check reads drafted summaries only.
             drafted = not any(_CLOSEST_NOTE in n for n in answer.get("notes", []))
-            word = pointing_opening(_said(answer)) if shown and drafted else ""
+            said = answer.get("summary_said") or (_said(answer) if shown else "")
+            word = pointing_opening(said) if shown and drafted else ""
             if not word:
                 after.append(record)
                 continue
@@ -177,7 +184,7 @@ def _pointing(runs: list[Path], settings: Settings, relevance: Relevance, out: P
                     "run": run.name,
                     "question": record["question"],
                     "answerable": record["answerable"],
-                    "summary": _said(answer),
+                    "summary": said,
                     "held_gold": bool(record["scores"].get("contained")),
                     "closest": None if found is None else found[1],
                     "read": None if found is None else round(found[2], 4),
@@ -246,6 +253,7 @@ def _premise(runs: list[Path], settings: Settings, premise: Premise, out: Path |
 
 
 _CLOSEST_NOTE = "so it stands as the summary, word for word"
+_POINTING_NOTE = "which points to something it does not name"
 _STOPPED = re.compile(
     r"as not saying it, ([0-9.]+) against the threshold [0-9.]+: (.*)\), so the answer abstains"
 )

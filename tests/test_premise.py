@@ -168,14 +168,17 @@ def test_the_asked_kind_and_whether_an_answer_gives_it(
         # seen in SQuAD runs: each a true sentence whose subject is in the passage before it
         ("It was founded by former ARPA IPTO director Larry Roberts.", "It"),
         ("This caused an uproar among the Chinese.", "This"),
-        ("**These crops** were introduced during the Yuan dynasty.", "These"),
         ("They also plot and combine measurements of geological structures.", "They"),
-        ("Its capital is Oslo.", "Its"),
+        ("This is achieved through co-operative relationships.", "This"),
         ("The other three are in a residential neighborhood.", "The other"),
         # names what it is about
         ("Telenet was founded by Larry Roberts.", ""),
         ("Items of this kind are rare.", ""),
         ("The others' names are lost.", ""),
+        # a demonstrative before its noun, a possessive: the noun says what it is about
+        ("**These crops** were introduced during the Yuan dynasty.", ""),
+        ("His calendar was disseminated in 1281 as the official calendar.", ""),
+        ("Its capital is Oslo.", ""),
         ("Theodore Roosevelt won.", ""),  # "The..." opens a name, not a pointing word
         ("They Flew Alone is a 1942 British biopic.", ""),  # a title
         # an "it" that points to nothing: a cleft or "it is known that"

@@ -60,9 +60,16 @@ _ASKS = (
 )
 
 
-# Words that, opening an answer, point to what it does not name ("It was founded by ...").
-_POINTING_WORDS = "it its this these that those they them their he his she her"
-_POINTING = frozenset(_POINTING_WORDS.split())
+# Words that, opening an answer, point to what it does not name ("It was founded by ..."): a
+# personal pronoun; a demonstrative standing for a thing, before a verb ("This caused ...", not
+# "These crops ...", whose noun says what they are). A possessive names its noun ("His calendar
+# ... was disseminated in 1281" answers when it became the official calendar).
+_PRONOUNS = frozenset(("it", "they", "he", "she"))
+_DEMONSTRATIVES = frozenset(("this", "these", "that", "those"))
+_BEFORE_VERB = re.compile(
+    r"[A-Za-z]+\s+(?:also\s+|then\s+)?(?:is|are|was|were|has|have|had|can|could|will|would|may|"
+    r"might|must|should|does|did|means|meant|[a-z]+ed)\b"
+)
 _OTHER = re.compile(r"the (?:other|latter|former)\b", re.IGNORECASE)  # "The other three are ..."
 # "It is known that ...", "It was Newton who ...": an "it" that points to nothing before it.
 _EMPTY_IT = re.compile(
@@ -76,10 +83,10 @@ def pointing_opening(answer: str) -> str:
     what it is about: "It was founded by Larry Roberts" answered "Who created ARPANET?" of a
     passage whose "it" is Telenet.
 
-    >>> pointing_opening("It was founded by Larry Roberts."), pointing_opening("**This field** ...")
+    >>> pointing_opening("It was founded by Larry Roberts."), pointing_opening("This caused ...")
     ('It', 'This')
-    >>> pointing_opening("Telenet was founded by Larry Roberts."), pointing_opening("Its capital.")
-    ('', 'Its')
+    >>> pointing_opening("Telenet was founded."), pointing_opening("These crops were grown.")
+    ('', '')
     >>> pointing_opening("It was only the orbit of Mercury that the law did not explain.")
     ''
     >>> pointing_opening("They Flew Alone is a 1942 British biopic about Amy Johnson.")
@@ -90,12 +97,13 @@ def pointing_opening(answer: str) -> str:
     if other:
         return other.group()
     first = re.match(r"[A-Za-z]+", opening)
-    if first is None or first.group().lower() not in _POINTING:
+    word = first.group().lower() if first else ""
+    if word not in _PRONOUNS and not (word in _DEMONSTRATIVES and _BEFORE_VERB.match(opening)):
         return ""
     if re.match(r"[A-Za-z]+\s+[A-Z]", opening):
         return ""  # a title or name: "They Flew Alone (1942) is ...", "He Jiankui"
     said = sentences(opening)
-    return "" if _EMPTY_IT.match((said[0] if said else opening).lower()) else first.group()
+    return "" if _EMPTY_IT.match((said[0] if said else opening).lower()) else opening[: len(word)]
 
 
 def asked_for(question: str) -> str:
