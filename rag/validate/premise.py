@@ -203,9 +203,9 @@ _SAID_OF = frozenset(("v", "a"))  # a verb or adjective ("not more difficult tha
 
 
 def dropped_negation(question: str, sentence: str) -> list[tuple[str, str]]:
-    """(verb, "not verb") where the question, negating nothing, holds a verb that the closest
-    sentence negates wherever it says it: "What do tumors express that are also found on
-    normal cells?" of "... antigens that are not found on normal cells".
+    """(word, "not word") where the question, negating nothing, holds a verb or adjective that
+    the closest sentence negates wherever it says it: "What do tumors express that are also
+    found on normal cells?" of "... antigens that are not found on normal cells".
 
     >>> dropped_negation("What is found on normal cells?", "They are not found on normal cells.")
     [('found', 'not found')]
