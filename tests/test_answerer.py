@@ -464,11 +464,17 @@ POINTING = "## Summary\nThey do not cooperate with ICE [1].\n"
 def test_a_summary_that_does_not_name_what_it_is_about_gives_way_or_abstains(
     index: Settings, draft: str, changed: dict[str, bool], status: str, note: str
 ) -> None:
-    answer = _answerer(index.updated(**changed), draft, lambda question, answer: 1.0).ask(
-        "Do police help ICE?", k=2
-    )
+    asked: list[str] = []
+
+    def relevance(question: str, answer: str) -> float:
+        asked.append(answer)
+        return 1.0
+
+    answer = _answerer(index.updated(**changed), draft, relevance).ask("Do police help ICE?", k=2)
     assert answer.status == status, answer.notes
     assert note in " ".join(answer.notes)
+    # The judge is not asked of a pointing summary, only of the sentence that may replace it.
+    assert ("They do not cooperate with ICE." in asked) is (draft == POINTING and not note)
     if status == "repaired":
         chief = "The police chief said officers do not cooperate with ICE [1]."
         assert answer.sections.summary == chief

@@ -183,18 +183,17 @@ def checked_relevance(
             return abstain(outcome, passages, texts, validator, run, NOT_GIVEN.format(kind=kind))
         pointing = pointing_opening(summary)
     relevance = validator.relevance
-    if relevance is None:
-        if pointing:
-            note = POINTING.format(word=pointing)
-            return abstain(outcome, passages, texts, validator, run, note)
+    if relevance is None and not pointing:
         return outcome
-    said = answered_part(outcome.text, outcome.verdict, parts)
-    try:
-        outcome.relevance = p = relevance(question, said)
-    except LLMError as exc:
-        outcome.notes.append(f"whether the answer answers the question was not checked: {exc}")
-        return outcome
-    threshold = validator.settings.relevance_threshold
+    # A pointing summary is set aside whatever the judge would read it at: it is not asked.
+    p, threshold = 0.0, validator.settings.relevance_threshold
+    if relevance is not None and not pointing:
+        said = answered_part(outcome.text, outcome.verdict, parts)
+        try:
+            outcome.relevance = p = relevance(question, said)
+        except LLMError as exc:
+            outcome.notes.append(f"whether the answer answers the question was not checked: {exc}")
+            return outcome
     shown = outcome if p >= threshold and not pointing else None
     closest = None if shown else _closest(question, outcome.text, texts, validator, pointing)
     if closest is not None:
