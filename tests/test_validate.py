@@ -328,6 +328,16 @@ JOINED = {
         "given problem. An upper bound needs only one algorithm.",
     ),
     13: cited_text("Bureau", "The bureau said it had not been given the evidence it needed."),
+    # two films' passages that name one star in common
+    14: cited_text(
+        "The Jewel of the Nile",
+        "The Jewel of the Nile is a 1985 film directed by Lewis Teague and produced by one of "
+        "its stars, Michael Douglas.",
+    ),
+    15: cited_text(
+        "Last Vegas",
+        "Last Vegas is a 2013 film starring Michael Douglas, Robert De Niro and Morgan Freeman.",
+    ),
 }
 
 
@@ -338,6 +348,18 @@ JOINED = {
         ("Géza von Cziffra is American [9][10].", "share none of its words"),
         ("Géza von Cziffra and King Vidor were both film directors [9][10].", ""),
         ("King Vidor was an American film director [10].", ""),
+        # a clause ties a name of one passage to a name of the other, which no passage joins
+        (
+            'Robert De Niro starred in "The Jewel of the Nile", which was directed by Lewis '
+            "Teague and produced by Michael Douglas [14][15].",
+            "joins 'Robert De Niro' and 'The Jewel of the Nile'",
+        ),
+        (
+            "The Jewel of the Nile was produced by Michael Douglas, who starred in Last Vegas "
+            "with Robert De Niro [14][15].",
+            "",
+        ),
+        ("The Jewel of the Nile and Last Vegas both star Michael Douglas [14][15].", ""),
         # letters and digits make a name, even as a sentence's first word
         ("Fe2O is the common allotrope of oxygen on Earth [11].", "Fe2O"),
         ("O2 is the common allotrope of oxygen on Earth [11].", ""),

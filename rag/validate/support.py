@@ -5,12 +5,13 @@ similarity. Pure and cheap."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 
 import numpy as np
 
 from rag.text import sentences, terms
+from rag.validate.crossed import crossed_names
 from rag.validate.frames import (
     added_words,
     changed_agent,
@@ -52,11 +53,19 @@ class Evidence:
     unmatched: list[str]  # the claim's content words the cited text does not have
     closest: list[str]  # the cited sentences or pairs sharing the most words, best first
     similarity: float | None = None  # best cosine to a cited sentence or pair; None: not needed
+    # (name, name) a clause ties together that no one cited passage names together
+    crossed: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def _kinds(self) -> tuple[object, ...]:
         """What each kind of flag found: a name, qualifier, number, relation, join."""
-        return (self.missing_names, self.dropped, self.distant_numbers, self.changed, self.unjoined)
+        return (
+            self.missing_names,
+            self.dropped,
+            self.distant_numbers,
+            self.changed,
+            self.unjoined or self.crossed,
+        )
 
     @property
     def flags(self) -> bool:
@@ -118,6 +127,7 @@ def measure(claim: str, cited: list[str]) -> Evidence:
         distant_numbers=distant_numbers(claim, singles),
         changed=_changed(claim, best, single, singles, joined),
         unjoined=unjoined(claim_stems, cited),
+        crossed=crossed_names(claim, cited),
         unmatched=sorted({w for w in terms(claim) if stem(w) not in held}),
         closest=ranked[:_CLOSEST],
     )

@@ -302,6 +302,8 @@ def _explain(evidence: Evidence, marks: str, ok: bool) -> str:
         parts.append(f"drops {', '.join(evidence.dropped)!r} from the cited sentence")
     if evidence.unjoined:
         parts.append(f"each of {marks} says part of it and they share none of its words")
+    for name, other in evidence.crossed:
+        parts.append(f"joins {name!r} and {other!r}, which none of {marks} names together")
     for said, cited in evidence.changed:
         parts.append(
             f"says {said!r} where {marks} says {cited!r}" if cited else f"adds {said!r} to {marks}"
