@@ -46,6 +46,7 @@ def measure(encode: Any, texts: list[str], reference: np.ndarray) -> dict[str, f
 
 def main() -> None:
     import onnxruntime as ort
+    import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     from rag.config import load_settings
@@ -59,7 +60,16 @@ def main() -> None:
     torch_model = SentenceTransformerEmbedder(settings.embed.model, batch_size=32)
     st = torch_model._model
     reference = torch_model.encode(texts)
-    results: dict[str, Any] = {}
+    from rag.embed import int8 as embed_int8
+
+    results: dict[str, Any] = {
+        "machine": {
+            "cpu": torch.backends.cpu.get_cpu_capability(),
+            "vnni": embed_int8.has_vnni(),
+            "int8_inputs": "7-bit" if embed_int8.REDUCE_RANGE else "8-bit",
+            "int8_fp32_ffn_out": list(embed_int8.FP32_FFN_OUT),
+        }
+    }
     for batch in (4, 8, 16, 32, 64):
         sized = SentenceTransformerEmbedder(settings.embed.model, batch_size=batch)
         results[f"torch_batch_{batch}"] = measure(sized.encode, texts, reference)

@@ -22,6 +22,7 @@ from rag.embed.int8 import (
     _Slice,
     calibration_file,
     calibration_texts,
+    has_vnni,
 )
 
 
@@ -61,6 +62,24 @@ def test_smoothing_keeps_outlier_channels_from_ruining_the_rest(
     plain = SmoothInt8Linear([linear], torch.ones(64), alpha=1.0)(x)  # s = 1: no smoothing
     assert _relative_error(smoothed, want) < smoothed_below
     assert _relative_error(plain, want) > plain_above
+
+
+class _Cpu:
+    """A stand-in for `torch.cpu`, with or without its VNNI probe."""
+
+    def __init__(self, vnni: bool | None) -> None:
+        if vnni is not None:
+            self._is_vnni_supported = lambda: vnni
+
+
+@pytest.mark.parametrize(
+    ("vnni", "expected"),
+    [(True, True), (False, False), (None, False)],  # no probe: the 7-bit inputs, safe anywhere
+)
+def test_full_range_inputs_only_where_the_cpu_sums_in_int32(
+    vnni: bool | None, expected: bool
+) -> None:
+    assert has_vnni(_Cpu(vnni)) is expected
 
 
 def test_stacked_query_key_value_answer_like_three_layers() -> None:
