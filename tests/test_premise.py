@@ -154,6 +154,12 @@ def test_a_question_no_sentence_restates_is_not_read_word_by_word() -> None:
         ("When will the greenhouse effect reach alarming levels?", "CO2 caused half of it.", False),
         ("How many ships sank?", "Twelve ships sank in the storm.", True),
         ("When they trade, whose wages rise?", "Wages of the skilled rise.", True),  # asks who
+        # a named measure asks for a number
+        ("What is the population of the state with the airport?", "It serves Dodge City.", False),
+        ("What is the population of the state?", "It had 2,913,123 people in 2015.", True),
+        ("What percentage of voters failed to vote?", "Turnout was 67.1 percent.", True),
+        ("What percentage of voters failed to vote?", "Voters stayed at home.", False),
+        ("Which area of the continent saw the Renaissance begin?", "It began in Italy.", True),
     ],
 )
 def test_the_asked_kind_and_whether_an_answer_gives_it(

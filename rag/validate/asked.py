@@ -54,6 +54,15 @@ _ASKS = (
     ("a month", re.compile(r"\b(?:what|which) month\b")),
     ("a century", re.compile(r"\b(?:what|which) century\b")),
     ("a number", re.compile(r"\bhow (?:many|much)\b")),
+    # Named measures: "What is the population of the state where ...?" is answered by a number,
+    # not by what the state's airport is (a multi-hop question's first hop).
+    (
+        "a number",
+        re.compile(
+            r"\bwhat (?:is|was|are|were) the (?:total |estimated |current )?"
+            r"(?:population|elevation|altitude|height)\b|\bwhat (?:percentage|percent|proportion)\b"
+        ),
+    ),
     ("an amount", re.compile(r"\bhow (?:long|old|far|large|big|tall|high|wide|deep|often)\b")),
     # "When rich countries trade ..., whose wages rise?" asks who; only a "when" alone asks when.
     ("a time", re.compile(r"^\s*when\b(?!.*\b(?:who|whom|whose|what|which|where|why|how)\b)")),
