@@ -292,6 +292,16 @@ def test_a_repeated_sentence_is_shown_once(index: Settings, mocked: ScriptedLite
     assert answer.status == "accepted" and answer.text.count("do not cooperate") == 1
 
 
+def test_the_labels_a_draft_lists_its_sentences_with_are_not_shown(
+    index: Settings, mocked: ScriptedLiteLLM
+) -> None:
+    chief = "The police chief said officers do not cooperate with ICE [1]."
+    mocked.replies = [f"## Summary\nFact 1: {chief}\n## 1. Chief\nFact 2: {chief}\n"]
+    answer = _ask(index, mocked)
+    assert answer.status == "accepted" and "Fact" not in answer.text
+    assert chief in answer.text
+
+
 def _answerer(index: Settings, draft: str, relevance: Any, premise: Any = None) -> Answerer:
     """An answerer in judge mode whose judge says yes and whose relevance check (and premise
     read, if any) is given."""

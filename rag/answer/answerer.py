@@ -22,7 +22,7 @@ from rag.answer.leaks import (
 )
 from rag.answer.policy import Outcome, without_feedback
 from rag.answer.question import clean_question
-from rag.answer.section import OnSection
+from rag.answer.section import OnSection, unlabeled
 from rag.answer.settle import settle
 from rag.answer.shape import drop_repeats
 from rag.answer.turn import OnProgress, Prompts, Turn
@@ -174,7 +174,7 @@ class Answerer:
     def check(self, turn: Turn, draft: str, on_progress: OnProgress | None) -> Outcome:
         """Validate the draft; repair it, cut it down or abstain (settle.py)."""
         return settle(
-            drop_repeats(draft),
+            drop_repeats(unlabeled(draft)),
             turn.passages,
             self.validator,
             partial(self.revise, turn, on_progress),

@@ -84,6 +84,15 @@ _FACT_LABEL = re.compile(
 )
 
 
+def unlabeled(text: str) -> str:
+    """`text` without the labels a draft lists its sentences with, at a sentence's start.
+
+    >>> unlabeled("Fact 1: In 1914 it opened [1]. Point 2 - It closed [2].")
+    'In 1914 it opened [1]. It closed [2].'
+    """
+    return _FACT_LABEL.sub("", text)
+
+
 def unechoed(text: str, question: str) -> str:
     """`text` without what the model copied of its prompt's scaffolding: the question (with
     "Question:" or without) opening a line, a list number opening a line, a bold label
@@ -103,7 +112,7 @@ def unechoed(text: str, question: str) -> str:
     text = re.sub(rf"(?im)^[ \t]*question[ \t]*:[ \t]*(?:{asked})?[ \t]*\??[ \t]*\n?", "", text)
     if asked:  # the question itself opening a line, before what the model says of it
         text = re.sub(rf"(?im)^[ \t]*{asked}[ \t]*\?[ \t]*(?=\S)", "", text)
-    text = _FACT_LABEL.sub("", _BOLD_LABEL.sub("", _LIST_NUMBER.sub("", text)))
+    text = unlabeled(_BOLD_LABEL.sub("", _LIST_NUMBER.sub("", text)))
     return _COPIED_GAP.sub(" ", text).strip()
 
 
