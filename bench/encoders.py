@@ -50,6 +50,7 @@ def main() -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     from rag.config import load_settings
+    from rag.embed import int8 as embed_int8
     from rag.embed.encoder import SentenceTransformerEmbedder
     from rag.embed.models import resolve_model_path
     from rag.embed.onnx import OnnxEncoder, load_onnx_encoder
@@ -60,8 +61,6 @@ def main() -> None:
     torch_model = SentenceTransformerEmbedder(settings.embed.model, batch_size=32)
     st = torch_model._model
     reference = torch_model.encode(texts)
-    from rag.embed import int8 as embed_int8
-
     results: dict[str, Any] = {
         "machine": {
             "cpu": torch.backends.cpu.get_cpu_capability(),

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +24,10 @@ from common import write_result
 from relevance_check import _said, _scores
 
 from rag.config import load_settings
-from rag.text import MARKER
+from rag.text import MARKER, cited_numbers
 from rag.validate.asked import asked_for, gives
 from rag.validate.crossed import _holds, _names
+from rag.validate.premise import _plain
 from rag.validate.wording import NOT_NAMES, name_words
 
 # Capitalised only because they open the question: "Which", "Did", "In".
@@ -37,15 +37,6 @@ _OPENER_WORDS = (
 )
 _OPENERS = frozenset(_OPENER_WORDS.split())
 _POSSESSIVE = re.compile(r"['\u2019]s?$")
-
-
-def folded(text: str) -> str:
-    """`text` without accents: "Möngke" is "Mongke".
-
-    >>> folded("Möngke Khan, Hernández")
-    'Mongke Khan, Hernandez'
-    """
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
 
 
 def question_names(question: str) -> list[tuple[str, frozenset[str]]]:
@@ -58,7 +49,7 @@ def question_names(question: str) -> list[tuple[str, frozenset[str]]]:
     ['Barry Wesson', 'World Series']
     """
     out = []
-    for text, key, start, _ in _names(folded(question).strip()):
+    for text, key, start, _ in _names(_plain(question).strip()):
         words = text.split()
         if start == 0 and words[0].lower() in _OPENERS:
             rest = _names(" ".join(words[1:]))
@@ -88,12 +79,12 @@ def unlinked(question: str, summary: str, titles: list[str], passages: list[str]
     []
     """
     asked = question_names(question)
-    said = name_words(folded(MARKER.sub(" ", summary)), anywhere=True).union(
-        *(name_words(folded(t), anywhere=True) for t in titles)
+    said = name_words(_plain(MARKER.sub(" ", summary)), anywhere=True).union(
+        *(name_words(_plain(t), anywhere=True) for t in titles)
     )
     if not asked or not said:
         return []
-    held = [name_words(folded(p), anywhere=True) for p in passages]
+    held = [name_words(_plain(p), anywhere=True) for p in passages]
     return [
         text
         for text, key in asked
@@ -101,25 +92,25 @@ def unlinked(question: str, summary: str, titles: list[str], passages: list[str]
     ]
 
 
-_CITED = re.compile(r"\[(\d+)\]")
+def _missed(record: dict[str, Any], said: str, hits: list[dict[str, Any]]) -> list[str]:
+    """The question's names the summary does not reach, by the titles of the hits it cites and
+    the title and text of every hit."""
+    cited = set(cited_numbers(said))
+    titles = [h["title"] or "" for i, h in enumerate(hits, 1) if i in cited]
+    texts = [f"{h['title'] or ''}. {h['text']}" for h in hits]
+    return unlinked(record["question"], said, titles, texts)
 
 
 def _unlinked_any(record: dict[str, Any], said: str, hits: list[dict[str, Any]]) -> str:
     """Stops where the summary reaches none of the question's names."""
-    cited = {int(n) for n in _CITED.findall(said)}
-    titles = [h["title"] or "" for i, h in enumerate(hits, 1) if i in cited]
-    texts = [f"{h['title'] or ''}. {h['text']}" for h in hits]
-    missed = unlinked(record["question"], said, titles, texts)
+    missed = _missed(record, said, hits)
     asked = question_names(record["question"])
     return ", ".join(missed) if missed and len(missed) == len(asked) else ""
 
 
 def _unlinked_all(record: dict[str, Any], said: str, hits: list[dict[str, Any]]) -> str:
     """Stops where the summary misses any one of the question's names."""
-    cited = {int(n) for n in _CITED.findall(said)}
-    titles = [h["title"] or "" for i, h in enumerate(hits, 1) if i in cited]
-    texts = [f"{h['title'] or ''}. {h['text']}" for h in hits]
-    return ", ".join(unlinked(record["question"], said, titles, texts))
+    return ", ".join(_missed(record, said, hits))
 
 
 def _measure(record: dict[str, Any], said: str, hits: list[dict[str, Any]]) -> str:
