@@ -154,6 +154,11 @@ TITLED = {
         "Many of the schools have the name Public School appended to them, such as the Galaxy "
         "Public School in Kathmandu, though they are private schools.",
     ),
+    13: cited_text(
+        "Watertown International Airport",
+        "Watertown International Airport is a public use airport located in Jefferson County, "
+        "New York, United States. It lies five nautical miles west of Watertown.",
+    ),
 }
 
 
@@ -230,6 +235,10 @@ TITLED = {
             "say, such as the Galaxy Public School in Kathmandu [12].",
             True,
         ),
+        # a name opening the claim, capitalised by position, is a name where English knows it
+        # only as one: another airport's name put to this one's county
+        ("Alexandria International Airport is located in Jefferson County, New York [13].", False),
+        ("Watertown International Airport is located in Jefferson County, New York [13].", True),
     ],
 )
 def test_patterns_seen_on_unseen_data(validator: Validator, answer: str, accepted: bool) -> None:

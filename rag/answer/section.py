@@ -135,6 +135,10 @@ def unheaded(text: str, headers: list[tuple[str, str | None, str]]) -> str:
     'It ended. Not all do [2].'
     >>> unheaded("Chief speaks (2025-12-16) He spoke [1].", head)  # words of the title kept
     'He spoke [1].'
+    >>> unheaded("Chief spoke on ICE (2025-12-16) He spoke [1].", head)  # in another tense
+    'He spoke [1].'
+    >>> unheaded("The chief spoke on Friday (2025-12-16) He spoke [1].", head)
+    'The chief spoke on Friday (2025-12-16) He spoke [1].'
     >>> unheaded("Sid Haig Jr. acted [1].", [("Sid Haig", None, "Sid Haig was")])
     'Sid Haig Jr. acted [1].'
     >>> unheaded("squad-0001 Baran developed it [1].", [("squad-0001", None, "Baran developed")])
@@ -152,12 +156,13 @@ def unheaded(text: str, headers: list[tuple[str, str | None, str]]) -> str:
             text = re.sub(start + re.escape(title) + rf"\s+(?={follows})", "", text)
         if not date:
             continue
-        # The title, or words of it the model kept, before the date.
-        words = {w.lower() for w in re.findall(r"[\w']+", title)}
+        # The title, or words of it the model kept, before the date; their stems, as the model
+        # also changes a headline's tense ("publish" -> "published").
+        words = stems(title)
 
-        def cut(match: re.Match[str], words: set[str] = words) -> str:
-            kept = re.findall(r"[\w']+", match.group(1))
-            return "" if kept and {w.lower() for w in kept} <= words else match.group(0)
+        def cut(match: re.Match[str], words: frozenset[str] = words) -> str:
+            kept = stems(match.group(1))
+            return "" if kept and kept <= words else match.group(0)
 
         dated = start + r"([^.!?\n()\[\]]{1,200}?)\s*\(" + re.escape(date) + r"\)\s+(?=[A-Z\"'])"
         text = re.sub(dated, cut, text)

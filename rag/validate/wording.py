@@ -17,6 +17,7 @@ from functools import lru_cache
 import Stemmer
 
 from rag.text import sentences, terms
+from rag.validate.lexicon import only_a_name
 
 _UNITS = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
@@ -247,10 +248,21 @@ def _demonym_forms(word: str) -> set[str]:
     }
 
 
+def _opening_names(text: str) -> set[str]:
+    """The words opening the text's sentences that English knows only as names ("Alexandria"
+    but not "Frozen"): capitalized by position, they are names all the same."""
+    out = set()
+    for sentence in sentences(text) or [text]:
+        match = NAME.match(sentence.lstrip("\"'(["))
+        if match and match.group() not in NOT_NAMES and only_a_name(match.group()):
+            out.add(match.group())
+    return out
+
+
 def missing_names(claim: str, cited: str) -> list[str]:
     """The claim's names whose words the cited text does not have, in any case or number, or as
     a people's word ("COVID" is in "Covid-19"; "Blue" in "blue"; "Huguenot" in "Huguenots";
-    "Brazil" in "Brazilian").
+    "Brazil" in "Brazilian"); a sentence's first word counts where it is only a name.
 
     >>> missing_names("The Harlow Company built it with COVID funds.", "harlow company; Covid-19")
     []
@@ -262,13 +274,18 @@ def missing_names(claim: str, cited: str) -> list[str]:
     ['Jong-chul']
     >>> missing_names("The Kestrel Company built it.", "The Harlow Company built it.")
     ['Kestrel']
+    >>> missing_names("Alexandria Airport is in Jefferson County.", "Watertown Airport is in "
+    ...               "Jefferson County.")
+    ['Alexandria']
+    >>> missing_names("Frozen water is ice.", "Water is ice when cold.")
+    []
     """
     have = {stem(f) for w in _PART.findall(cited) for f in _demonym_forms(w.lower())}
     # Each part of a hyphenated name must be there: "Jong-chul" is not in "Jong-il"; "COVID"
     # is in "Covid-19", "Pile-one" in "Pile-1".
     return sorted(
         n
-        for n in names(claim)
+        for n in names(claim) | _opening_names(claim)
         if any(
             not any(stem(f) in have for f in _demonym_forms(p)) and NUMBER_WORDS.get(p) not in have
             for p in _PART.findall(n.lower())
