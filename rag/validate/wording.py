@@ -207,18 +207,22 @@ def numbers(text: str) -> set[str]:
     return found
 
 
-def names(text: str) -> set[str]:
-    """Capitalized words not opening a sentence, and words of letters and digits anywhere.
+def names(text: str, openings: bool = False) -> set[str]:
+    """Capitalized words not opening a sentence, and words of letters and digits anywhere;
+    with `openings`, a sentence's first word too where English knows it only as a name
+    ("Alexandria" but not "Frozen": capitalized by position, it is a name all the same).
 
     >>> sorted(names("Fe2O is the allotrope. Oxygen is called O2 by Priestley."))
     ['Fe2O', 'O2', 'Priestley']
+    >>> sorted(names("Alexandria lies on the coast. Frozen lakes lie inland.", openings=True))
+    ['Alexandria']
     """
     out: set[str] = set()
     for sentence in sentences(text) or [text]:
         for k, match in enumerate(NAME.finditer(sentence)):
             word = match.group()
             opening = k == 0 and match.start() <= 2 and not _CODED.fullmatch(word)
-            if not opening and word not in NOT_NAMES:
+            if word not in NOT_NAMES and (not opening or (openings and only_a_name(word))):
                 out.add(word)
     return out
 
@@ -248,17 +252,6 @@ def _demonym_forms(word: str) -> set[str]:
     }
 
 
-def _opening_names(text: str) -> set[str]:
-    """The words opening the text's sentences that English knows only as names ("Alexandria"
-    but not "Frozen"): capitalized by position, they are names all the same."""
-    out = set()
-    for sentence in sentences(text) or [text]:
-        match = NAME.match(sentence.lstrip("\"'(["))
-        if match and match.group() not in NOT_NAMES and only_a_name(match.group()):
-            out.add(match.group())
-    return out
-
-
 def missing_names(claim: str, cited: str) -> list[str]:
     """The claim's names whose words the cited text does not have, in any case or number, or as
     a people's word ("COVID" is in "Covid-19"; "Blue" in "blue"; "Huguenot" in "Huguenots";
@@ -285,7 +278,7 @@ def missing_names(claim: str, cited: str) -> list[str]:
     # is in "Covid-19", "Pile-one" in "Pile-1".
     return sorted(
         n
-        for n in names(claim) | _opening_names(claim)
+        for n in names(claim, openings=True)
         if any(
             not any(stem(f) in have for f in _demonym_forms(p)) and NUMBER_WORDS.get(p) not in have
             for p in _PART.findall(n.lower())
